@@ -1,0 +1,98 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-webgpu';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
+import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
+import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
+import { registerWasmGradients } from '../model/wasm-gradients';
+
+/** The tfjs backends the playground can run on, fastest first. */
+export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
+export type BackendName = (typeof BACKENDS)[number];
+
+export interface BackendReport {
+  backend: BackendName;
+  /** GPU adapter, e.g. "nvidia ampere", or "swiftshader (software fallback)"; null off the GPU. */
+  adapter: string | null;
+  /** True when WebGPU exists but only as a software fallback adapter (so it was not preferred). */
+  webgpuFallbackOnly: boolean;
+  /** Why each backend tried before the chosen one was skipped. */
+  skipped: Partial<Record<BackendName, string>>;
+}
+
+setWasmPaths({
+  'tfjs-backend-wasm.wasm': wasmUrl,
+  'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
+  'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
+});
+registerWasmGradients();
+
+async function webgpuAdapter(): Promise<GPUAdapter | null> {
+  if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) return null;
+  try {
+    return await navigator.gpu.requestAdapter();
+  } catch {
+    return null;
+  }
+}
+
+function describeAdapter(info: GPUAdapterInfo): string {
+  const name = [info.vendor, info.architecture, info.device].filter(Boolean).join(' ') || 'unknown adapter';
+  return (info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ? `${name} (software fallback)` : name;
+}
+
+/** Tries one backend: it must initialise and run a small op. */
+async function tryBackend(name: BackendName): Promise<string | null> {
+  try {
+    if (!(await tf.setBackend(name))) return 'failed to initialise';
+    await tf.ready();
+    const probe = tf.tidy(() => tf.matMul(tf.ones([2, 2]), tf.ones([2, 2])).sum());
+    const v = (await probe.data())[0];
+    probe.dispose();
+    return v === 8 ? null : `computed a wrong result (${v})`;
+  } catch (e) {
+    return e instanceof Error ? e.message : String(e);
+  }
+}
+
+/**
+ * Chooses the backend: WebGPU when a real (non-fallback) adapter exists, else the first of WebGL,
+ * WASM, CPU that works. `preferred` (a person's override) is tried first, fallback adapter or not.
+ */
+export async function selectBackend(preferred?: BackendName): Promise<BackendReport> {
+  const adapter = await webgpuAdapter();
+  const info = adapter ? adapter.info : null;
+  const isFallback = !!info && !!(info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  const skipped: BackendReport['skipped'] = {};
+  const order: BackendName[] = preferred ? [preferred, ...BACKENDS.filter((b) => b !== preferred)] : [...BACKENDS];
+  for (const name of order) {
+    if (name === 'webgpu' && !adapter) {
+      skipped.webgpu = 'this browser exposes no WebGPU adapter';
+      continue;
+    }
+    if (name === 'webgpu' && isFallback && name !== preferred) {
+      skipped.webgpu = 'only a software (fallback) WebGPU adapter is available';
+      continue;
+    }
+    const failure = await tryBackend(name);
+    if (failure === null) {
+      let adapterName: string | null = null;
+      if (name === 'webgpu' && info) adapterName = describeAdapter(info);
+      if (name === 'webgl') adapterName = webglRenderer();
+      return { backend: name, adapter: adapterName, webgpuFallbackOnly: isFallback, skipped };
+    }
+    skipped[name] = failure;
+  }
+  throw new Error(`no tfjs backend works here: ${JSON.stringify(skipped)}`);
+}
+
+function webglRenderer(): string | null {
+  try {
+    const gl = (tf.backend() as unknown as { gpgpu?: { gl: WebGLRenderingContext } }).gpgpu?.gl;
+    if (!gl) return null;
+    const ext = gl.getExtension('WEBGL_debug_renderer_info');
+    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+  } catch {
+    return null;
+  }
+}

@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+import { validateUNetConfig, type UNetConfig } from './config';
+import { applyUNet, initWeights, weightSpecs, type ApplyOptions } from './unet';
+
+/** A U-Net with its weights as trainable tf.Variables. */
+export class UNet {
+  readonly config: UNetConfig;
+  /** Keyed by the PyTorch mirror's parameter names (e.g. 'down.0.0.conv1.weight'). */
+  readonly weights: Map<string, tf.Variable>;
+
+  /** Takes ownership of `tensors` (shapes must already match the config; see io.ts). */
+  constructor(config: UNetConfig, tensors: Map<string, tf.Tensor>) {
+    this.config = validateUNetConfig(config);
+    this.weights = new Map();
+    for (const spec of weightSpecs(this.config)) {
+      const t = tensors.get(spec.name);
+      if (!t) throw new Error(`missing weight '${spec.name}'`);
+      this.weights.set(spec.name, tf.variable(t, true));
+      t.dispose();
+    }
+  }
+
+  /** A freshly initialised model (deterministic for a seed). */
+  static create(config: UNetConfig, seed = 0): UNet {
+    return new UNet(config, initWeights(validateUNetConfig(config), seed));
+  }
+
+  /** ε_θ(x_t, t[, label]); see applyUNet. */
+  predict(x: tf.Tensor, t: tf.Tensor, options?: ApplyOptions): tf.Tensor {
+    return applyUNet(this.config, this.weights, x, t, options);
+  }
+
+  get numParams(): number {
+    let n = 0;
+    for (const v of this.weights.values()) n += v.size;
+    return n;
+  }
+
+  /** Copies the weights into another model of the same config (e.g. EMA ← model). */
+  copyTo(other: UNet): void {
+    for (const [name, v] of this.weights) other.weights.get(name)!.assign(v);
+  }
+
+  dispose(): void {
+    for (const v of this.weights.values()) v.dispose();
+    this.weights.clear();
+  }
+}

@@ -1,0 +1,110 @@
+import * as tf from '@tensorflow/tfjs';
+import { GaussianRng, makeSchedule, type Schedule } from '../diffusion';
+import type { DiffusionConfig } from '../model/io';
+import { UNet } from '../model/model';
+import { ddpmLoss } from './loss';
+
+/** Optimisation settings (the defaults follow common small-DDPM recipes). */
+export interface TrainConfig {
+  /** Peak Adam learning rate. */
+  learningRate: number;
+  /** Linear warm-up from 0 over this many steps. */
+  warmupSteps: number;
+  /** Clip the global gradient norm to this (0 = off). */
+  gradClipNorm: number;
+  /** EMA decay of the sampling weights (0 = no EMA model). */
+  emaDecay: number;
+  /** Probability of replacing a label by "no label" (classifier-free guidance training). */
+  labelDropout: number;
+}
+
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = { learningRate: 1e-3, warmupSteps: 200, gradClipNorm: 1, emaDecay: 0.999, labelDropout: 0.1 };
+
+export interface StepResult {
+  step: number;
+  /** L_simple of this batch (before the update). */
+  loss: number;
+  /** Global gradient norm before clipping. */
+  gradNorm: number;
+  learningRate: number;
+}
+
+/** Learning rate at a step: linear warm-up, then constant. */
+export const learningRateAt = (c: TrainConfig, step: number): number => (step < c.warmupSteps ? (c.learningRate * (step + 1)) / c.warmupSteps : c.learningRate);
+
+/**
+ * Algorithm 1 of Ho et al. 2020 with Adam, warm-up, gradient clipping and an EMA copy of the weights.
+ * Knows the model only through its weights and predict(); UI hooks in via the returned results.
+ */
+export class Trainer {
+  readonly schedule: Schedule;
+  readonly optimizer: tf.AdamOptimizer;
+  /** Exponential moving average of the weights, for sampling (null when emaDecay = 0). */
+  readonly ema: UNet | null;
+  step = 0;
+
+  constructor(
+    readonly model: UNet,
+    readonly diffusion: DiffusionConfig,
+    readonly config: TrainConfig = DEFAULT_TRAIN_CONFIG,
+    readonly rng = new GaussianRng(0),
+  ) {
+    this.schedule = makeSchedule(diffusion);
+    this.optimizer = tf.train.adam(config.learningRate, 0.9, 0.999, 1e-8);
+    this.ema = config.emaDecay > 0 ? UNet.create(model.config) : null;
+    if (this.ema) model.copyTo(this.ema);
+  }
+
+  /** Draws t ~ U{0, …, T−1}, ε ~ N(0, I) and label dropout from the trainer's seeded generator. */
+  private draw(batch: number, labels?: number[]) {
+    const T = this.schedule.numTrainTimesteps;
+    const t = Int32Array.from({ length: batch }, () => Math.min(T - 1, Math.floor(this.rng.uniform() * T)));
+    const nc = this.model.config.numClasses;
+    const dropped = labels && nc > 0 ? labels.map((l) => (this.rng.uniform() < this.config.labelDropout ? nc : l)) : undefined;
+    return { t, labels: dropped };
+  }
+
+  /** One optimisation step on a batch x0 [B, H, W, C] in [−1, 1] (with class labels for a conditional model). */
+  async trainStep(x0: tf.Tensor, labels?: number[]): Promise<StepResult> {
+    const batch = x0.shape[0];
+    const drawn = this.draw(batch, labels);
+    const lr = learningRateAt(this.config, this.step);
+    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
+    const vars = [...this.model.weights.values()];
+    const [loss, gradNorm] = tf.tidy(() => {
+      const t = tf.tensor1d(drawn.t, 'int32');
+      const noise = this.rng.randn(x0.shape);
+      const y = drawn.labels ? tf.tensor1d(drawn.labels, 'int32') : undefined;
+      const { value, grads } = tf.variableGrads(() => ddpmLoss(this.model, this.schedule, x0, t, noise, y), vars);
+      const names = Object.keys(grads);
+      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+      if (this.config.gradClipNorm > 0) {
+        const scale = tf.minimum(1, tf.div(this.config.gradClipNorm, tf.add(norm, 1e-6)));
+        for (const n of names) grads[n] = tf.mul(grads[n], scale);
+      }
+      this.optimizer.applyGradients(names.map((name) => ({ name, tensor: grads[name] })));
+      return [value, norm];
+    });
+    if (this.ema) this.updateEma();
+    this.step++;
+    const [lossValue, normValue] = await Promise.all([loss.data(), gradNorm.data()]);
+    tf.dispose([loss, gradNorm]);
+    return { step: this.step, loss: lossValue[0], gradNorm: normValue[0], learningRate: lr };
+  }
+
+  /** θ_ema ← d θ_ema + (1 − d) θ. */
+  private updateEma(): void {
+    const d = this.config.emaDecay;
+    tf.tidy(() => {
+      for (const [name, v] of this.model.weights) {
+        const e = this.ema!.weights.get(name)!;
+        e.assign(tf.add(tf.mul(e, d), tf.mul(v, 1 - d)));
+      }
+    });
+  }
+
+  dispose(): void {
+    this.optimizer.dispose();
+    this.ema?.dispose();
+  }
+}

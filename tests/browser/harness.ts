@@ -1,0 +1,19 @@
+/**
+ * harness.html (built only with `vite build --mode test`): exposes the engine to browser tests,
+ * which drive it with page.evaluate. Not part of the shipped playground.
+ */
+import * as tf from '@tensorflow/tfjs';
+import * as diffusion from '../../src/diffusion';
+import { selectBackend } from '../../src/engine/backend';
+import { UNet } from '../../src/model/model';
+import { fromArtifacts, loadModel, toArtifacts } from '../../src/model/io';
+import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
+
+const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG };
+declare global {
+  interface Window {
+    harness: typeof harness;
+  }
+}
+window.harness = harness;
+document.title = 'harness ready';

