@@ -8,8 +8,10 @@ import { selectBackend } from '../../src/engine/backend';
 import { UNet } from '../../src/model/model';
 import { fromArtifacts, loadModel, toArtifacts } from '../../src/model/io';
 import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
+import { Trainer } from '../../src/training/trainer';
+import { ddpmLoss } from '../../src/training/loss';
 
-const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG };
+const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss };
 declare global {
   interface Window {
     harness: typeof harness;

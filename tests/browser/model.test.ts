@@ -1,0 +1,82 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from './chromium';
+
+let browser: Browser;
+let page: Page;
+
+beforeAll(async () => {
+  browser = await launchChromium();
+  page = await browser.newPage();
+  await page.goto(`${inject('baseUrl')}/harness.html`);
+  await page.waitForFunction(() => document.title === 'harness ready');
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the U-Net on every browser backend', () => {
+  it('gives the CPU backend’s output on webgpu, webgl and wasm (1e-4 relative)', async () => {
+    const r = await page.evaluate(async () => {
+      const { tf, UNet, DEFAULT_UNET_CONFIG } = window.harness;
+      const config = { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channelMults: [1, 2], groups: 4, numClasses: 3, attention: true };
+      const run = async (backend: string) => {
+        await tf.setBackend(backend);
+        await tf.ready();
+        const model = UNet.create(config, 7);
+        model.weights.get('conv_out.weight')!.assign(tf.randomNormal([3, 3, 8, 1], 0, 0.2, 'float32', 1));
+        const x = tf.randomNormal([2, 16, 16, 1], 0, 1, 'float32', 2);
+        const y = model.predict(x, tf.tensor1d([5, 800]), { labels: tf.tensor1d([1, 3], 'int32') });
+        const v = Array.from(await y.data());
+        tf.dispose([x, y]);
+        model.dispose();
+        return v;
+      };
+      const cpu = await run('cpu');
+      const out: Record<string, number> = {};
+      for (const b of ['webgpu', 'webgl', 'wasm']) {
+        const v = await run(b);
+        const scale = Math.max(...cpu.map(Math.abs));
+        out[b] = Math.max(...v.map((x, i) => Math.abs(x - cpu[i]))) / scale;
+      }
+      return out;
+    });
+    for (const b of ['webgpu', 'webgl', 'wasm']) expect(r[b], b).toBeLessThan(1e-4);
+  });
+
+  it('a few dozen Adam steps on WebGPU clearly reduce the DDPM loss', async () => {
+    const r = await page.evaluate(async () => {
+      const { tf, UNet, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, diffusion } = window.harness;
+      await tf.setBackend('webgpu');
+      await tf.ready();
+      const dcfg = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
+      const model = UNet.create({ ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 4, channelMults: [1, 2], groups: 2, numClasses: 0 }, 0);
+      const trainer = new Trainer(model, dcfg, { learningRate: 3e-3, warmupSteps: 5, gradClipNorm: 1, emaDecay: 0, labelDropout: 0 }, new diffusion.GaussianRng(1));
+      // a square, a bar, a ring, a cross
+      const imgs = [0, 1, 2, 3].map((k) =>
+        Array.from({ length: 256 }, (_, i) => {
+          const [y, x] = [Math.floor(i / 16) - 7.5, (i % 16) - 7.5];
+          const on = [Math.max(Math.abs(x), Math.abs(y)) < 5, Math.abs(x) < 2, Math.abs(Math.hypot(x, y) - 5) < 1.5, Math.min(Math.abs(x), Math.abs(y)) < 1.5][k];
+          return on ? 1 : -1;
+        }),
+      );
+      const x0 = tf.tensor4d(imgs.flat(), [4, 16, 16, 1]);
+      const schedule = diffusion.makeSchedule(dcfg);
+      const evalX0 = tf.concat([x0, x0, x0, x0]);
+      const evalT = tf.tensor1d(Array.from({ length: 16 }, (_, i) => 30 + i * 60), 'int32');
+      const evalNoise = new diffusion.GaussianRng(99).randn(evalX0.shape);
+      const evalLoss = async () => (await ddpmLoss(model, schedule, evalX0, evalT, evalNoise, undefined, false).data())[0];
+      const start = await evalLoss();
+      await trainer.trainStep(x0);
+      const tensorsAfterFirst = tf.memory().numTensors;
+      for (let i = 1; i < 40; i++) await trainer.trainStep(x0);
+      const leaked = tf.memory().numTensors - tensorsAfterFirst;
+      const end = await evalLoss();
+      return { start, end, backend: tf.getBackend(), leaked };
+    });
+    expect(r.backend).toBe('webgpu');
+    expect(r.start).toBeGreaterThan(0.9);
+    expect(r.end).toBeLessThan(0.5 * r.start);
+    expect(r.leaked).toBe(0);
+  });
+});
