@@ -18,10 +18,16 @@ interface ParityIO {
   numParams: number;
 }
 
-describe.each(['mnist-like', 'rgb-attention'])('PyTorch parity: %s', (name) => {
+// [name, model directory, inputs/outputs]; shipped-mnist is the model in public/, written by tools/torch/export.py
+const CASES = [
+  ['mnist-like', 'tests/fixtures/parity/mnist-like', 'tests/fixtures/parity/mnist-like/io.json'],
+  ['rgb-attention', 'tests/fixtures/parity/rgb-attention', 'tests/fixtures/parity/rgb-attention/io.json'],
+  ['shipped-mnist', 'public/models/mnist', 'tests/fixtures/parity/shipped-mnist-io.json'],
+];
+
+describe.each(CASES)('PyTorch parity: %s', (name, dir, ioPath) => {
   it('gives PyTorch’s outputs within 1e-4', async () => {
-    const dir = `tests/fixtures/parity/${name}`;
-    const io = JSON.parse(readFileSync(`${dir}/io.json`, 'utf8')) as ParityIO;
+    const io = JSON.parse(readFileSync(ioPath, 'utf8')) as ParityIO;
     const { model } = await loadModel(fileHandler(dir));
     expect(model.numParams).toBe(io.numParams);
     const x = tf.tensor4d(io.x, io.shape);

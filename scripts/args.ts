@@ -1,0 +1,29 @@
+/** A tiny `--name value` parser with typed, checked options and clear errors. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+export type OptionSpec = { kind: 'int'; min: number; max: number } | { kind: 'number'; min: number; max: number } | { kind: 'string'; choices?: string[] };
+
+export function parseArgs<S extends Record<string, OptionSpec>>(argv: string[], spec: S, defaults: { [K in keyof S]: string | number }): { [K in keyof S]: string | number } {
+  const out = { ...defaults } as Record<string, string | number>;
+  for (let i = 0; i < argv.length; i++) {
+    const flag = argv[i];
+    if (!flag.startsWith('--')) throw new UsageError(`unexpected argument '${flag}'`);
+    const name = flag.slice(2);
+    const s = spec[name];
+    if (!s) throw new UsageError(`unknown option '${flag}' (options: ${Object.keys(spec).map((k) => `--${k}`).join(', ')})`);
+    const raw = argv[++i];
+    if (raw === undefined || raw.startsWith('--')) throw new UsageError(`option '${flag}' needs a value`);
+    if (s.kind === 'string') {
+      if (s.choices && !s.choices.includes(raw)) throw new UsageError(`--${name} must be one of ${s.choices.join(', ')}; got '${raw}'`);
+      out[name] = raw;
+    } else {
+      const v = Number(raw);
+      if (!Number.isFinite(v) || (s.kind === 'int' && !Number.isInteger(v)) || v < s.min || v > s.max)
+        throw new UsageError(`--${name} must be ${s.kind === 'int' ? 'an integer' : 'a number'} in [${s.min}, ${s.max}]; got '${raw}'`);
+      out[name] = v;
+    }
+  }
+  return out as { [K in keyof S]: string | number };
+}
