@@ -1,5 +1,5 @@
 /**
- * harness.html (built only with `vite build --mode test`): exposes the engine to browser tests,
+ * harness.html (built only with `DDPM_HARNESS=1 vite build`): exposes the engine to browser tests,
  * which drive it with page.evaluate. Not part of the shipped playground.
  */
 import * as tf from '@tensorflow/tfjs';
@@ -10,8 +10,9 @@ import { fromArtifacts, loadModel, toArtifacts } from '../../src/model/io';
 import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
 import { Trainer } from '../../src/training/trainer';
 import { ddpmLoss } from '../../src/training/loss';
+import { runBrowserBench } from '../../bench/browser';
 
-const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss };
+const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, bench: runBrowserBench };
 declare global {
   interface Window {
     harness: typeof harness;

@@ -43,15 +43,17 @@ describe('tfjs backends in headless Chromium', () => {
     for (let i = 0; i < r.cpu.length; i++) expect(Math.abs(r.gpu[i] - r.cpu[i])).toBeLessThan(1e-4);
   });
 
-  it('selectBackend skips a software-only WebGPU adapter, and honours an override', async () => {
+  it('selectBackend skips software GPUs for WASM, and honours an override', async () => {
     const auto = await page.evaluate(() => window.harness.selectBackend());
     expect(auto.webgpuFallbackOnly).toBe(true);
-    expect(auto.backend).toBe('webgl');
+    expect(auto.webglSoftware).toBe(true);
+    expect(auto.backend).toBe('wasm');
     expect(auto.skipped.webgpu).toMatch(/software/);
     const forced = await page.evaluate(() => window.harness.selectBackend('webgpu'));
     expect(forced.backend).toBe('webgpu');
     expect(forced.adapter).toMatch(/swiftshader/);
-    const wasm = await page.evaluate(() => window.harness.selectBackend('wasm'));
-    expect(wasm.backend).toBe('wasm');
+    const webgl = await page.evaluate(() => window.harness.selectBackend('webgl'));
+    expect(webgl.backend).toBe('webgl');
+    expect(webgl.adapter).toMatch(/swiftshader/i);
   });
 });

@@ -1,0 +1,202 @@
+/**
+ * Sample-quality report (issue 5):
+ *   npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim50] [--guidance 2,…] [--seed S]
+ *                   [--batch B] [--out report.json] [--retrain]
+ * Every setting (sampler spec × guidance) generates N samples per label 0–9 with the page's own
+ * pipeline (generate()) and judges them with the digit classifier in eval/classifier (trained first
+ * on the 9,000 training digits when missing, or always with --retrain):
+ *  - label accuracy: the share of samples the classifier assigns to the requested label (also per label);
+ *  - Fréchet distance (src/eval/frechet.ts) between the classifier features of the samples and of the
+ *    1,000 held-out digits, next to the real-vs-real floor: the same distance between the held-out
+ *    digits and 1,000 training digits (the first 100 of each class), and their ratio. A Fréchet
+ *    distance from fewer samples is biased upwards, so compare settings at the same N, and with the
+ *    floor only at N = 100 (1,000 samples, as the floor's sets).
+ * Progress goes to stderr, the JSON report to stdout (and --out); a sample grid per setting to
+ * docs/samples-<setting>.png (one row per label, its first 10 samples).
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { DIGIT_SIZE, firstPerClass, HELD_OUT_PER_CLASS } from '../src/data/mnist-split';
+import { frechetDistanceOf } from '../src/eval/frechet';
+import { loadModel } from '../src/model/io';
+import { generate } from '../src/pipeline/generate';
+import type { SamplerName } from '../src/pipeline/sample';
+import { parseArgs, UsageError } from './args';
+import { accuracy, CLASSIFIER_DIR, classify, loadClassifier, saveClassifier, trainClassifier } from './classifier';
+import { loadMnist, toSignedRange } from './mnist';
+import { useNodeBackend } from './node-backend';
+import { fileHandler } from './node-io';
+import { encodePng, toBytes } from './png';
+
+const USAGE =
+  'usage: npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim<K>[-eta<E>],…] [--guidance W,…] [--seed S] [--batch B] [--out FILE] [--retrain]';
+const CLASSES = 10;
+const CLASSIFIER_TRAINING = { epochs: 10, batchSize: 64, seed: 0 };
+const GRID_COLUMNS = 10;
+const GRID_GAP = 2;
+
+interface Setting {
+  /** e.g. 'ddpm-g2', 'ddim50-g2', 'ddim50-eta1-g3' (also the grid's file name). */
+  name: string;
+  sampler: SamplerName;
+  steps: number;
+  eta: number;
+  guidance: number;
+}
+
+/** 'ddpm' (every train timestep) or 'ddim<K>[-eta<E>]' (K steps, η = E, default 0), each with every guidance scale. */
+function parseSettings(specs: string, guidances: string, trainSteps: number): Setting[] {
+  const scales = guidances.split(',').map((g) => {
+    const w = Number(g);
+    if (g.trim() === '' || !Number.isFinite(w) || w < 0 || w > 50) throw new UsageError(`--guidance must be a comma list of numbers in [0, 50]; got '${g}'`);
+    return w;
+  });
+  return specs.split(',').flatMap((spec) => {
+    const ddim = /^ddim(\d+)(?:-eta([0-9.]+))?$/.exec(spec);
+    if (spec !== 'ddpm' && !ddim) throw new UsageError(`--settings entries are 'ddpm' or 'ddim<steps>[-eta<η>]' (e.g. ddim50, ddim50-eta1); got '${spec}'`);
+    const steps = ddim ? Number(ddim[1]) : trainSteps;
+    const eta = ddim?.[2] === undefined ? 0 : Number(ddim[2]);
+    if (steps < 1 || steps > trainSteps) throw new UsageError(`'${spec}': DDIM steps must be in [1, ${trainSteps}]`);
+    if (!(eta >= 0 && eta <= 1)) throw new UsageError(`'${spec}': η must be in [0, 1]`);
+    return scales.map((guidance) => ({ name: `${spec}-g${guidance}`, sampler: ddim ? ('ddim' as const) : ('ddpm' as const), steps, eta, guidance }));
+  });
+}
+
+/** Grayscale bytes of a grid: row r holds the first `columns` images labelled r, tiles GRID_GAP px apart on white. */
+function sampleGrid(images: Float32Array[], labels: number[], columns: number): { pixels: Uint8Array; width: number; height: number } {
+  const pitch = DIGIT_SIZE + GRID_GAP;
+  const width = columns * pitch - GRID_GAP;
+  const height = CLASSES * pitch - GRID_GAP;
+  const pixels = new Uint8Array(width * height).fill(255);
+  for (let row = 0; row < CLASSES; row++) {
+    const tiles = images.filter((_, i) => labels[i] === row).slice(0, columns);
+    tiles.forEach((image, col) => {
+      const bytes = toBytes(image);
+      for (let y = 0; y < DIGIT_SIZE; y++) pixels.set(bytes.subarray(y * DIGIT_SIZE, (y + 1) * DIGIT_SIZE), (row * pitch + y) * width + col * pitch);
+    });
+  }
+  return { pixels, width, height };
+}
+
+const round = (x: number, digits: number) => Number(x.toFixed(digits));
+
+export async function main(argv: string[]): Promise<number> {
+  const retrain = argv.includes('--retrain');
+  let a;
+  try {
+    a = parseArgs(
+      argv.filter((arg) => arg !== '--retrain'),
+      {
+        model: { kind: 'string' },
+        'per-label': { kind: 'int', min: 1, max: 100000 },
+        settings: { kind: 'string' },
+        guidance: { kind: 'string' },
+        seed: { kind: 'int', min: 0, max: 2 ** 31 - 1 },
+        batch: { kind: 'int', min: 1, max: 1024 },
+        out: { kind: 'string' },
+      },
+      { model: 'public/models/mnist', 'per-label': 100, settings: 'ddpm,ddim50', guidance: '2', seed: 0, batch: 50, out: '' },
+    );
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  await useNodeBackend('wasm');
+  const { model, diffusion, metadata } = await loadModel(fileHandler(String(a.model)));
+  let settings: Setting[];
+  try {
+    if (model.config.numClasses !== CLASSES) throw new UsageError(`the eval needs a ${CLASSES}-class conditional model; '${a.model}' has ${model.config.numClasses} classes`);
+    settings = parseSettings(String(a.settings), String(a.guidance), diffusion.numTrainTimesteps);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}\n${USAGE}`);
+      model.dispose();
+      return 2;
+    }
+    throw e;
+  }
+  const perLabel = Number(a['per-label']);
+
+  const { train, heldOut } = await loadMnist();
+  const heldOutImages = toSignedRange(heldOut);
+  let classifier = retrain ? null : await loadClassifier(CLASSIFIER_DIR);
+  const trained = classifier === null;
+  if (classifier === null) {
+    process.stderr.write(`training the classifier on ${train.images.length} digits (${CLASSIFIER_TRAINING.epochs} epochs)\n`);
+    classifier = await trainClassifier(toSignedRange(train), train.labels, {
+      ...CLASSIFIER_TRAINING,
+      onEpoch: (epoch, loss, seconds) => process.stderr.write(`  epoch ${epoch + 1}/${CLASSIFIER_TRAINING.epochs}: loss ${loss.toFixed(4)} (${seconds.toFixed(0)} s)\n`),
+    });
+  }
+  const real = await classify(classifier, heldOutImages);
+  const heldOutAccuracy = accuracy(real.labels, heldOut.labels);
+  if (trained) {
+    await saveClassifier(classifier, CLASSIFIER_DIR, { trainedOn: `${train.images.length} MNIST training digits (src/data/mnist-split.ts)`, ...CLASSIFIER_TRAINING, heldOutAccuracy });
+    process.stderr.write(`saved the classifier to ${CLASSIFIER_DIR}\n`);
+  }
+  process.stderr.write(`classifier held-out accuracy: ${(100 * heldOutAccuracy).toFixed(1)}%\n`);
+  const reference = firstPerClass(train, HELD_OUT_PER_CLASS);
+  const floor = frechetDistanceOf(real.features, (await classify(classifier, toSignedRange(reference))).features);
+  process.stderr.write(`real-vs-real Fréchet floor: ${floor.toFixed(3)}\n`);
+
+  const labels = Array.from({ length: CLASSES * perLabel }, (_, i) => Math.floor(i / perLabel));
+  await mkdir('docs', { recursive: true });
+  const results = [];
+  for (const s of settings) {
+    const started = performance.now();
+    const images = await generate(model, diffusion, labels, {
+      sampler: s.sampler,
+      steps: s.steps,
+      eta: s.eta,
+      guidance: s.guidance,
+      seed: Number(a.seed),
+      batchSize: Number(a.batch),
+      onBatch: (done, total) => process.stderr.write(`\r[${s.name}] ${done}/${total} samples, ${((performance.now() - started) / 1000).toFixed(0)} s`),
+    });
+    const generateSeconds = (performance.now() - started) / 1000;
+    process.stderr.write('\n');
+    const judged = await classify(classifier, images);
+    const fd = frechetDistanceOf(judged.features, real.features);
+    const seconds = (performance.now() - started) / 1000;
+    const grid = sampleGrid(images, labels, Math.min(GRID_COLUMNS, perLabel));
+    const gridPath = join('docs', `samples-${s.name}.png`);
+    await writeFile(gridPath, encodePng(grid.pixels, grid.width, grid.height, 1));
+    // one U-Net pass per image per step; classifier-free guidance (scale ≠ 1) batches two
+    const imageForwards = images.length * s.steps * (s.guidance === 1 ? 1 : 2);
+    const labelAccuracy = accuracy(judged.labels, labels);
+    results.push({
+      ...s,
+      samples: images.length,
+      labelAccuracy,
+      perLabelAccuracy: Array.from({ length: CLASSES }, (_, d) => accuracy(judged.labels.slice(d * perLabel, (d + 1) * perLabel), labels.slice(d * perLabel, (d + 1) * perLabel))),
+      frechetDistance: round(fd, 4),
+      fdOverFloor: round(fd / floor, 3),
+      seconds: round(seconds, 1),
+      generateSeconds: round(generateSeconds, 1),
+      imageForwardsPerSecond: round(imageForwards / generateSeconds, 1),
+      grid: gridPath,
+    });
+    process.stderr.write(`[${s.name}] label accuracy ${(100 * labelAccuracy).toFixed(1)}%, FD ${fd.toFixed(3)} (${(fd / floor).toFixed(2)}× floor), ${seconds.toFixed(1)} s\n`);
+  }
+  model.dispose();
+  classifier.dispose();
+
+  const report = {
+    model: { path: String(a.model), metadata },
+    perLabel,
+    seed: Number(a.seed),
+    classifier: { path: CLASSIFIER_DIR, trainedThisRun: trained, heldOutAccuracy, features: real.features[0].length },
+    floor: { frechetDistance: round(floor, 4), between: `${heldOut.images.length} held-out digits and ${reference.images.length} training digits (first ${HELD_OUT_PER_CLASS} per class)` },
+    settings: results,
+  };
+  const json = JSON.stringify(report, null, 2);
+  console.log(json);
+  if (a.out !== '') {
+    await mkdir(dirname(String(a.out)), { recursive: true });
+    await writeFile(String(a.out), `${json}\n`);
+  }
+  return 0;
+}

@@ -1,0 +1,243 @@
+import { useEffect, useRef, useState } from 'react';
+import { SAMPLING_DEFAULTS } from '../pipeline/defaults';
+import type { ModelInfo, RunState, SampleFrame, SampleSettings } from '../worker/protocol';
+import type { EngineClient } from './engine-client';
+import { download, stripPng, trajectoryGif, type RecordedFrame } from './export';
+import { ImageCanvas } from './ImageCanvas';
+
+interface Props {
+  engine: EngineClient;
+  model: ModelInfo;
+  /** Increments when the forward panel asks to "denoise from here". */
+  denoiseRequest: number;
+}
+
+const SPEEDS = [
+  { label: 'Max', delayMs: 0 },
+  { label: '50 steps/s', delayMs: 20 },
+  { label: '10 steps/s', delayMs: 100 },
+  { label: '2 steps/s', delayMs: 500 },
+];
+const GIF_FRAMES = 60;
+
+/** "Watch a sample denoise": the reverse process, step by step, with x_t, ε̂ and x̂0. */
+export function ReversePanel({ engine, model, denoiseRequest }: Props) {
+  const conditional = model.config.numClasses > 0;
+  const classes = (model.metadata.classes as string[] | undefined) ?? Array.from({ length: model.config.numClasses }, (_, i) => String(i));
+  const [settings, setSettings] = useState<SampleSettings>({ ...SAMPLING_DEFAULTS, batch: 1, label: conditional ? 3 : null });
+  const [state, setState] = useState<RunState>('idle');
+  const [frame, setFrame] = useState<SampleFrame | null>(null);
+  const [strip, setStrip] = useState<SampleFrame[]>([]);
+  const [selected, setSelected] = useState<SampleFrame | null>(null);
+  const [speed, setSpeed] = useState(0);
+  const [stats, setStats] = useState<string>('');
+  const gifFrames = useRef<RecordedFrame[]>([]);
+  const nextGifIndex = useRef(0);
+  const runStart = useRef(0);
+
+  useEffect(
+    () =>
+      engine.subscribe((m) => {
+        if (m.type === 'state') setState(m.state);
+        else if (m.type === 'frame') {
+          const f = m.frame;
+          setFrame(f);
+          if (f.keep) setStrip((s) => [...s, f]);
+          if (f.keep || f.index >= nextGifIndex.current) {
+            gifFrames.current.push({ step: f.t + 1, image: f.xt });
+            nextGifIndex.current = f.index + f.total / GIF_FRAMES;
+          }
+          const seconds = (performance.now() - runStart.current) / 1000;
+          setStats(`${((f.index + 1) / seconds).toFixed(1)} steps/s`);
+        } else if (m.type === 'done') setStats(`${m.steps} steps in ${(m.elapsedMs / 1000).toFixed(1)} s (${((m.steps * 1000) / m.elapsedMs).toFixed(1)} steps/s)`);
+      }),
+    [engine],
+  );
+
+  const start = (fromForward = false) => {
+    setFrame(null);
+    setStrip([]);
+    setSelected(null);
+    gifFrames.current = [];
+    nextGifIndex.current = 0;
+    runStart.current = performance.now();
+    setStats('');
+    engine.send({ type: 'sample', settings: { ...settings, fromForward } });
+  };
+
+  const lastRequest = useRef(denoiseRequest);
+  useEffect(() => {
+    if (denoiseRequest !== lastRequest.current) {
+      lastRequest.current = denoiseRequest;
+      start(true);
+    }
+  });
+
+  const set = <K extends keyof SampleSettings>(k: K, v: SampleSettings[K]) => setSettings((s) => ({ ...s, [k]: v }));
+  const shown = selected ?? frame;
+  const running = state !== 'idle';
+  const total = shown?.total ?? (settings.sampler === 'ddpm' ? model.diffusion.numTrainTimesteps : settings.steps);
+
+  return (
+    <section className="panel" aria-labelledby="reverse-title">
+      <h2 id="reverse-title">Reverse process: watch a sample denoise</h2>
+      <p className="hint">
+        Start from pure Gaussian noise x<sub>T</sub> and let the network ε<sub>θ</sub> predict the noise at each step; the scheduler removes a little of it (Algorithm 2).
+      </p>
+      <div className="controls" role="group" aria-label="Sampling controls">
+        {state === 'idle' && (
+          <button type="button" className="primary" onClick={() => start()} data-testid="sample">
+            ▶ Sample
+          </button>
+        )}
+        {state === 'running' && (
+          <button type="button" className="primary" onClick={() => engine.send({ type: 'pause' })} data-testid="pause">
+            ⏸ Pause
+          </button>
+        )}
+        {state === 'paused' && (
+          <button type="button" className="primary" onClick={() => engine.send({ type: 'resume' })} data-testid="resume">
+            ▶ Resume
+          </button>
+        )}
+        <button type="button" onClick={() => engine.send({ type: 'step' })} disabled={state !== 'paused'} data-testid="step">
+          Step
+        </button>
+        <button type="button" onClick={() => engine.send({ type: 'stop' })} disabled={!running} data-testid="stop">
+          ■ Stop
+        </button>
+        <label>
+          Speed
+          <select
+            data-testid="speed"
+            value={speed}
+            onChange={(e) => {
+              const v = Number(e.target.value);
+              setSpeed(v);
+              engine.send({ type: 'speed', delayMs: SPEEDS[v].delayMs });
+            }}
+          >
+            {SPEEDS.map((s, i) => (
+              <option key={s.label} value={i}>
+                {s.label}
+              </option>
+            ))}
+          </select>
+        </label>
+      </div>
+      <fieldset className="controls" disabled={running}>
+        <legend className="visually-hidden">Sampler settings</legend>
+        <label>
+          Sampler
+          <select value={settings.sampler} onChange={(e) => set('sampler', e.target.value as SampleSettings['sampler'])} data-testid="sampler">
+            <option value="ddpm">DDPM ({model.diffusion.numTrainTimesteps} steps)</option>
+            <option value="ddim">DDIM</option>
+          </select>
+        </label>
+        {settings.sampler === 'ddim' && (
+          <>
+            <label>
+              Steps
+              <input type="number" min={1} max={model.diffusion.numTrainTimesteps} value={settings.steps} onChange={(e) => set('steps', clampInt(e.target.value, 1, model.diffusion.numTrainTimesteps))} data-testid="steps" />
+            </label>
+            <label>
+              η {settings.eta.toFixed(2)}
+              <input type="range" min={0} max={1} step={0.05} value={settings.eta} onChange={(e) => set('eta', Number(e.target.value))} />
+            </label>
+          </>
+        )}
+        <label>
+          Batch
+          <select value={settings.batch} onChange={(e) => set('batch', Number(e.target.value))} data-testid="batch">
+            {[1, 4, 16].map((b) => (
+              <option key={b} value={b}>
+                {b}
+              </option>
+            ))}
+          </select>
+        </label>
+        {conditional && (
+          <>
+            <label>
+              Draw
+              <select value={settings.label ?? ''} onChange={(e) => set('label', e.target.value === '' ? null : Number(e.target.value))} data-testid="label">
+                {classes.map((c, i) => (
+                  <option key={c} value={i}>
+                    {c}
+                  </option>
+                ))}
+                <option value="">anything (no label)</option>
+              </select>
+            </label>
+            <label title="Classifier-free guidance: ε = ε_uncond + s·(ε_cond − ε_uncond)">
+              Guidance {settings.guidance.toFixed(1)}
+              <input type="range" min={0} max={6} step={0.5} value={settings.guidance} onChange={(e) => set('guidance', Number(e.target.value))} data-testid="guidance" />
+            </label>
+          </>
+        )}
+        <label>
+          Seed
+          <input type="number" min={0} value={settings.seed} onChange={(e) => set('seed', clampInt(e.target.value, 0, 2 ** 31 - 1))} data-testid="seed" />
+        </label>
+        <button type="button" onClick={() => set('seed', Math.floor(Math.random() * 100000))} aria-label="Random seed">
+          Random
+        </button>
+      </fieldset>
+
+      <div className="status" aria-live="off">
+        <progress max={total} value={shown ? shown.index + 1 : 0} aria-label="Denoising progress" />
+        <span data-testid="counter">{shown ? `t = ${shown.t + 1}` : `t = ${settings.sampler === 'ddpm' ? model.diffusion.numTrainTimesteps : '…'}`}</span>
+        <span>{shown ? `step ${shown.index + 1} / ${shown.total}` : ''}</span>
+        <span className="muted">{stats}</span>
+        {selected && (
+          <button type="button" onClick={() => setSelected(null)}>
+            Back to live
+          </button>
+        )}
+      </div>
+
+      <div className="triptych">
+        <figure>
+          <ImageCanvas image={shown?.xt ?? null} displaySize={256} label="current sample x_t" testId="xt" />
+          <figcaption>x<sub>t</sub> — the sample</figcaption>
+        </figure>
+        <figure>
+          <ImageCanvas image={shown?.predNoise ?? null} range="noise" displaySize={256} label="predicted noise" testId="eps" />
+          <figcaption>ε̂ — the noise the network sees</figcaption>
+        </figure>
+        <figure>
+          <ImageCanvas image={shown?.predOriginal ?? null} displaySize={256} label="predicted clean image" testId="x0" />
+          <figcaption>x̂<sub>0</sub> — its guess of the final image</figcaption>
+        </figure>
+      </div>
+
+      <h3>Trajectory</h3>
+      <ol className="strip" data-testid="strip">
+        {strip.map((f) => (
+          <li key={f.index}>
+            <ImageCanvas image={f.xt} displaySize={64} label={`step t = ${f.t + 1}`} onClick={() => setSelected(f)} />
+            <span>t={f.t + 1}</span>
+          </li>
+        ))}
+      </ol>
+      <div className="controls">
+        <button type="button" disabled={running || gifFrames.current.length === 0} onClick={() => download(trajectoryGif(gifFrames.current), 'ddpm-trajectory.gif')} data-testid="export-gif">
+          Export GIF
+        </button>
+        <button
+          type="button"
+          disabled={running || strip.length === 0}
+          onClick={async () => download(await stripPng(strip.map((f) => ({ step: f.t + 1, image: f.xt }))), 'ddpm-strip.png')}
+          data-testid="export-png"
+        >
+          Export PNG strip
+        </button>
+      </div>
+    </section>
+  );
+}
+
+function clampInt(raw: string, min: number, max: number): number {
+  const v = Math.round(Number(raw));
+  return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : min;
+}

@@ -1,0 +1,164 @@
+import * as tf from '@tensorflow/tfjs';
+import { GaussianRng } from '../diffusion/random';
+import { makeSchedule, type Schedule } from '../diffusion/schedule';
+import { selectBackend, type BackendName, type BackendReport } from '../engine/backend';
+import { DEFAULT_UNET_CONFIG } from '../model/config';
+import { loadModel, type DiffusionConfig } from '../model/io';
+import { UNet } from '../model/model';
+import { sample } from '../pipeline/sample';
+import type { FromEngine, ImageBatch, ModelInfo, RunState, SampleSettings } from './protocol';
+import { stripIndices } from './trajectory';
+
+/** Yields to the event loop with a macrotask, so 'pause'/'stop' messages get through (no rAF in workers). */
+const yieldToEvents = () => new Promise<void>((resolve) => {
+  const ch = new MessageChannel();
+  ch.port1.onmessage = () => resolve();
+  ch.port2.postMessage(null);
+});
+
+const FRAME_INTERVAL_MS = 33;
+
+/**
+ * The engine behind the worker: owns the backend, the model and the running sampler. Pure logic
+ * with a `post` callback, so it can be driven without a Worker too.
+ */
+export class Engine {
+  private model: UNet | null = null;
+  private diffusion: DiffusionConfig | null = null;
+  private schedule: Schedule | null = null;
+  private state: RunState = 'idle';
+  private runId = 0;
+  private delayMs = 0;
+  private stepRequests = 0;
+  private forward: { x0: Float32Array; noise: Float32Array; size: number; channels: number; t: number } | null = null;
+
+  constructor(private readonly post: (m: FromEngine, transfer?: Transferable[]) => void) {}
+
+  async init(modelUrl: string, preferred?: BackendName): Promise<void> {
+    const report: BackendReport = await selectBackend(preferred);
+    let info: ModelInfo;
+    let warning: string | undefined;
+    try {
+      const loaded = await loadModel(modelUrl);
+      this.model = loaded.model;
+      this.diffusion = loaded.diffusion;
+      info = { config: loaded.model.config, diffusion: loaded.diffusion, metadata: loaded.metadata, source: 'shipped', numParams: loaded.model.numParams };
+    } catch (e) {
+      // Until a trained model is present, run end to end on a random one (it draws noise, not digits).
+      this.model = UNet.create(DEFAULT_UNET_CONFIG, 0);
+      this.diffusion = { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' };
+      warning = `The shipped model could not be loaded (${e instanceof Error ? e.message : String(e)}); using an untrained model.`;
+      info = { config: this.model.config, diffusion: this.diffusion, metadata: {}, source: 'random', numParams: this.model.numParams };
+    }
+    this.schedule = makeSchedule(this.diffusion);
+    this.post({ type: 'ready', report, model: info, warning });
+  }
+
+  private setState(state: RunState): void {
+    this.state = state;
+    this.post({ type: 'state', state });
+  }
+
+  pause(): void {
+    if (this.state === 'running') this.setState('paused');
+  }
+  resume(): void {
+    if (this.state === 'paused') this.setState('running');
+  }
+  step(): void {
+    if (this.state === 'paused') this.stepRequests++;
+  }
+  stop(): void {
+    this.runId++;
+    if (this.state !== 'idle') this.setState('idle');
+  }
+  setSpeed(delayMs: number): void {
+    this.delayMs = Math.max(0, delayMs);
+  }
+
+  /** Runs the reverse process, posting frames at most every FRAME_INTERVAL_MS plus every strip step. */
+  async sample(settings: SampleSettings): Promise<void> {
+    const model = this.requireModel();
+    const run = ++this.runId;
+    const { imageSize: size, inChannels: channels } = model.config;
+    const labels = new Array<number | null>(settings.batch).fill(model.config.numClasses > 0 ? settings.label : null);
+    let init: { sample: tf.Tensor; timestep: number } | undefined;
+    if (settings.fromForward && this.forward && this.forward.t >= 0) {
+      const xt = this.forwardValues(this.forward.t);
+      const one = tf.tensor4d(xt, [1, size, size, channels]);
+      init = { sample: tf.tidy(() => tf.tile(one, [settings.batch, 1, 1, 1])), timestep: this.forward.t };
+      one.dispose();
+    }
+    this.setState('running');
+    const started = performance.now();
+    let lastPost = -Infinity;
+    let steps = 0;
+    try {
+      const gen = sample(model, this.diffusion!, { ...settings, labels, init });
+      let keep: Set<number> | null = null;
+      for (const s of gen) {
+        steps++;
+        keep ??= stripIndices(s.total);
+        const last = s.index === s.total - 1;
+        const now = performance.now();
+        const single = this.stepRequests > 0;
+        if (keep.has(s.index) || last || single || now - lastPost >= FRAME_INTERVAL_MS) {
+          lastPost = now;
+          const [xt, x0, eps] = await Promise.all([s.sample.data(), s.predOriginalSample.data(), s.predNoise.data()]);
+          const batch = (v: ArrayLike<number>): ImageBatch => ({ values: v as Float32Array, batch: settings.batch, size, channels });
+          const frame = { index: s.index, total: s.total, t: s.t, xt: batch(xt), predOriginal: batch(x0), predNoise: batch(eps), keep: keep.has(s.index) };
+          this.post({ type: 'frame', frame }, [frame.xt.values.buffer, frame.predOriginal.values.buffer, frame.predNoise.values.buffer]);
+        }
+        if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+        else await yieldToEvents();
+        if (this.stepRequests > 0) this.stepRequests--;
+        while (this.state === 'paused' && this.stepRequests === 0 && run === this.runId) await new Promise((r) => setTimeout(r, 20));
+        if (run !== this.runId) {
+          gen.return();
+          return;
+        }
+      }
+      this.post({ type: 'done', elapsedMs: performance.now() - started, steps });
+      this.setState('idle');
+    } finally {
+      init?.sample.dispose();
+    }
+  }
+
+  /** Forward process: remember x0 (and draw ε if none yet). */
+  setForwardImage(image: ImageBatch): void {
+    const model = this.requireModel();
+    if (image.size !== model.config.imageSize || image.channels !== model.config.inChannels)
+      throw new Error(`the image is ${image.size}×${image.size}×${image.channels}; the model needs ${model.config.imageSize}×${model.config.imageSize}×${model.config.inChannels}`);
+    const noise = this.forward?.noise.length === image.values.length ? this.forward.noise : new GaussianRng(0).normalArray(image.values.length);
+    this.forward = { x0: image.values, noise, size: image.size, channels: image.channels, t: this.forward?.t ?? -1 };
+  }
+
+  setForwardNoise(seed: number): void {
+    if (this.forward) this.forward.noise = new GaussianRng(seed).normalArray(this.forward.x0.length);
+  }
+
+  /** x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε (eq. 4) with the fixed ε — plain arithmetic on a few thousand values. */
+  forwardAt(t: number): void {
+    if (!this.forward) return;
+    this.forward.t = t;
+    const { size, channels } = this.forward;
+    const xt = this.forwardValues(t);
+    const noise = this.forward.noise.slice();
+    this.post({ type: 'forwardFrame', t, xt: { values: xt, batch: 1, size, channels }, noise: { values: noise, batch: 1, size, channels } }, [xt.buffer, noise.buffer]);
+  }
+
+  private forwardValues(t: number): Float32Array {
+    const { x0, noise } = this.forward!;
+    if (t < 0) return x0.slice();
+    const ac = this.schedule!.alphasCumprod[t];
+    const a = Math.sqrt(ac);
+    const b = Math.sqrt(1 - ac);
+    return Float32Array.from(x0, (v, i) => a * v + b * noise[i]);
+  }
+
+  private requireModel(): UNet {
+    if (!this.model) throw new Error('the engine is not initialised yet');
+    return this.model;
+  }
+}
