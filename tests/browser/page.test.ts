@@ -193,6 +193,25 @@ describe('the playground page', () => {
     await page.locator('section[aria-labelledby=forward-title]').screenshot({ path: `${ARTIFACTS}/forward-panel.png` });
   });
 
+  it('every control has an accessible name and is reachable by keyboard', async () => {
+    const unnamed = await page.evaluate(() =>
+      [...document.querySelectorAll<HTMLElement>('button, input, select')]
+        .filter((el) => !((el as HTMLInputElement).labels?.length || el.getAttribute('aria-label') || el.textContent?.trim()))
+        .map((el) => el.outerHTML.slice(0, 80)),
+    );
+    expect(unnamed).toEqual([]);
+    const negativeTabIndex = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('button, input, select')].filter((el) => el.tabIndex < 0).length);
+    expect(negativeTabIndex).toBe(0);
+  });
+
+  it('fits a phone-width screen without horizontal scrolling', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(200);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: `${ARTIFACTS}/page-phone.png`, fullPage: true });
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
   it('no console errors or warnings, and no request leaves the page’s origin', async () => {
     expect(problems).toEqual([]);
     const origin = new URL(inject('baseUrl')).origin;
