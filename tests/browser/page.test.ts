@@ -193,6 +193,47 @@ describe('the playground page', () => {
     await page.locator('section[aria-labelledby=forward-title]').screenshot({ path: `${ARTIFACTS}/forward-panel.png` });
   });
 
+  it('"denoise from here" runs the reverse process from the slider’s x_t', async () => {
+    await page.selectOption('[data-testid=sampler]', 'ddim');
+    await page.fill('[data-testid=steps]', '20');
+    await setRange('forward-slider', 100);
+    await page.click('[data-testid=denoise-from-here]');
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid=strip] li').length === 2 && !!document.querySelector('[data-testid=sample]'), null, { timeout: 60_000 });
+    // DDIM 20 of 1000 visits 950, 900, …, 0; from t = 100 (0-based 99) only 50 and 0 remain
+    const labels = await page.locator('[data-testid=strip] li span').allTextContents();
+    expect(labels).toEqual(['t=51', 't=1']);
+    expect(await page.textContent('[data-testid=counter]')).toBe('t = 1');
+  });
+
+  it('an upload that is not an image, or empty, gets a clear message and keeps the current image', async () => {
+    const x0Before = await page.getByRole('img', { name: 'clean image x0' }).evaluate((c) => (c as HTMLCanvasElement).toDataURL());
+    await page.setInputFiles('[data-testid=upload]', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG') });
+    await expect.poll(() => page.textContent('[role=alert]')).toMatch(/notes\.png: this file is not an image the browser can decode/);
+    await page.setInputFiles('[data-testid=upload]', { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) });
+    await expect.poll(() => page.textContent('[role=alert]')).toMatch(/empty\.png: the file is empty/);
+    expect(await page.getByRole('img', { name: 'clean image x0' }).evaluate((c) => (c as HTMLCanvasElement).toDataURL())).toBe(x0Before);
+  });
+
+  it('an uploaded picture is center-cropped, resized to 28×28 and used as x0', async () => {
+    // a 60×40 PNG: white left half, black right half; the centre crop keeps the middle 40×40
+    const png = await page.evaluate(async () => {
+      const c = new OffscreenCanvas(60, 40);
+      const ctx = c.getContext('2d')!;
+      ctx.fillStyle = '#000';
+      ctx.fillRect(0, 0, 60, 40);
+      ctx.fillStyle = '#fff';
+      ctx.fillRect(0, 0, 30, 40);
+      return Array.from(new Uint8Array(await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer()));
+    });
+    await page.setInputFiles('[data-testid=upload]', { name: 'half.png', mimeType: 'image/png', buffer: Buffer.from(png) });
+    await setRange('forward-slider', 0);
+    const x0 = page.getByRole('img', { name: 'clean image x0' });
+    await expect.poll(() => x0.evaluate((c) => (c as HTMLCanvasElement).width)).toBe(28);
+    const row = await x0.evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 14, 28, 1).data).filter((_, i) => i % 4 === 0));
+    expect(row[2]).toBeGreaterThan(240);
+    expect(row[25]).toBeLessThan(15);
+  });
+
   it('every control has an accessible name and is reachable by keyboard', async () => {
     const unnamed = await page.evaluate(() =>
       [...document.querySelectorAll<HTMLElement>('button, input, select')]
