@@ -33,3 +33,12 @@ export function collectConsoleProblems(page: Page): string[] {
   page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
   return problems;
 }
+
+/** A browser with the test harness page (harness.html, `window.harness`) loaded and ready. */
+export async function openHarness(baseUrl: string): Promise<{ browser: Browser; page: Page }> {
+  const browser = await launchChromium();
+  const page = await browser.newPage();
+  await page.goto(`${baseUrl}/harness.html`);
+  await page.waitForFunction(() => document.title === 'harness ready');
+  return { browser, page };
+}
