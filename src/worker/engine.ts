@@ -120,6 +120,10 @@ export class Engine {
       }
       this.post({ type: 'done', elapsedMs: performance.now() - started, steps });
       this.setState('idle');
+    } catch (e) {
+      // a failed step (e.g. a lost GPU device) ends the run; the page gets the error and its controls back
+      if (run === this.runId) this.setState('idle');
+      throw e;
     } finally {
       init?.sample.dispose();
     }
