@@ -29,6 +29,18 @@ export class GaussianRng {
     this.s3 = splitmix32();
   }
 
+  /** The generator's full state (for checkpoints): restore with GaussianRng.fromState. */
+  getState(): { seed: number; words: [number, number, number, number]; spare: number | null } {
+    return { seed: this.seed, words: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
+  }
+
+  static fromState(state: ReturnType<GaussianRng['getState']>): GaussianRng {
+    const rng = new GaussianRng(state.seed);
+    [rng.s0, rng.s1, rng.s2, rng.s3] = state.words;
+    rng.spare = state.spare;
+    return rng;
+  }
+
   /** Uniform in (0, 1), never 0 (so log() in Box–Muller is finite). */
   uniform(): number {
     const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;

@@ -42,12 +42,14 @@ export class Trainer {
   /** Exponential moving average of the weights, for sampling (null when emaDecay = 0). */
   readonly ema: UNet | null;
   step = 0;
+  /** [step, loss] after every step. */
+  lossHistory: [number, number][] = [];
 
   constructor(
     readonly model: UNet,
     readonly diffusion: DiffusionConfig,
     readonly config: TrainConfig = DEFAULT_TRAIN_CONFIG,
-    readonly rng = new GaussianRng(0),
+    public rng = new GaussianRng(0),
   ) {
     this.schedule = makeSchedule(diffusion);
     this.optimizer = tf.train.adam(config.learningRate, 0.9, 0.999, 1e-8);
@@ -89,6 +91,7 @@ export class Trainer {
     this.step++;
     const [lossValue, normValue] = await Promise.all([loss.data(), gradNorm.data()]);
     tf.dispose([loss, gradNorm]);
+    this.lossHistory.push([this.step, lossValue[0]]);
     return { step: this.step, loss: lossValue[0], gradNorm: normValue[0], learningRate: lr };
   }
 

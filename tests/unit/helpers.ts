@@ -22,3 +22,15 @@ export async function expectNoLeak(body: () => Promise<void> | void): Promise<vo
   await body();
   expect(tf.memory().numTensors).toBe(before);
 }
+
+/** An easy data set: 4 fixed 16×16 images (a square, a bar, a ring, a cross) in [−1, 1]. */
+export function easyBatch(): tf.Tensor4D {
+  const imgs = [0, 1, 2, 3].map((k) =>
+    Array.from({ length: 256 }, (_, i) => {
+      const [y, x] = [Math.floor(i / 16) - 7.5, (i % 16) - 7.5];
+      const on = [Math.max(Math.abs(x), Math.abs(y)) < 5, Math.abs(x) < 2, Math.abs(Math.hypot(x, y) - 5) < 1.5, Math.min(Math.abs(x), Math.abs(y)) < 1.5][k];
+      return on ? 1 : -1;
+    }),
+  );
+  return tf.tensor4d(imgs.flat(), [4, 16, 16, 1]);
+}

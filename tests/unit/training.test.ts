@@ -7,22 +7,10 @@ import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
 import { ddpmLoss } from '../../src/training/loss';
 import { Trainer, learningRateAt, DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
-import { expectNoLeak, values } from './helpers';
+import { easyBatch, expectNoLeak, values } from './helpers';
 
-export const tinyConfig: UNetConfig = { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channelMults: [1, 2], groups: 4, numClasses: 2 };
+const tinyConfig: UNetConfig = { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channelMults: [1, 2], groups: 4, numClasses: 2 };
 const diffusion = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
-
-/** An easy data set: 4 fixed 16×16 images (a square, a bar, a ring, a cross) in [−1, 1]. */
-export function easyBatch(): tf.Tensor4D {
-  const imgs = [0, 1, 2, 3].map((k) =>
-    Array.from({ length: 256 }, (_, i) => {
-      const [y, x] = [Math.floor(i / 16) - 7.5, (i % 16) - 7.5];
-      const on = [Math.max(Math.abs(x), Math.abs(y)) < 5, Math.abs(x) < 2, Math.abs(Math.hypot(x, y) - 5) < 1.5, Math.min(Math.abs(x), Math.abs(y)) < 1.5][k];
-      return on ? 1 : -1;
-    }),
-  );
-  return tf.tensor4d(imgs.flat(), [4, 16, 16, 1]);
-}
 
 describe('L_simple (Algorithm 1, eq. 14)', () => {
   it('equals the closed form ‖ε − ε_θ(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖² for given x0, t, ε', async () => {
