@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { checkSameShape, checkTimestep, qSample, type Timesteps } from './forward';
 import { toX0AndEpsilon } from './predictions';
 import { drawNoise, type GaussianRng } from './random';
-import { alphaCumprodAt, makeSchedule, type Schedule } from './schedule';
+import { alphaCumprodAt, makeSchedule, posteriorCoefficients, type Schedule } from './schedule';
 import { resolveSchedulerConfig, type ResolvedSchedulerConfig, type SchedulerConfig } from './scheduler-config';
 
 export interface DDPMSchedulerConfig extends SchedulerConfig {
@@ -36,11 +36,8 @@ export class DDPMScheduler {
   /** σ_t²: β̃_t = (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · β_t (eq. 7) or β_t. */
   getVariance(t: number): number {
     checkTimestep(this.schedule, t);
-    const acT = alphaCumprodAt(this.schedule, t);
-    const acPrev = alphaCumprodAt(this.schedule, t - 1);
-    const beta = 1 - acT / acPrev;
-    if (this.config.varianceType === 'fixed_large') return beta;
-    return Math.max(((1 - acPrev) / (1 - acT)) * beta, MIN_VARIANCE);
+    if (this.config.varianceType === 'fixed_large') return this.schedule.betas[t];
+    return Math.max(posteriorCoefficients(this.schedule, t).variance, MIN_VARIANCE);
   }
 
   /** The forward process q(x_t | x0), eq. (4). */
@@ -57,17 +54,13 @@ export class DDPMScheduler {
     checkTimestep(this.schedule, t);
     checkSameShape(modelOutput, sample, 'modelOutput', 'sample');
     const acT = alphaCumprodAt(this.schedule, t);
-    const acPrev = alphaCumprodAt(this.schedule, t - 1);
-    const alphaT = acT / acPrev;
-    const betaT = 1 - alphaT;
+    const { x0Coef, xtCoef } = posteriorCoefficients(this.schedule, t);
     return tf.tidy(() => {
       // 1. x̂0 from the model output — eq. (15) for ε-prediction
       const { x0 } = toX0AndEpsilon(modelOutput, sample, acT, this.config.predictionType);
       // 2. keep x̂0 in the data range
       const predOriginalSample = this.config.clipSample ? tf.clipByValue(x0, -1, 1) : x0;
       // 3. posterior mean μ̃_t(x_t, x̂0) — eq. (7)
-      const x0Coef = (Math.sqrt(acPrev) * betaT) / (1 - acT);
-      const xtCoef = (Math.sqrt(alphaT) * (1 - acPrev)) / (1 - acT);
       let prevSample = tf.add(tf.mul(x0Coef, predOriginalSample), tf.mul(xtCoef, sample));
       // 4. add σ_t z (Algorithm 2, line 4), except at the last step
       if (t > 0) prevSample = tf.add(prevSample, tf.mul(Math.sqrt(this.getVariance(t)), drawNoise(noise, sample.shape)));

@@ -71,8 +71,7 @@ function webglIsSoftware(): boolean {
     const canvas = () => (typeof OffscreenCanvas !== 'undefined' ? new OffscreenCanvas(1, 1) : document.createElement('canvas'));
     if (!canvas().getContext('webgl2', { failIfMajorPerformanceCaveat: true })) return !!canvas().getContext('webgl2');
     const gl = canvas().getContext('webgl2');
-    const ext = gl?.getExtension('WEBGL_debug_renderer_info');
-    return !!gl && SOFTWARE_RENDERER.test(String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER)));
+    return !!gl && SOFTWARE_RENDERER.test(rendererName(gl));
   } catch {
     return false;
   }
@@ -115,10 +114,14 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendRep
 function webglRenderer(): string | null {
   try {
     const gl = (tf.backend() as unknown as { gpgpu?: { gl: WebGLRenderingContext } }).gpgpu?.gl;
-    if (!gl) return null;
-    const ext = gl.getExtension('WEBGL_debug_renderer_info');
-    return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
+    return gl ? rendererName(gl) : null;
   } catch {
     return null;
   }
+}
+
+/** The GPU a WebGL context renders with (the unmasked name where the browser allows it). */
+function rendererName(gl: WebGLRenderingContext | WebGL2RenderingContext): string {
+  const ext = gl.getExtension('WEBGL_debug_renderer_info');
+  return String(gl.getParameter(ext ? ext.UNMASKED_RENDERER_WEBGL : gl.RENDERER));
 }
