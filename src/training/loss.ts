@@ -7,17 +7,14 @@ import type { UNet } from '../model/model';
  * the mean over pixels and batch. x0 [B, H, W, C] in [−1, 1]; t int32 [B]; noise like x0.
  */
 export function ddpmLoss(model: UNet, schedule: Schedule, x0: tf.Tensor, t: tf.Tensor1D, noise: tf.Tensor, labels?: tf.Tensor1D, training = true): tf.Scalar {
+  return tf.tidy(() => tf.mean(ddpmLossPerExample(model, schedule, x0, t, noise, labels, training)) as tf.Scalar);
+}
+
+/** The same per example [B] (each the mean over its pixels): what the loss-by-timestep strip shows. */
+export function ddpmLossPerExample(model: UNet, schedule: Schedule, x0: tf.Tensor, t: tf.Tensor1D, noise: tf.Tensor, labels?: tf.Tensor1D, training = true): tf.Tensor1D {
   return tf.tidy(() => {
     const xt = qSample(schedule, x0, noise, t); // eq. (4)
     const eps = model.predict(xt, t, { labels, training });
-    return tf.mean(tf.square(tf.sub(noise, eps))) as tf.Scalar;
-  });
-}
-
-/** Per-example loss [B], for the loss-by-timestep strip. */
-export function ddpmLossPerExample(model: UNet, schedule: Schedule, x0: tf.Tensor, t: tf.Tensor1D, noise: tf.Tensor, labels?: tf.Tensor1D): tf.Tensor1D {
-  return tf.tidy(() => {
-    const eps = model.predict(qSample(schedule, x0, noise, t), t, { labels });
     return tf.mean(tf.square(tf.sub(noise, eps)), [1, 2, 3]) as tf.Tensor1D;
   });
 }

@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GaussianRng, makeSchedule, type Schedule } from '../diffusion';
 import type { DiffusionConfig } from '../model/io';
 import { UNet } from '../model/model';
-import { ddpmLoss } from './loss';
+import { ddpmLossPerExample } from './loss';
 
 /** Optimisation settings (the defaults follow common small-DDPM recipes). */
 export interface TrainConfig {
@@ -27,6 +27,9 @@ export interface StepResult {
   /** Global gradient norm before clipping. */
   gradNorm: number;
   learningRate: number;
+  /** The timestep drawn for each example and its own loss (for loss by timestep). */
+  timesteps: Int32Array;
+  losses: Float32Array;
 }
 
 /** Learning rate at a step: linear warm-up, then constant. */
@@ -73,11 +76,15 @@ export class Trainer {
     const lr = learningRateAt(this.config, this.step);
     (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
     const vars = [...this.model.weights.values()];
+    let perExample: tf.Tensor | undefined;
     const [loss, gradNorm] = tf.tidy(() => {
       const t = tf.tensor1d(drawn.t, 'int32');
       const noise = this.rng.randn(x0.shape);
       const y = drawn.labels ? tf.tensor1d(drawn.labels, 'int32') : undefined;
-      const { value, grads } = tf.variableGrads(() => ddpmLoss(this.model, this.schedule, x0, t, noise, y), vars);
+      const { value, grads } = tf.variableGrads(() => {
+        perExample = tf.keep(ddpmLossPerExample(this.model, this.schedule, x0, t, noise, y));
+        return tf.mean(perExample) as tf.Scalar;
+      }, vars);
       const names = Object.keys(grads);
       const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
       if (this.config.gradClipNorm > 0) {
@@ -89,10 +96,10 @@ export class Trainer {
     });
     if (this.ema) this.updateEma();
     this.step++;
-    const [lossValue, normValue] = await Promise.all([loss.data(), gradNorm.data()]);
-    tf.dispose([loss, gradNorm]);
+    const [lossValue, normValue, losses] = await Promise.all([loss.data(), gradNorm.data(), perExample!.data() as Promise<Float32Array>]);
+    tf.dispose([loss, gradNorm, perExample!]);
     this.lossHistory.push([this.step, lossValue[0]]);
-    return { step: this.step, loss: lossValue[0], gradNorm: normValue[0], learningRate: lr };
+    return { step: this.step, loss: lossValue[0], gradNorm: normValue[0], learningRate: lr, timesteps: drawn.t, losses };
   }
 
   /** θ_ema ← d θ_ema + (1 − d) θ. */

@@ -1,8 +1,6 @@
+import type { ImageSize } from '../data/dataset';
+import { decodeImageFile } from '../data/decode';
 import type { ImageBatch } from '../worker/protocol';
-
-export class ImageDecodeError extends Error {
-  override name = 'ImageDecodeError';
-}
 
 /** The example digits shipped in public/data (see scripts/export-digits.ts). */
 export async function loadExampleDigits(): Promise<{ images: ImageBatch[]; labels: number[] }> {
@@ -34,29 +32,8 @@ export function toChannels(img: ImageBatch, channels: number): ImageBatch {
   return { ...img, values, channels };
 }
 
-/**
- * Decodes a picture a person chose (off the main thread's layout work: createImageBitmap), center-crops
- * it to a square, resizes it to `size` and converts it to [−1, 1] grey or RGB.
- */
+/** A picture a person chose, center-cropped to the model's size, as an image in [−1, 1]. */
 export async function decodeUpload(file: Blob, size: number, channels: number): Promise<ImageBatch> {
-  if (file.size === 0) throw new ImageDecodeError('the file is empty');
-  let bitmap: ImageBitmap;
-  try {
-    bitmap = await createImageBitmap(file);
-  } catch {
-    throw new ImageDecodeError('this file is not an image the browser can decode (PNG, JPEG, WebP, GIF or BMP)');
-  }
-  const side = Math.min(bitmap.width, bitmap.height);
-  const canvas = new OffscreenCanvas(size, size);
-  const ctx = canvas.getContext('2d')!;
-  ctx.imageSmoothingQuality = 'high';
-  ctx.drawImage(bitmap, (bitmap.width - side) / 2, (bitmap.height - side) / 2, side, side, 0, 0, size, size);
-  bitmap.close();
-  const rgba = ctx.getImageData(0, 0, size, size).data;
-  const values = new Float32Array(size * size * channels);
-  for (let i = 0; i < size * size; i++) {
-    if (channels === 1) values[i] = ((0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]) / 255) * 2 - 1;
-    else for (let c = 0; c < 3; c++) values[3 * i + c] = (rgba[4 * i + c] / 255) * 2 - 1;
-  }
-  return { values, batch: 1, size, channels };
+  const bytes = await decodeImageFile(file, { size: size as ImageSize, channels: channels as 1 | 3, fit: 'crop' });
+  return { values: Float32Array.from(bytes, (v) => (v / 255) * 2 - 1), batch: 1, size, channels };
 }

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GaussianRng } from '../diffusion/random';
 import { makeSchedule, type Schedule } from '../diffusion/schedule';
+import { yieldToEvents } from '../engine/yield';
 import { selectBackend, type BackendName, type BackendReport } from '../engine/backend';
 import { DEFAULT_UNET_CONFIG } from '../model/config';
 import { loadModel, type DiffusionConfig } from '../model/io';
@@ -8,13 +9,6 @@ import { UNet } from '../model/model';
 import { sample } from '../pipeline/sample';
 import type { FromEngine, ImageBatch, ModelInfo, RunState, SampleSettings } from './protocol';
 import { stripIndices } from './trajectory';
-
-/** Yields to the event loop with a macrotask, so 'pause'/'stop' messages get through (no rAF in workers). */
-const yieldToEvents = () => new Promise<void>((resolve) => {
-  const ch = new MessageChannel();
-  ch.port1.onmessage = () => resolve();
-  ch.port2.postMessage(null);
-});
 
 const FRAME_INTERVAL_MS = 33;
 

@@ -208,7 +208,7 @@ describe('the playground page', () => {
   it('an upload that is not an image, or empty, gets a clear message and keeps the current image', async () => {
     const x0Before = await page.getByRole('img', { name: 'clean image x0' }).evaluate((c) => (c as HTMLCanvasElement).toDataURL());
     await page.setInputFiles('[data-testid=upload]', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG') });
-    await expect.poll(() => page.textContent('[role=alert]')).toMatch(/notes\.png: this file is not an image the browser can decode/);
+    await expect.poll(() => page.textContent('[role=alert]')).toMatch(/notes\.png: not an image: its contents are not PNG/);
     await page.setInputFiles('[data-testid=upload]', { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) });
     await expect.poll(() => page.textContent('[role=alert]')).toMatch(/empty\.png: the file is empty/);
     expect(await page.getByRole('img', { name: 'clean image x0' }).evaluate((c) => (c as HTMLCanvasElement).toDataURL())).toBe(x0Before);

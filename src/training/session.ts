@@ -1,0 +1,261 @@
+import * as tf from '@tensorflow/tfjs';
+import { GaussianRng } from '../diffusion/random';
+import type { ImageDataset } from '../data/dataset';
+import { yieldToEvents } from '../engine/yield';
+import type { UNetConfig } from '../model/config';
+import type { DiffusionConfig } from '../model/io';
+import { UNet } from '../model/model';
+import { sample } from '../pipeline/sample';
+import { restoreTrainer, saveCheckpoint, type TrainingCheckpoint } from './checkpoint';
+import { Trainer, type StepResult, type TrainConfig } from './trainer';
+
+/** How a run goes: batch, length, augmentation and how often to look at it and save it. */
+export interface RunOptions {
+  batchSize: number;
+  /** The step count the run aims for (progress and ETA); it stops there. */
+  totalSteps: number;
+  /** Mirror images left–right at random. */
+  flip: boolean;
+  /** Sample a preview with the EMA weights every this many steps (0 = never). */
+  previewEvery: number;
+  /** Hand a checkpoint to onCheckpoint every this many steps. */
+  checkpointEvery: number;
+}
+
+export const LOSS_BUCKETS = 10;
+
+export interface TrainProgress {
+  step: number;
+  totalSteps: number;
+  loss: number;
+  learningRate: number;
+  /** Images per second over the recent steps. */
+  imagesPerSecond: number;
+  etaSeconds: number;
+  /** Mean recent loss per timestep bucket (t in [k·T/10, (k+1)·T/10)); NaN where no sample fell yet. */
+  bucketLoss: number[];
+}
+
+export interface PreviewFrame {
+  step: number;
+  /** size·size·channels values in [−1, 1] per image. */
+  images: Float32Array;
+  batch: number;
+}
+
+export type StopReason =
+  | { kind: 'finished' | 'stopped' }
+  /** A NaN/Inf loss: the weights were rolled back to the checkpoint at `restoredStep`. */
+  | { kind: 'diverged'; message: string; restoredStep: number }
+  | { kind: 'error'; message: string };
+
+export interface SessionHooks {
+  onStep?: (result: StepResult, progress: TrainProgress) => void;
+  onPreview?: (frame: PreviewFrame) => void;
+  onCheckpoint?: (checkpoint: TrainingCheckpoint) => Promise<void> | void;
+}
+
+const PREVIEW_BATCH = 8;
+const PREVIEW_STEPS = 20;
+const PREVIEW_SEED = 1234;
+const RATE_WINDOW = 20;
+
+/**
+ * A training run on a person's data set: Algorithm 1 step after step, with pause/resume/stop, a NaN
+ * guard that rolls back to the last good checkpoint, periodic checkpoints, EMA previews (fast DDIM)
+ * and loss by timestep. Framework-free: the worker drives it, and so do the tests in Node.
+ */
+export class TrainingSession {
+  state: 'idle' | 'running' | 'paused' = 'idle';
+  private stopRequested = false;
+  /** The newest checkpoint known to be good: a step after it still had a finite loss. */
+  private lastGood: TrainingCheckpoint | null = null;
+  /** A checkpoint waiting for that proof. */
+  private candidate: TrainingCheckpoint | null = null;
+  private readonly bucketSum = new Float64Array(LOSS_BUCKETS);
+  private readonly bucketCount = new Float64Array(LOSS_BUCKETS);
+  private readonly stepTimes: number[] = [];
+
+  constructor(
+    public trainer: Trainer,
+    readonly dataset: ImageDataset,
+    public options: RunOptions,
+    private readonly hooks: SessionHooks = {},
+  ) {
+    const { config } = trainer.model;
+    if (config.imageSize !== dataset.size || config.inChannels !== dataset.channels)
+      throw new RangeError(`the model takes ${config.imageSize}×${config.imageSize}×${config.inChannels} images; the data set has ${dataset.size}×${dataset.size}×${dataset.channels}`);
+  }
+
+  /** A fresh model (or a copy of `init`, for fine-tuning) and trainer for this data set. */
+  static create(config: UNetConfig, diffusion: DiffusionConfig, trainConfig: TrainConfig, dataset: ImageDataset, options: RunOptions, hooks?: SessionHooks, init?: UNet, seed = 0): TrainingSession {
+    const model = UNet.create(config, seed);
+    init?.copyTo(model);
+    return new TrainingSession(new Trainer(model, diffusion, trainConfig, new GaussianRng(seed)), dataset, options, hooks);
+  }
+
+  /** Continues a run from a checkpoint, exactly (same RNG state, optimiser moments and loss history). */
+  static async resume(checkpoint: TrainingCheckpoint, dataset: ImageDataset, options: RunOptions, hooks?: SessionHooks): Promise<TrainingSession> {
+    const session = new TrainingSession(await restoreTrainer(checkpoint), dataset, options, hooks);
+    session.lastGood = checkpoint;
+    return session;
+  }
+
+  /** The weights to sample with: the EMA copy when there is one. */
+  get samplingModel(): UNet {
+    return this.trainer.ema ?? this.trainer.model;
+  }
+
+  private isPaused(): boolean {
+    return this.state === 'paused';
+  }
+  pause(): void {
+    if (this.state === 'running') this.state = 'paused';
+  }
+  resume(): void {
+    if (this.state === 'paused') this.state = 'running';
+  }
+  stop(): void {
+    this.stopRequested = true;
+  }
+
+  /** Trains until totalSteps, stop() or a failure; resolves with why it ended. */
+  async run(): Promise<StopReason> {
+    this.state = 'running';
+    this.stopRequested = false;
+    try {
+      if (!this.lastGood) await this.confirm(await saveCheckpoint(this.trainer));
+      while (this.trainer.step < this.options.totalSteps && !this.stopRequested) {
+        if (this.isPaused()) {
+          await new Promise((r) => setTimeout(r, 20));
+          continue;
+        }
+        const result = await this.trainStep();
+        if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm)) return await this.rollBack(result);
+        if (this.candidate) await this.confirm(this.candidate);
+        this.hooks.onStep?.(result, this.progress(result));
+        const step = this.trainer.step;
+        if (this.options.previewEvery > 0 && step % this.options.previewEvery === 0) await this.preview();
+        if (step % this.options.checkpointEvery === 0) this.candidate = await saveCheckpoint(this.trainer);
+        await yieldToEvents();
+      }
+      // the last step's loss was finite and its gradient too: keep where it stopped
+      if (this.lastGood?.step !== this.trainer.step) await this.confirm(await saveCheckpoint(this.trainer));
+      return { kind: this.stopRequested ? 'stopped' : 'finished' };
+    } catch (e) {
+      return { kind: 'error', message: explainFailure(e) };
+    } finally {
+      this.state = 'idle';
+    }
+  }
+
+  private async trainStep(): Promise<StepResult> {
+    const { batchSize, flip } = this.options;
+    const { imageSize: s, inChannels: c, numClasses } = this.trainer.model.config;
+    const { values, labels } = this.dataset.batch(this.trainer.rng, batchSize, flip, numClasses);
+    const x0 = tf.tensor4d(values, [batchSize, s, s, c]);
+    try {
+      const result = await this.trainer.trainStep(x0, numClasses > 0 ? labels : undefined);
+      this.stepTimes.push(performance.now());
+      if (this.stepTimes.length > RATE_WINDOW) this.stepTimes.shift();
+      const T = this.trainer.schedule.numTrainTimesteps;
+      result.timesteps.forEach((t, i) => {
+        const k = Math.min(LOSS_BUCKETS - 1, Math.floor((t * LOSS_BUCKETS) / T));
+        // an exponential average per bucket: recent enough to show learning, smooth enough to read
+        this.bucketSum[k] = this.bucketSum[k] * 0.98 + result.losses[i];
+        this.bucketCount[k] = this.bucketCount[k] * 0.98 + 1;
+      });
+      return result;
+    } finally {
+      x0.dispose();
+    }
+  }
+
+  progress(result: Pick<StepResult, 'step' | 'loss' | 'learningRate'>): TrainProgress {
+    const times = this.stepTimes;
+    const perStep = times.length >= 2 ? (times[times.length - 1] - times[0]) / 1000 / (times.length - 1) : NaN;
+    return {
+      step: result.step,
+      totalSteps: this.options.totalSteps,
+      loss: result.loss,
+      learningRate: result.learningRate,
+      imagesPerSecond: this.options.batchSize / perStep,
+      etaSeconds: perStep * Math.max(0, this.options.totalSteps - result.step),
+      bucketLoss: Array.from(this.bucketSum, (s, k) => (this.bucketCount[k] > 0 ? s / this.bucketCount[k] : NaN)),
+    };
+  }
+
+  /** A fixed-seed DDIM sample from the EMA weights, so previews at different steps compare directly. */
+  async preview(): Promise<PreviewFrame> {
+    const model = this.samplingModel;
+    const nc = model.config.numClasses;
+    const labels = Array.from({ length: PREVIEW_BATCH }, (_, i) => (nc > 0 ? i % nc : null));
+    let images: Float32Array = new Float32Array(0);
+    for (const s of sample(model, this.trainer.diffusion, { sampler: 'ddim', steps: PREVIEW_STEPS, batch: PREVIEW_BATCH, labels, guidance: 1, seed: PREVIEW_SEED })) {
+      if (s.index === s.total - 1) images = (await s.sample.data()) as Float32Array;
+      else await yieldToEvents();
+      if (this.stopRequested) break;
+    }
+    const frame = { step: this.trainer.step, images, batch: PREVIEW_BATCH };
+    if (images.length) this.hooks.onPreview?.(frame);
+    return frame;
+  }
+
+  private async confirm(checkpoint: TrainingCheckpoint): Promise<void> {
+    this.lastGood = checkpoint;
+    this.candidate = null;
+    await this.hooks.onCheckpoint?.(checkpoint);
+  }
+
+  /** The loss went NaN/Inf: the weights are poisoned, so go back to the last good checkpoint. */
+  private async rollBack(result: StepResult): Promise<StopReason> {
+    const good = this.lastGood!;
+    const old = this.trainer;
+    this.candidate = null;
+    this.trainer = await restoreTrainer(good);
+    old.model.dispose();
+    old.dispose();
+    return {
+      kind: 'diverged',
+      restoredStep: good.step,
+      message: `the loss became ${result.loss} at step ${result.step} (training diverged: try a lower learning rate or a smaller model); the weights were restored from the checkpoint at step ${good.step}`,
+    };
+  }
+
+  dispose(): void {
+    this.trainer.model.dispose();
+    this.trainer.dispose();
+  }
+}
+
+/** An error from a backend, explained with what to do about it. */
+export function explainFailure(e: unknown): string {
+  const text = e instanceof Error ? e.message : String(e);
+  if (/device (was )?lost|GPUDevice.*lost|context lost|CONTEXT_LOST/i.test(text))
+    return `the GPU device was lost (${text}). Your last checkpoint is safe: reload the page to resume, or pick another backend (?backend=wasm).`;
+  if (/out of memory|OOM|allocation failed|Failed to allocate|RangeError: Array buffer allocation/i.test(text))
+    return `ran out of memory (${text}). Try a smaller batch, the tiny model, or another backend (?backend=wasm).`;
+  return text;
+}
+
+/**
+ * Seconds per 1,000 training steps of a config on this device: one warm-up step (compiles shaders,
+ * allocates), then a few timed steps on random images. Frees everything it made.
+ */
+export async function measureSecondsPer1000Steps(config: UNetConfig, diffusion: DiffusionConfig, trainConfig: TrainConfig, batchSize: number, timedSteps = 3): Promise<number> {
+  const model = UNet.create(config, 0);
+  const trainer = new Trainer(model, diffusion, trainConfig);
+  const s = config.imageSize;
+  const x0 = tf.randomUniform([batchSize, s, s, config.inChannels], -1, 1);
+  const labels = config.numClasses > 0 ? Array.from({ length: batchSize }, (_, i) => i % config.numClasses) : undefined;
+  try {
+    await trainer.trainStep(x0, labels);
+    const start = performance.now();
+    for (let i = 0; i < timedSteps; i++) await trainer.trainStep(x0, labels);
+    return (performance.now() - start) / timedSteps;
+  } finally {
+    x0.dispose();
+    model.dispose();
+    trainer.dispose();
+  }
+}

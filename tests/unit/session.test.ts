@@ -1,0 +1,158 @@
+import * as tf from '@tensorflow/tfjs';
+import '@tensorflow/tfjs-backend-wasm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ImageDataset } from '../../src/data/dataset';
+import { registerWasmGradients } from '../../src/model/wasm-gradients';
+import { presetConfig } from '../../src/training/presets';
+import { explainFailure, measureSecondsPer1000Steps, TrainingSession, type RunOptions } from '../../src/training/session';
+import { DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
+import type { TrainingCheckpoint } from '../../src/training/checkpoint';
+import { shapePixels } from '../fixtures/images';
+
+const diffusion = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
+const trainConfig = { ...DEFAULT_TRAIN_CONFIG, learningRate: 3e-3, warmupSteps: 5, emaDecay: 0.9 };
+const run = (o: Partial<RunOptions> = {}): RunOptions => ({ batchSize: 8, totalSteps: 40, flip: false, previewEvery: 0, checkpointEvery: 10, ...o });
+
+/** An easy data set: discs in class 'disc', bars in class 'bar', 16×16 grey. */
+function easyData(): ImageDataset {
+  const ds = new ImageDataset({ size: 16, channels: 1, fit: 'crop' });
+  for (let i = 0; i < 4; i++) {
+    ds.add({ name: `disc${i}.png`, label: 'disc', pixels: shapePixels(16, 16, 'disc') });
+    ds.add({ name: `bar${i}.png`, label: 'bar', pixels: shapePixels(16, 16, 'bar') });
+  }
+  return ds;
+}
+const config = () => presetConfig('tiny', 16, 1, 2);
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+
+beforeAll(async () => {
+  registerWasmGradients();
+  await tf.setBackend('wasm');
+});
+afterAll(async () => {
+  await tf.setBackend('cpu');
+});
+
+describe('TrainingSession', () => {
+  it('trains: the loss falls on an easy data set, with progress, loss by timestep, previews and checkpoints', async () => {
+    const losses: number[] = [];
+    const checkpoints: number[] = [];
+    const previews: { step: number; images: Float32Array }[] = [];
+    let last: ReturnType<TrainingSession['progress']> | null = null;
+    const s = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 60, previewEvery: 30 }), {
+      onStep: (r, p) => {
+        losses.push(r.loss);
+        last = p;
+      },
+      onPreview: (f) => previews.push(f),
+      onCheckpoint: (c) => void checkpoints.push(c.step),
+    });
+    expect(await s.run()).toEqual({ kind: 'finished' });
+    expect(losses).toHaveLength(60);
+    expect(mean(losses.slice(-15))).toBeLessThan(0.6 * mean(losses.slice(0, 5)));
+    const p = last!;
+    expect(p.step).toBe(60);
+    expect(p.imagesPerSecond).toBeGreaterThan(0);
+    expect(p.etaSeconds).toBe(0);
+    expect(p.bucketLoss).toHaveLength(10);
+    expect(p.bucketLoss.filter(Number.isFinite).length).toBeGreaterThanOrEqual(8);
+    // noisy timesteps are easy (predict ε ≈ x_t), nearly clean ones hard: the strip shows it
+    expect(p.bucketLoss[9]).toBeLessThan(p.bucketLoss[0]);
+    expect(previews.map((f) => f.step)).toEqual([30, 60]);
+    expect(previews[1].images).toHaveLength(8 * 16 * 16);
+    expect(previews[1].images.every((v) => Number.isFinite(v) && v >= -1.001 && v <= 1.001)).toBe(true);
+    // one at the start (step 0), then every 10 steps once the next step proves it good
+    expect(checkpoints).toEqual([0, 10, 20, 30, 40, 50, 60]);
+    s.dispose();
+  });
+
+  it('pauses, resumes and stops between steps', async () => {
+    let session: TrainingSession;
+    const steps: number[] = [];
+    session = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 1000, batchSize: 2 }), {
+      onStep: (r) => {
+        steps.push(r.step);
+        if (r.step === 3) session.pause();
+        if (r.step === 6) session.stop();
+      },
+    });
+    const done = session.run();
+    await expect.poll(() => session.state).toBe('paused');
+    await new Promise((r) => setTimeout(r, 300));
+    expect(steps).toEqual([1, 2, 3]);
+    session.resume();
+    expect(await done).toEqual({ kind: 'stopped' });
+    expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
+    expect(session.state).toBe('idle');
+    session.dispose();
+  });
+
+  it('a NaN/Inf loss stops training and restores the last good checkpoint', async () => {
+    const saved: TrainingCheckpoint[] = [];
+    // a learning rate of 1e6 blows the weights up within a few steps
+    const s = TrainingSession.create(config(), diffusion, { ...trainConfig, learningRate: 1e6, warmupSteps: 0, gradClipNorm: 0 }, easyData(), run({ totalSteps: 200, checkpointEvery: 1 }), {
+      onCheckpoint: (c) => void saved.push(c),
+    });
+    const reason = await s.run();
+    expect(reason.kind).toBe('diverged');
+    if (reason.kind !== 'diverged') return;
+    expect(reason.message).toMatch(/the loss became (NaN|Infinity) at step \d+ .*restored from the checkpoint at step \d+/);
+    expect(reason.restoredStep).toBe(saved[saved.length - 1].step);
+    expect(s.trainer.step).toBe(reason.restoredStep);
+    // the restored weights give a finite loss again
+    const x0 = tf.tensor4d(easyData().batch(s.trainer.rng, 4, false, 2).values, [4, 16, 16, 1]);
+    const out = s.trainer.model.predict(x0, tf.tensor1d([10, 200, 500, 900], 'int32'), { labels: tf.tensor1d([0, 1, 2, 0], 'int32') });
+    expect(Array.from(await out.data()).every(Number.isFinite)).toBe(true);
+    tf.dispose([x0, out]);
+    s.dispose();
+  });
+
+  it('resuming from a checkpoint continues exactly like not stopping (data order included)', async () => {
+    const straight: number[] = [];
+    const a = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 8, checkpointEvery: 4 }), { onStep: (r) => void straight.push(r.loss) });
+    await a.run();
+    a.dispose();
+    let at4: TrainingCheckpoint | null = null;
+    const b = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 4, checkpointEvery: 4 }), { onCheckpoint: (c) => void (at4 = c) });
+    await b.run();
+    b.dispose();
+    expect(at4!.step).toBe(4);
+    const resumed: number[] = [];
+    const c = await TrainingSession.resume(at4!, easyData(), run({ totalSteps: 8, checkpointEvery: 4 }), { onStep: (r) => void resumed.push(r.loss) });
+    await c.run();
+    c.dispose();
+    expect(resumed).toEqual(straight.slice(4));
+  });
+
+  it('a backend failure ends the run with an explanation and what to do', async () => {
+    const s = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run());
+    s.trainer.trainStep = () => Promise.reject(new Error("GPUDevice was lost: 'destroyed'"));
+    const reason = await s.run();
+    expect(reason).toEqual({ kind: 'error', message: expect.stringMatching(/GPU device was lost .*reload the page to resume, or pick another backend/) });
+    s.dispose();
+    expect(explainFailure(new Error('Failed to allocate 512 MB'))).toMatch(/ran out of memory .*smaller batch, the tiny model, or another backend/);
+    expect(explainFailure(new Error('something else'))).toBe('something else');
+  });
+
+  it('estimates the time per 1,000 steps and frees what it measured with', async () => {
+    const before = tf.memory().numTensors;
+    const seconds = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, 2);
+    expect(seconds).toBeGreaterThan(0);
+    expect(Number.isFinite(seconds)).toBe(true);
+    expect(tf.memory().numTensors).toBe(before);
+  });
+
+  it('does not leak tensors over hundreds of steps with previews and checkpoints', async () => {
+    const before = tf.memory().numTensors;
+    const counts: number[] = [];
+    const s = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 200, batchSize: 2, previewEvery: 100, checkpointEvery: 25 }), {
+      onStep: (r) => {
+        if (r.step === 20 || r.step === 200) counts.push(tf.memory().numTensors);
+      },
+    });
+    await s.run();
+    expect(counts[1]).toBe(counts[0]);
+    s.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+  });
+});
