@@ -1,5 +1,4 @@
 import type { GaussianRng } from '../diffusion/random';
-import type { IMAGE_SIZES } from '../model/config';
 
 /**
  * A person's own training set: small decoded images (bytes, NHWC) with optional class labels taken
@@ -14,10 +13,9 @@ export const DATASET_LIMITS = {
   maxPixels: 40_000_000,
 };
 
-export type ImageSize = (typeof IMAGE_SIZES)[number];
-
 export interface DataOptions {
-  size: ImageSize;
+  /** Side of the square images (the page offers 16, 28, 32 and 64: the U-Net's sizes). */
+  size: number;
   channels: 1 | 3;
   /** 'crop': the centred square; 'pad': the whole picture, letterboxed on black. */
   fit: 'crop' | 'pad';

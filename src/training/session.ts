@@ -20,6 +20,8 @@ export interface RunOptions {
   previewEvery: number;
   /** Hand a checkpoint to onCheckpoint every this many steps. */
   checkpointEvery: number;
+  /** The model's class for each of the data set's classes (default: the same index), e.g. folder '7' → digit 7 when fine-tuning. */
+  labelMap?: number[];
 }
 
 export const LOSS_BUCKETS = 10;
@@ -152,10 +154,12 @@ export class TrainingSession {
   private async trainStep(): Promise<StepResult> {
     const { batchSize, flip } = this.options;
     const { imageSize: s, inChannels: c, numClasses } = this.trainer.model.config;
-    const { values, labels } = this.dataset.batch(this.trainer.rng, batchSize, flip, numClasses);
+    const { values, labels } = this.dataset.batch(this.trainer.rng, batchSize, flip, -1);
+    const map = this.options.labelMap;
+    const classOf = (l: number) => (l < 0 ? numClasses : map ? map[l] : l); // −1: unlabelled → "no label"
     const x0 = tf.tensor4d(values, [batchSize, s, s, c]);
     try {
-      const result = await this.trainer.trainStep(x0, numClasses > 0 ? labels : undefined);
+      const result = await this.trainer.trainStep(x0, numClasses > 0 ? labels.map(classOf) : undefined);
       this.stepTimes.push(performance.now());
       if (this.stepTimes.length > RATE_WINDOW) this.stepTimes.shift();
       const T = this.trainer.schedule.numTrainTimesteps;

@@ -32,6 +32,9 @@ export interface StepResult {
   losses: Float32Array;
 }
 
+/** The EMA decay used for the update after `step` earlier updates. */
+export const emaDecayAt = (decay: number, step: number): number => Math.min(decay, (1 + step) / (10 + step));
+
 /** Learning rate at a step: linear warm-up, then constant. */
 export const learningRateAt = (c: TrainConfig, step: number): number => (step < c.warmupSteps ? (c.learningRate * (step + 1)) / c.warmupSteps : c.learningRate);
 
@@ -102,9 +105,12 @@ export class Trainer {
     return { step: this.step, loss: lossValue[0], gradNorm: normValue[0], learningRate: lr, timesteps: drawn.t, losses };
   }
 
-  /** θ_ema ← d θ_ema + (1 − d) θ. */
+  /**
+   * θ_ema ← d θ_ema + (1 − d) θ, with d warmed up as min(decay, (1 + n) / (10 + n)) after n updates
+   * (as tf.train.ExponentialMovingAverage with num_updates), so a short run's EMA is not its initial weights.
+   */
   private updateEma(): void {
-    const d = this.config.emaDecay;
+    const d = emaDecayAt(this.config.emaDecay, this.step);
     tf.tidy(() => {
       for (const [name, v] of this.model.weights) {
         const e = this.ema!.weights.get(name)!;

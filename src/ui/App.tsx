@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'react';
 import type { BackendReport } from '../engine/backend';
-import type { ModelInfo } from '../worker/protocol';
+import type { ImageBatch, ModelInfo } from '../worker/protocol';
 import { EngineClient } from './engine-client';
 import { ForwardPanel } from './ForwardPanel';
+import { pick } from './pixels';
 import { ReversePanel } from './ReversePanel';
+import { TrainPanel } from './TrainPanel';
 
 export function App() {
   const [engine, setEngine] = useState<EngineClient | null>(null);
@@ -12,6 +14,9 @@ export function App() {
   const [warning, setWarning] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [denoiseRequest, setDenoiseRequest] = useState(0);
+  /** Bumped when the panels' model changes, so they start afresh with its size and classes. */
+  const [modelVersion, setModelVersion] = useState(0);
+  const [dataPreview, setDataPreview] = useState<ImageBatch | null>(null);
 
   useEffect(() => {
     const client = new EngineClient();
@@ -20,7 +25,11 @@ export function App() {
         setReport(m.report);
         setModel(m.model);
         setWarning(m.warning ?? null);
-      } else if (m.type === 'error') setError(m.message);
+      } else if (m.type === 'model') {
+        setModel(m.model);
+        setModelVersion((v) => v + 1);
+      } else if (m.type === 'data') setDataPreview(m.summary.preview);
+      else if (m.type === 'error') setError(m.message);
     });
     const preferred = new URLSearchParams(location.search).get('backend') ?? undefined;
     client.send({ type: 'init', modelUrl: new URL('models/mnist/model.json', document.baseURI).href, preferredBackend: preferred as never });
@@ -61,11 +70,20 @@ export function App() {
         </p>
       )}
       {engine && model && (
-        <div className="panels">
-          <ReversePanel engine={engine} model={model} denoiseRequest={denoiseRequest} />
-          <ForwardPanel engine={engine} model={model} onDenoiseFromHere={() => setDenoiseRequest((n) => n + 1)} />
-        </div>
+        <>
+          <div className="panels">
+            <ReversePanel key={`r${modelVersion}`} engine={engine} model={model} denoiseRequest={denoiseRequest} />
+            <ForwardPanel key={`f${modelVersion}`} engine={engine} model={model} examples={fitting(dataPreview, model)} onDenoiseFromHere={() => setDenoiseRequest((n) => n + 1)} />
+          </div>
+          <TrainPanel engine={engine} active={model} />
+        </>
       )}
     </main>
   );
+}
+
+/** Up to 20 training pictures as forward-process examples, when they fit the model. */
+function fitting(preview: ImageBatch | null, model: ModelInfo): ImageBatch[] {
+  if (!preview || preview.size !== model.config.imageSize || preview.channels !== model.config.inChannels) return [];
+  return Array.from({ length: Math.min(20, preview.batch) }, (_, i) => pick(preview, i));
 }

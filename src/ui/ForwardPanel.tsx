@@ -9,11 +9,13 @@ import { SchedulePlot } from './SchedulePlot';
 interface Props {
   engine: EngineClient;
   model: ModelInfo;
+  /** Pictures of the model's size to pick from (the training set's); the shipped digits otherwise. */
+  examples: ImageBatch[];
   onDenoiseFromHere: () => void;
 }
 
 /** "Drag a timestep slider": x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε with a fixed ε (eq. 4). */
-export function ForwardPanel({ engine, model, onDenoiseFromHere }: Props) {
+export function ForwardPanel({ engine, model, examples: given, onDenoiseFromHere }: Props) {
   const { imageSize: size, inChannels: channels } = model.config;
   const T = model.diffusion.numTrainTimesteps;
   const schedule = useMemo(() => makeSchedule(model.diffusion), [model.diffusion]);
@@ -52,6 +54,11 @@ export function ForwardPanel({ engine, model, onDenoiseFromHere }: Props) {
   );
 
   useEffect(() => {
+    if (given.length > 0) {
+      setExamples(given);
+      choose(given[0]);
+      return;
+    }
     if (size !== 28) return;
     loadExampleDigits()
       .then(({ images }) => {
@@ -96,7 +103,7 @@ export function ForwardPanel({ engine, model, onDenoiseFromHere }: Props) {
       </p>
       <div className="picker" role="group" aria-label="Choose an image">
         {examples.map((img, i) => (
-          <ImageCanvas key={i} image={img} displaySize={36} label={`example digit ${Math.floor(i / 2)}`} onClick={() => choose(img)} />
+          <ImageCanvas key={i} image={img} displaySize={36} label={given.length ? `training image ${i + 1}` : `example digit ${Math.floor(i / 2)}`} onClick={() => choose(img)} />
         ))}
         <label className="upload">
           Upload…

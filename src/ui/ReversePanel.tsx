@@ -24,7 +24,7 @@ const GIF_FRAMES = 60;
 export function ReversePanel({ engine, model, denoiseRequest }: Props) {
   const conditional = model.config.numClasses > 0;
   const classes = (model.metadata.classes as string[] | undefined) ?? Array.from({ length: model.config.numClasses }, (_, i) => String(i));
-  const [settings, setSettings] = useState<SampleSettings>({ ...SAMPLING_DEFAULTS, batch: 1, label: conditional ? 3 : null });
+  const [settings, setSettings] = useState<SampleSettings>({ ...SAMPLING_DEFAULTS, batch: 1, label: conditional ? Math.min(3, model.config.numClasses - 1) : null });
   const [state, setState] = useState<RunState>('idle');
   const [frame, setFrame] = useState<SampleFrame | null>(null);
   const [strip, setStrip] = useState<SampleFrame[]>([]);

@@ -1,4 +1,3 @@
-import type { ImageSize } from '../data/dataset';
 import { decodeImageFile } from '../data/decode';
 import type { ImageBatch } from '../worker/protocol';
 
@@ -34,6 +33,6 @@ export function toChannels(img: ImageBatch, channels: number): ImageBatch {
 
 /** A picture a person chose, center-cropped to the model's size, as an image in [−1, 1]. */
 export async function decodeUpload(file: Blob, size: number, channels: number): Promise<ImageBatch> {
-  const bytes = await decodeImageFile(file, { size: size as ImageSize, channels: channels as 1 | 3, fit: 'crop' });
+  const bytes = await decodeImageFile(file, { size, channels: channels as 1 | 3, fit: 'crop' });
   return { values: Float32Array.from(bytes, (v) => (v / 255) * 2 - 1), batch: 1, size, channels };
 }

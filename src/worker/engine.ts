@@ -19,6 +19,8 @@ const FRAME_INTERVAL_MS = 33;
 export class Engine {
   private model: UNet | null = null;
   private diffusion: DiffusionConfig | null = null;
+  /** The model the page opened with, kept while another one is in use so it can come back. */
+  private shipped: { model: UNet; diffusion: DiffusionConfig; info: ModelInfo } | null = null;
   private schedule: Schedule | null = null;
   private state: RunState = 'idle';
   private runId = 0;
@@ -45,7 +47,29 @@ export class Engine {
       info = { config: this.model.config, diffusion: this.diffusion, metadata: {}, source: 'random', numParams: this.model.numParams };
     }
     this.schedule = makeSchedule(this.diffusion);
+    this.shipped = { model: this.model, diffusion: this.diffusion, info };
     this.post({ type: 'ready', report, model: info, warning });
+  }
+
+  /** The page's own model (shipped, or the untrained stand-in), e.g. to fine-tune it. */
+  get shippedModel(): { model: UNet; diffusion: DiffusionConfig; info: ModelInfo } | null {
+    return this.shipped;
+  }
+
+  /**
+   * Makes both panels run on another model (the engine takes ownership), or on the shipped one again
+   * with null. Stops a running sample and forgets the forward image, whose size may no longer fit.
+   */
+  setActiveModel(next: { model: UNet; diffusion: DiffusionConfig; source: ModelInfo['source']; metadata: Record<string, unknown> } | null): void {
+    this.stop();
+    if (this.model && this.model !== this.shipped?.model) this.model.dispose();
+    const target = next ?? { ...this.shipped!, source: this.shipped!.info.source, metadata: this.shipped!.info.metadata };
+    this.model = target.model;
+    this.diffusion = target.diffusion;
+    this.schedule = makeSchedule(target.diffusion);
+    this.forward = null;
+    const m = target.model;
+    this.post({ type: 'model', model: { config: m.config, diffusion: target.diffusion, metadata: target.metadata, source: target.source, numParams: m.numParams } });
   }
 
   private setState(state: RunState): void {
@@ -75,7 +99,10 @@ export class Engine {
     const model = this.requireModel();
     const run = ++this.runId;
     const { imageSize: size, inChannels: channels } = model.config;
-    const labels = new Array<number | null>(settings.batch).fill(model.config.numClasses > 0 ? settings.label : null);
+    const nc = model.config.numClasses;
+    if (nc > 0 && settings.label !== null && !(Number.isInteger(settings.label) && settings.label >= 0 && settings.label < nc))
+      throw new Error(`class ${settings.label} does not exist: this model has ${nc} classes (0–${nc - 1})`);
+    const labels = new Array<number | null>(settings.batch).fill(nc > 0 ? settings.label : null);
     let init: { sample: tf.Tensor; timestep: number } | undefined;
     if (settings.fromForward && this.forward && this.forward.t >= 0) {
       const xt = this.forwardValues(this.forward.t);

@@ -1,17 +1,23 @@
 /// <reference lib="webworker" />
 import { Engine } from './engine';
 import type { FromEngine, ToEngine } from './protocol';
+import { TrainingController } from './training';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: FromEngine, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 const engine = new Engine(post);
+const training = new TrainingController(post, engine);
+
+/** Messages about the training panel's work report their errors there. */
+const TRAINING = new Set<ToEngine['type']>(['dataAdd', 'dataOptions', 'dataClear', 'trainEstimate', 'trainStart', 'trainResumeSaved', 'trainDiscardSaved', 'useModel', 'exportModel', 'importModel']);
 
 scope.onmessage = async (e: MessageEvent<ToEngine>) => {
   const msg = e.data;
   try {
     switch (msg.type) {
       case 'init':
-        return await engine.init(msg.modelUrl, msg.preferredBackend);
+        await engine.init(msg.modelUrl, msg.preferredBackend);
+        return await training.announceSaved();
       case 'sample':
         return await engine.sample(msg.settings);
       case 'pause':
@@ -30,8 +36,35 @@ scope.onmessage = async (e: MessageEvent<ToEngine>) => {
         return engine.setForwardNoise(msg.seed);
       case 'forwardAt':
         return engine.forwardAt(msg.t);
+      case 'dataAdd':
+        return await training.addFiles(msg.files);
+      case 'dataOptions':
+        return await training.setOptions(msg.options);
+      case 'dataClear':
+        return training.clear();
+      case 'trainEstimate':
+        return await training.estimate(msg.setup);
+      case 'trainStart':
+        return await training.start(msg.setup);
+      case 'trainResumeSaved':
+        return await training.resumeSaved();
+      case 'trainDiscardSaved':
+        return await training.discardSaved();
+      case 'trainPause':
+        return training.pause();
+      case 'trainResume':
+        return training.resume();
+      case 'trainStop':
+        return training.stop();
+      case 'useModel':
+        return msg.which === 'trained' ? training.useTrained() : engine.setActiveModel(null);
+      case 'exportModel':
+        return await training.exportModel();
+      case 'importModel':
+        return await training.importModel(msg.files);
     }
   } catch (err) {
-    post({ type: 'error', message: err instanceof Error ? err.message : String(err) });
+    const message = err instanceof Error ? err.message : String(err);
+    post(TRAINING.has(msg.type) ? { type: 'trainError', message } : { type: 'error', message });
   }
 };

@@ -2,7 +2,10 @@
  * The typed message protocol between the page (React, no tfjs) and the engine worker (all tfjs).
  * One discriminated union each way. Images travel as Float32Array in [−1, 1], NHWC, batch-major.
  */
+import type { DataOptions } from '../data/dataset';
 import type { BackendName, BackendReport } from '../engine/backend';
+import type { ModelPreset } from '../training/presets';
+import type { PreviewFrame, StopReason, TrainProgress } from '../training/session';
 import type { DiffusionConfig } from '../model/io';
 import type { UNetConfig } from '../model/config';
 import type { SamplerName } from '../pipeline/sample';
@@ -11,8 +14,8 @@ export interface ModelInfo {
   config: UNetConfig;
   diffusion: DiffusionConfig;
   metadata: Record<string, unknown>;
-  /** Where the weights came from: the shipped file, or a random stand-in when it is missing. */
-  source: 'shipped' | 'random';
+  /** Where the weights came from: the shipped file (or a random stand-in when it is missing), this page's training, or a file. */
+  source: 'shipped' | 'random' | 'trained' | 'imported';
   numParams: number;
 }
 
@@ -39,6 +42,48 @@ export interface ImageBatch {
   channels: number;
 }
 
+/** A file to add to the training set, with its path below what was dropped or picked (for folder labels). */
+export interface DataFile {
+  file: File;
+  path: string;
+}
+
+/** What the training set holds now, and what was left out and why. */
+export interface DataSummary {
+  options: DataOptions;
+  count: number;
+  classNames: string[];
+  /** Images per class ('' = unlabelled). */
+  counts: Record<string, number>;
+  /** Files that could not be used, each with the reason. */
+  rejected: { name: string; reason: string }[];
+  /** Files beyond the cap that were not read. */
+  overCap: number;
+  /** The first images (up to PREVIEW_IMAGES), for the preview grid. */
+  preview: ImageBatch;
+}
+
+/** The choices a person makes before training. */
+export interface TrainSetup {
+  /** Start from a new model of this size, or fine-tune the shipped one. */
+  init: ModelPreset | 'shipped';
+  batchSize: number;
+  totalSteps: number;
+  learningRate: number;
+  flip: boolean;
+  previewEvery: number;
+}
+
+/** A training run saved in this browser (IndexedDB) that can be resumed. */
+export interface SavedRunInfo {
+  step: number;
+  totalSteps: number;
+  images: number;
+  savedAt: number;
+}
+
+export type TrainState = 'idle' | 'running' | 'paused';
+
 export type ToEngine =
   | { type: 'init'; modelUrl: string; preferredBackend?: BackendName }
   | { type: 'sample'; settings: SampleSettings }
@@ -52,7 +97,22 @@ export type ToEngine =
   | { type: 'forwardImage'; image: ImageBatch }
   | { type: 'forwardNoise'; seed: number }
   /** x_t for a 0-based timestep, or t = −1 for x0 itself. */
-  | { type: 'forwardAt'; t: number };
+  | { type: 'forwardAt'; t: number }
+  /** Training data: add files, change size/colour/fit (re-decodes everything kept), or start over. */
+  | { type: 'dataAdd'; files: DataFile[] }
+  | { type: 'dataOptions'; options: DataOptions }
+  | { type: 'dataClear' }
+  | { type: 'trainEstimate'; setup: TrainSetup }
+  | { type: 'trainStart'; setup: TrainSetup }
+  | { type: 'trainResumeSaved' }
+  | { type: 'trainPause' }
+  | { type: 'trainResume' }
+  | { type: 'trainStop' }
+  | { type: 'trainDiscardSaved' }
+  /** Make the panels run on the trained model (its EMA weights), an imported one, or the shipped one again. */
+  | { type: 'useModel'; which: 'trained' | 'shipped' }
+  | { type: 'exportModel' }
+  | { type: 'importModel'; files: File[] };
 
 /** One reverse step's pictures. `keep` marks the steps that belong in the trajectory strip. */
 export interface SampleFrame {
@@ -73,4 +133,18 @@ export type FromEngine =
   | { type: 'frame'; frame: SampleFrame }
   | { type: 'done'; elapsedMs: number; steps: number }
   | { type: 'forwardFrame'; t: number; xt: ImageBatch; noise: ImageBatch }
-  | { type: 'error'; message: string };
+  | { type: 'error'; message: string }
+  /** The panels' model changed (after useModel or importModel). */
+  | { type: 'model'; model: ModelInfo }
+  | { type: 'dataProgress'; done: number; total: number }
+  | { type: 'data'; summary: DataSummary }
+  | { type: 'trainEstimate'; secondsPer1000Steps: number; setup: TrainSetup }
+  | { type: 'trainState'; state: TrainState; step: number }
+  /** Progress, with every [step, loss] since the last message. */
+  | { type: 'trainProgress'; progress: TrainProgress; losses: [number, number][] }
+  | { type: 'trainPreview'; frame: PreviewFrame; size: number; channels: number }
+  | { type: 'trainStopped'; reason: StopReason }
+  | { type: 'savedRun'; run: SavedRunInfo | null }
+  | { type: 'modelFile'; data: ArrayBuffer; name: string }
+  /** A problem with training, importing or exporting (shown in the training panel). */
+  | { type: 'trainError'; message: string };

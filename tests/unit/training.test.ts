@@ -6,7 +6,7 @@ import { GaussianRng, makeSchedule } from '../../src/diffusion';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
 import { ddpmLoss } from '../../src/training/loss';
-import { Trainer, learningRateAt, DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
+import { Trainer, learningRateAt, emaDecayAt, DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
 import { easyBatch, expectNoLeak, values } from './helpers';
 
 const tinyConfig: UNetConfig = { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channelMults: [1, 2], groups: 4, numClasses: 2 };
@@ -47,17 +47,28 @@ describe('Trainer', () => {
     expect(learningRateAt(c, 10)).toBe(1e-3);
   });
 
+  it('EMA decay warms up as min(d, (1 + n)/(10 + n))', () => {
+    expect(emaDecayAt(0.999, 0)).toBeCloseTo(0.1, 12);
+    expect(emaDecayAt(0.999, 90)).toBeCloseTo(0.91, 12);
+    expect(emaDecayAt(0.999, 100_000)).toBe(0.999);
+  });
+
   it('EMA update is exact: θ_ema ← d θ_ema + (1 − d) θ', async () => {
+    await tf.setBackend('wasm');
     const model = UNet.create(tinyConfig, 1);
     const trainer = new Trainer(model, diffusion, { ...DEFAULT_TRAIN_CONFIG, emaDecay: 0.9 });
-    const before = await values(model.weights.get('conv_in.weight')!);
     const x0 = easyBatch();
+    for (let i = 0; i < 100; i++) await trainer.trainStep(x0, [0, 1, 0, 1]); // past the warm-up: d = 0.9
+    const before = await values(model.weights.get('conv_in.weight')!);
+    const emaBefore = await values(trainer.ema!.weights.get('conv_in.weight')!);
     await trainer.trainStep(x0, [0, 1, 0, 1]);
     const after = await values(model.weights.get('conv_in.weight')!);
     const ema = await values(trainer.ema!.weights.get('conv_in.weight')!);
-    for (let i = 0; i < ema.length; i++) expect(ema[i]).toBeCloseTo(0.9 * before[i] + 0.1 * after[i], 6);
+    expect(after).not.toEqual(before);
+    for (let i = 0; i < ema.length; i++) expect(ema[i]).toBeCloseTo(0.9 * emaBefore[i] + 0.1 * after[i], 6);
     trainer.dispose();
     model.dispose();
+    await tf.setBackend('cpu');
   });
 
   // cpu's Conv2DBackpropFilter is a naive loop, so its model is narrower; wasm uses ./wasm-gradients

@@ -1,0 +1,126 @@
+import { useState } from 'react';
+import { DATASET_LIMITS, type DataOptions } from '../data/dataset';
+import { IMAGE_SIZES } from '../model/config';
+import type { DataSummary } from '../worker/protocol';
+import type { EngineClient } from './engine-client';
+import { filesFromDrop, filesFromInput } from './files';
+import { ImageCanvas } from './ImageCanvas';
+
+interface Props {
+  engine: EngineClient;
+  summary: DataSummary | null;
+  progress: { done: number; total: number } | null;
+  /** Data cannot change while training runs. */
+  locked: boolean;
+}
+
+const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp';
+
+/** Step 1 of training: drop or pick pictures, choose size and colour, see what will be trained on. */
+export function TrainData({ engine, summary, progress, locked }: Props) {
+  const [over, setOver] = useState(false);
+  const options: DataOptions = summary?.options ?? { size: 28, channels: 1, fit: 'crop' };
+  const setOption = <K extends keyof DataOptions>(k: K, v: DataOptions[K]) => engine.send({ type: 'dataOptions', options: { ...options, [k]: v } });
+  const add = (files: ReturnType<typeof filesFromInput>) => {
+    if (files.length) engine.send({ type: 'dataAdd', files });
+  };
+  const decoding = progress && progress.done < progress.total;
+  const classes = Object.entries(summary?.counts ?? {});
+
+  return (
+    <div className="train-data">
+      <h3>1. Your pictures</h3>
+      <div
+        className={`dropzone${over ? ' over' : ''}`}
+        data-testid="dropzone"
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={(e) => {
+          e.preventDefault();
+          setOver(false);
+          if (!locked) void filesFromDrop(e.dataTransfer).then(add);
+        }}
+      >
+        <p>
+          Drop pictures or a folder here (PNG, JPEG, WebP, GIF, BMP). Sub-folders become classes (e.g. <code>cats/</code>, <code>dogs/</code>). Up to {DATASET_LIMITS.maxImages.toLocaleString()} images; nothing leaves this
+          computer.
+        </p>
+        <div className="controls">
+          <label className="upload">
+            Choose files…
+            <input type="file" multiple accept={ACCEPT} disabled={locked} onChange={(e) => add(filesFromInput(e.target.files))} data-testid="data-files" />
+          </label>
+          <label className="upload">
+            Choose a folder…
+            <input type="file" multiple disabled={locked} {...{ webkitdirectory: '' }} onChange={(e) => add(filesFromInput(e.target.files))} data-testid="data-folder" />
+          </label>
+          <button type="button" disabled={locked || !summary?.count} onClick={() => engine.send({ type: 'dataClear' })} data-testid="data-clear">
+            Clear
+          </button>
+        </div>
+      </div>
+      <div className="controls" role="group" aria-label="Image format">
+        <label>
+          Size
+          <select value={options.size} disabled={locked} onChange={(e) => setOption('size', Number(e.target.value))} data-testid="data-size">
+            {IMAGE_SIZES.map((s) => (
+              <option key={s} value={s}>
+                {s}×{s}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label>
+          Colour
+          <select value={options.channels} disabled={locked} onChange={(e) => setOption('channels', Number(e.target.value) as 1 | 3)} data-testid="data-channels">
+            <option value={1}>grey</option>
+            <option value={3}>RGB</option>
+          </select>
+        </label>
+        <label>
+          Fit
+          <select value={options.fit} disabled={locked} onChange={(e) => setOption('fit', e.target.value as DataOptions['fit'])} data-testid="data-fit">
+            <option value="crop">crop the centre</option>
+            <option value="pad">pad to a square</option>
+          </select>
+        </label>
+      </div>
+      {decoding && (
+        <p className="status" role="status">
+          Decoding {progress.done} / {progress.total}… <progress value={progress.done} max={progress.total} />
+        </p>
+      )}
+      {summary && (
+        <div className="data-summary">
+          <p data-testid="data-count" role="status">
+            {summary.count} image{summary.count === 1 ? '' : 's'} ready
+            {summary.classNames.length ? ` in ${summary.classNames.length} classes: ${classes.map(([k, n]) => `${k || 'unlabelled'} ${n}`).join(', ')}` : ' (no classes: an unconditional model)'}
+          </p>
+          {summary.preview.batch > 0 && <ImageCanvas image={summary.preview} displaySize={Math.min(320, 40 * Math.ceil(Math.sqrt(summary.preview.batch)))} label={`preview of the first ${summary.preview.batch} training images`} testId="data-preview" />}
+          {summary.overCap > 0 && (
+            <p className="warning" data-testid="data-cap">
+              {summary.overCap} file{summary.overCap === 1 ? ' was' : 's were'} not read: the limit is {DATASET_LIMITS.maxImages.toLocaleString()} images, more than a browser can train on in a session and enough to keep decoded in memory.
+            </p>
+          )}
+          {summary.rejected.length > 0 && (
+            <details open={summary.rejected.length <= 12} className="rejected">
+              <summary>
+                {summary.rejected.length} file{summary.rejected.length === 1 ? '' : 's'} left out
+              </summary>
+              <ul data-testid="data-rejected">
+                {summary.rejected.map((r, i) => (
+                  <li key={i}>
+                    <strong>{r.name}</strong>: {r.reason}
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,198 @@
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { collectConsoleProblems, launchChromium } from './chromium';
+import { bmp, corruptPng, gif, hugePng, notAnImage, png, svg, truncatedPng } from '../fixtures/images';
+
+/**
+ * The training panel in headless Chromium (WASM backend, tiny shapes): uploads of every kind of
+ * good and bad file, a short run whose loss falls, pause/resume, reload-and-resume from IndexedDB,
+ * "use this model", export → import, and the NaN guard.
+ */
+const ARTIFACTS = 'test-artifacts';
+let browser: Browser;
+let page: Page;
+let problems: string[];
+const tmp = mkdtempSync(join(tmpdir(), 'ddpm-train-'));
+
+const text = (testId: string) => page.textContent(`[data-testid=${testId}]`);
+const step = async () => Number((await text('train-step'))?.match(/step (\d+)/)?.[1] ?? -1);
+
+/** JPEG and WebP bytes made by the browser's own encoders (Node has none). */
+async function browserEncoded(type: 'image/jpeg' | 'image/webp'): Promise<Buffer> {
+  const bytes = await page.evaluate(async (t) => {
+    const c = new OffscreenCanvas(48, 32);
+    const ctx = c.getContext('2d')!;
+    ctx.fillStyle = '#000';
+    ctx.fillRect(0, 0, 48, 32);
+    ctx.fillStyle = '#fff';
+    ctx.beginPath();
+    ctx.arc(24, 16, 10, 0, 2 * Math.PI);
+    ctx.fill();
+    return Array.from(new Uint8Array(await (await c.convertToBlob({ type: t, quality: 0.9 })).arrayBuffer()));
+  }, type);
+  return Buffer.from(bytes);
+}
+
+/** A folder of shapes in two sub-folders (two classes), on disk for the folder picker. */
+function shapesFolder(): string {
+  const root = join(tmp, 'shapes');
+  for (const kind of ['disc', 'bar'] as const) {
+    mkdirSync(join(root, kind), { recursive: true });
+    for (let i = 0; i < 4; i++) writeFileSync(join(root, kind, `${kind}${i}.png`), png(24 + 2 * i, 24 + 2 * i, kind));
+  }
+  writeFileSync(join(root, '.DS_Store'), 'junk');
+  return root;
+}
+
+async function train(steps: number, options: { lr?: number; previewEvery?: number } = {}): Promise<void> {
+  await page.selectOption('[data-testid=train-model]', 'tiny');
+  await page.selectOption('[data-testid=train-batch]', '8');
+  await page.fill('[data-testid=train-steps]', String(steps));
+  await page.fill('[data-testid=train-lr]', String(options.lr ?? 0.003));
+  await page.fill('[data-testid=train-preview-every]', String(options.previewEvery ?? 0));
+  await page.click('[data-testid=train-start]');
+}
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchChromium();
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  problems = collectConsoleProblems(page);
+  await page.goto(`${inject('baseUrl')}/`);
+  await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('training in the browser', () => {
+  it('decodes every supported format and explains every bad file, keeping the rest', async () => {
+    const good = png(40, 30);
+    const files = [
+      { name: 'disc.png', mimeType: 'image/png', buffer: good },
+      { name: 'bar.bmp', mimeType: 'image/bmp', buffer: bmp(20, 20) },
+      { name: 'anim.gif', mimeType: 'image/gif', buffer: gif(30, 30) },
+      { name: 'photo.jpg', mimeType: 'image/jpeg', buffer: await browserEncoded('image/jpeg') },
+      { name: 'pic.webp', mimeType: 'image/webp', buffer: await browserEncoded('image/webp') },
+      { name: 'disc-copy.png', mimeType: 'image/png', buffer: good },
+      { name: 'truncated.png', mimeType: 'image/png', buffer: truncatedPng() },
+      { name: 'corrupt.png', mimeType: 'image/png', buffer: corruptPng() },
+      { name: 'notes.png', mimeType: 'image/png', buffer: notAnImage() },
+      { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) },
+      { name: 'drawing.svg', mimeType: 'image/svg+xml', buffer: svg() },
+      { name: 'huge.png', mimeType: 'image/png', buffer: hugePng() },
+    ];
+    await page.setInputFiles('[data-testid=data-files]', files);
+    await expect.poll(() => text('data-count'), { timeout: 60_000 }).toMatch(/^5 images ready \(no classes/);
+    const rejected = await page.locator('[data-testid=data-rejected] li').allTextContents();
+    expect(rejected).toHaveLength(7);
+    const reason = (name: string) => rejected.find((r) => r.startsWith(`${name}:`)) ?? `(no message for ${name})`;
+    expect(reason('disc-copy.png')).toMatch(/a duplicate of disc\.png; it is used once/);
+    expect(reason('truncated.png')).toMatch(/truncated or damaged/);
+    expect(reason('corrupt.png')).toMatch(/damaged or truncated: the browser could not decode it/);
+    expect(reason('notes.png')).toMatch(/not an image: its contents are not PNG, JPEG, WebP, GIF or BMP/);
+    expect(reason('empty.png')).toMatch(/the file is empty/);
+    expect(reason('drawing.svg')).toMatch(/SVG is not accepted/);
+    expect(reason('huge.png')).toMatch(/12000×12000 \(144 megapixels\).*shrink it first/);
+    expect(await page.evaluate(() => (window as unknown as { svgScriptRan?: boolean }).svgScriptRan)).toBeUndefined();
+    // the GIF's first frame is the disc: its centre is bright, its left edge dark
+    await page.screenshot({ path: `${ARTIFACTS}/train-upload.png`, fullPage: true });
+  });
+
+  it('takes a folder: sub-folders become classes, system files are skipped; size changes re-decode', async () => {
+    await page.click('[data-testid=data-clear]');
+    await expect.poll(() => text('data-count')).toMatch(/^0 images/);
+    await page.setInputFiles('[data-testid=data-folder]', shapesFolder());
+    await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^8 images ready in 2 classes: (disc 4, bar 4|bar 4, disc 4)/);
+    expect(await page.locator('[data-testid=data-rejected] li').count()).toBe(0);
+    await page.selectOption('[data-testid=data-size]', '16');
+    await expect.poll(() => page.locator('[data-testid=data-preview]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(3 * 16 + 2);
+    expect(await text('data-count')).toMatch(/^8 images ready in 2 classes/);
+  });
+
+  it('estimates the time per 1,000 steps before starting', async () => {
+    await page.selectOption('[data-testid=train-model]', 'tiny');
+    await page.click('[data-testid=train-estimate]');
+    await expect.poll(() => text('train-estimate-text'), { timeout: 60_000 }).toMatch(/≈ [\d.]+ (s|min|h) per 1,000 steps on this device; [\d,]+ steps ≈/);
+  });
+
+  it('trains a few steps on the easy set: progress, pause/resume, the loss falls, EMA previews', async () => {
+    await train(80, { previewEvery: 40 });
+    await expect.poll(step, { timeout: 60_000 }).toBeGreaterThanOrEqual(5);
+    await page.click('[data-testid=train-pause]');
+    await expect.poll(() => page.getAttribute('[data-testid=train-status]', 'data-state')).toBe('paused');
+    const paused = await step();
+    await page.waitForTimeout(500);
+    expect(await step()).toBe(paused);
+    await page.click('[data-testid=train-resume]');
+    await expect.poll(() => text('train-stopped'), { timeout: 180_000 }).toMatch(/Training finished/);
+    expect(await text('train-step')).toMatch(/step 80 \/ 80/);
+    expect(await text('train-status')).toMatch(/img\/s/);
+    const average = Number((await page.getAttribute('[data-testid=loss-chart]', 'aria-label'))!.match(/running average ([\d.e-]+)/)![1]);
+    expect(average).toBeLessThan(0.6); // an untrained ε-predictor starts at E‖ε‖² ≈ 1
+    expect(await page.locator('[data-testid=bucket-strip] .bar').count()).toBe(10);
+    expect(await page.locator('[data-testid=filmstrip] li').allTextContents()).toEqual(['step 40', 'step 80']);
+    await page.screenshot({ path: `${ARTIFACTS}/train-finished.png`, fullPage: true });
+  });
+
+  it('"use this model" makes both panels run on it', async () => {
+    await page.click('[data-testid=use-trained]');
+    await expect.poll(() => text('active-model')).toMatch(/the model trained here \(16×16 grey/);
+    expect(await page.locator('[data-testid=label] option').allTextContents()).toEqual(expect.arrayContaining(['bar', 'disc']));
+    expect(await page.getByRole('button', { name: 'training image 1' }).count()).toBe(1);
+    await page.selectOption('[data-testid=sampler]', 'ddim');
+    await page.fill('[data-testid=steps]', '4');
+    await page.click('[data-testid=sample]');
+    await expect.poll(() => text('counter'), { timeout: 60_000 }).toBe('t = 1');
+    expect(await page.locator('[data-testid=xt]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(16);
+    expect(await page.locator('[data-testid=error]').count()).toBe(0);
+  });
+
+  it('exports the model as one file and imports it again; a bad file gets a clear message', async () => {
+    const download = page.waitForEvent('download');
+    await page.click('[data-testid=export-model]');
+    const file = join(tmp, (await download).suggestedFilename());
+    await (await download).saveAs(file);
+    expect(file).toMatch(/ddpm-16px-step80\.ddpm$/);
+    expect(readFileSync(file).subarray(0, 16).toString()).toBe('DDPM-PLAYGROUND\n');
+    await page.click('[data-testid=use-shipped]');
+    await expect.poll(() => text('active-model')).toMatch(/the shipped digits model \(28×28 grey/);
+    await page.setInputFiles('[data-testid=import-model]', file);
+    await expect.poll(() => text('active-model')).toMatch(/an imported model \(16×16 grey/);
+    expect(await page.locator('[data-testid=label] option').allTextContents()).toEqual(expect.arrayContaining(['bar', 'disc']));
+    await page.setInputFiles('[data-testid=import-model]', { name: 'other.ddpm', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
+    await expect.poll(() => text('train-error')).toMatch(/not a DDPM Playground model file/);
+    expect(await text('active-model')).toMatch(/an imported model/);
+    await page.click('[data-testid=use-shipped]');
+  });
+
+  it('a NaN loss stops training, restores the last good checkpoint and says why', async () => {
+    await train(300, { lr: 1e6 });
+    await expect.poll(() => text('train-stopped'), { timeout: 120_000 }).toMatch(/Training stopped: the loss became (NaN|Infinity) at step \d+ .*restored from the checkpoint at step \d+/);
+    expect(await page.getAttribute('[data-testid=train-stopped]', 'role')).toBe('alert');
+  });
+
+  it('survives a reload: the saved run resumes where it was, with its data and loss history', async () => {
+    await train(400);
+    await expect.poll(step, { timeout: 120_000 }).toBeGreaterThanOrEqual(56); // checkpoint at 50, confirmed by step 51
+    await page.reload();
+    await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
+    await expect.poll(() => text('saved-run'), { timeout: 30_000 }).toMatch(/step (50|100|150) of 400, 8 images/);
+    const savedStep = Number((await text('saved-run'))!.match(/step (\d+) of/)![1]);
+    await page.click('[data-testid=train-resume-saved]');
+    await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^8 images ready in 2 classes/);
+    await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(savedStep);
+    // the chart has the history from before the reload too
+    const label = await page.getAttribute('[data-testid=loss-chart]', 'aria-label');
+    expect(label).toMatch(/running average/);
+    await page.click('[data-testid=train-stop]');
+    await expect.poll(() => text('train-stopped'), { timeout: 60_000 }).toMatch(/Training stopped; the last checkpoint is saved/);
+  });
+
+  it('logs no console errors or warnings', () => {
+    expect(problems).toEqual([]);
+  });
+});
