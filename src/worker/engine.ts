@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GaussianRng } from '../diffusion/random';
 import { makeSchedule, type Schedule } from '../diffusion/schedule';
+import { explainFailure } from '../engine/failures';
 import { yieldToEvents } from '../engine/yield';
 import { selectBackend, type BackendName, type BackendReport } from '../engine/backend';
 import { DEFAULT_UNET_CONFIG } from '../model/config';
@@ -32,6 +33,10 @@ export class Engine {
 
   async init(modelUrl: string, preferred?: BackendName): Promise<void> {
     const report: BackendReport = await selectBackend(preferred);
+    if (report.backend === 'webgpu') {
+      // say so at once, even when idle, rather than failing on the next click
+      void (tf.backend() as unknown as { device: GPUDevice }).device.lost.then((info) => this.post({ type: 'error', message: explainFailure(new Error(`GPU device lost: ${info.message}`)) }));
+    }
     let info: ModelInfo;
     let warning: string | undefined;
     try {

@@ -1,4 +1,5 @@
 /// <reference lib="webworker" />
+import { explainFailure } from '../engine/failures';
 import { Engine } from './engine';
 import type { FromEngine, ToEngine } from './protocol';
 import { TrainingController } from './training';
@@ -64,7 +65,7 @@ scope.onmessage = async (e: MessageEvent<ToEngine>) => {
         return await training.importModel(msg.files);
     }
   } catch (err) {
-    const message = err instanceof Error ? err.message : String(err);
+    const message = explainFailure(err);
     post(TRAINING.has(msg.type) ? { type: 'trainError', message } : { type: 'error', message });
   }
 };

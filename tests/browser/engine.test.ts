@@ -120,4 +120,29 @@ describe('the U-Net on every browser backend', () => {
     expect(r.end).toBeLessThan(0.5 * r.start);
     expect(r.leaked).toBe(0);
   });
+
+  it('a WebGPU device lost mid-training ends the run with an explanation, not a freeze', async () => {
+    const r = await page.evaluate(async () => {
+      const h = window.harness;
+      await h.selectBackend('webgpu');
+      const ds = new h.ImageDataset({ size: 16, channels: 1, fit: 'crop' });
+      for (let i = 0; i < 4; i++) ds.add({ name: String(i), label: null, pixels: new Uint8Array(256).fill(i * 60) });
+      const config = { ...h.presetConfig('tiny', 16, 1, 0), baseChannels: 8 };
+      const diffusion = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
+      const device = (h.tf.backend() as unknown as { device: GPUDevice }).device;
+      const steps: number[] = [];
+      const session = h.TrainingSession.create(config, diffusion, { learningRate: 1e-3, warmupSteps: 1, gradClipNorm: 1, emaDecay: 0.9, labelDropout: 0 }, ds, { batchSize: 2, totalSteps: 6, flip: false, previewEvery: 0, checkpointEvery: 100 }, {
+        onStep: (res) => {
+          steps.push(res.step);
+          if (res.step === 2) device.destroy(); // what a driver reset or a GPU process crash does
+        },
+      });
+      const reason = await Promise.race([session.run(), new Promise((resolve) => setTimeout(() => resolve({ kind: 'froze' }), 120_000))]);
+      return { reason, steps };
+    });
+    expect(r.steps).toEqual([1, 2]);
+    expect(r.reason).toEqual({ kind: 'error', message: expect.stringMatching(/^the GPU device was lost \(.*\)\. Your last checkpoint is safe: reload the page to resume, or pick another backend/) });
+    await page.reload(); // a fresh page (and device) for whatever runs next
+    await page.waitForFunction(() => document.title === 'harness ready');
+  });
 });

@@ -11,8 +11,11 @@ import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
 import { Trainer } from '../../src/training/trainer';
 import { ddpmLoss } from '../../src/training/loss';
 import { runBrowserBench } from '../../bench/browser';
+import { ImageDataset } from '../../src/data/dataset';
+import { presetConfig } from '../../src/training/presets';
+import { TrainingSession } from '../../src/training/session';
 
-const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, bench: runBrowserBench };
+const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, bench: runBrowserBench, ImageDataset, presetConfig, TrainingSession };
 declare global {
   interface Window {
     harness: typeof harness;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { collectConsoleProblems, launchChromium } from './chromium';
+import { encodePng } from '../../scripts/png';
 import { bmp, corruptPng, gif, hugePng, notAnImage, png, svg, truncatedPng } from '../fixtures/images';
 
 /**
@@ -100,6 +101,20 @@ describe('training in the browser', () => {
     expect(await page.evaluate(() => (window as unknown as { svgScriptRan?: boolean }).svgScriptRan)).toBeUndefined();
     // the GIF's first frame is the disc: its centre is bright, its left edge dark
     await page.screenshot({ path: `${ARTIFACTS}/train-upload.png`, fullPage: true });
+  });
+
+  it('a folder of thousands of files shows progress and stops at the stated cap', async () => {
+    // 5,010 small, distinct PNGs (on top of the 5 images already there)
+    const files = Array.from({ length: 5010 }, (_, i) => {
+      const px = new Uint8Array(64);
+      px[0] = i & 255;
+      px[1] = i >> 8;
+      return { name: `img${i}.png`, mimeType: 'image/png', buffer: encodePng(px, 8, 8, 1) };
+    });
+    await page.setInputFiles('[data-testid=data-files]', files);
+    await expect.poll(() => page.locator('.train-data [role=status]').first().textContent(), { timeout: 60_000, interval: 50 }).toMatch(/Decoding \d+ \/ 4995/);
+    await expect.poll(() => text('data-count'), { timeout: 180_000 }).toMatch(/^5000 images ready/);
+    expect(await text('data-cap')).toMatch(/15 files were not read: the limit is 5,000 images/);
   });
 
   it('takes a folder: sub-folders become classes, system files are skipped; size changes re-decode', async () => {

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageDataset } from '../../src/data/dataset';
 import { registerWasmGradients } from '../../src/model/wasm-gradients';
 import { presetConfig } from '../../src/training/presets';
-import { explainFailure, measureSecondsPer1000Steps, TrainingSession, type RunOptions } from '../../src/training/session';
+import { explainFailure } from '../../src/engine/failures';
+import { measureSecondsPer1000Steps, TrainingSession, type RunOptions } from '../../src/training/session';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
 import type { TrainingCheckpoint } from '../../src/training/checkpoint';
 import { shapePixels } from '../fixtures/images';
@@ -122,6 +123,21 @@ describe('TrainingSession', () => {
     await c.run();
     c.dispose();
     expect(resumed).toEqual(straight.slice(4));
+  });
+
+  it('maps data-set classes to the model classes (fine-tuning), unlabelled images to "no label"', async () => {
+    const ds = easyData(); // classes ['bar', 'disc']
+    ds.add({ name: 'loose.png', label: null, pixels: shapePixels(16, 16, 'disc') });
+    const s = TrainingSession.create(presetConfig('tiny', 16, 1, 10), diffusion, { ...trainConfig, labelDropout: 0 }, ds, run({ totalSteps: 3, batchSize: 32, labelMap: [7, 3] }));
+    const seen = new Set<number>();
+    const real = s.trainer.trainStep.bind(s.trainer);
+    s.trainer.trainStep = (x0, labels) => {
+      labels?.forEach((l) => seen.add(l));
+      return real(x0, labels);
+    };
+    await s.run();
+    expect([...seen].sort((a, b) => a - b)).toEqual([3, 7, 10]);
+    s.dispose();
   });
 
   it('a backend failure ends the run with an explanation and what to do', async () => {
