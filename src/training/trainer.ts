@@ -89,7 +89,9 @@ export class Trainer {
         return tf.mean(perExample) as tf.Scalar;
       }, vars);
       const names = Object.keys(grads);
-      const norm = tf.sqrt(tf.addN(names.map((n) => tf.sum(tf.square(grads[n])))));
+      // summed one by one: a single addN over every weight needs one storage buffer per input, more than
+      // WebGPU allows per shader (8 on some adapters), and its pipeline then silently fails
+      const norm = tf.sqrt(names.reduce<tf.Tensor>((acc, n) => tf.add(acc, tf.sum(tf.square(grads[n]))), tf.scalar(0)));
       if (this.config.gradClipNorm > 0) {
         const scale = tf.minimum(1, tf.div(this.config.gradClipNorm, tf.add(norm, 1e-6)));
         for (const n of names) grads[n] = tf.mul(grads[n], scale);

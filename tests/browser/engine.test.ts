@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, ConsoleMessage, Page } from 'playwright-core';
 import { openHarness } from './chromium';
 
 let browser: Browser;
@@ -85,7 +85,10 @@ describe('the U-Net on every browser backend', () => {
     for (const b of ['webgpu', 'webgl', 'wasm']) expect(r[b], b).toBeLessThan(1e-4);
   });
 
-  it('a few dozen Adam steps on WebGPU clearly reduce the DDPM loss', async () => {
+  it('a few dozen Adam steps on WebGPU clearly reduce the DDPM loss, with no WebGPU validation errors', async () => {
+    const warnings: string[] = [];
+    const listen = (m: ConsoleMessage) => void (m.type() === 'warning' || m.type() === 'error' ? warnings.push(m.text()) : 0);
+    page.on('console', listen);
     const r = await page.evaluate(async () => {
       const { tf, UNet, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, diffusion } = window.harness;
       await tf.setBackend('webgpu');
@@ -119,6 +122,8 @@ describe('the U-Net on every browser backend', () => {
     expect(r.start).toBeGreaterThan(0.9);
     expect(r.end).toBeLessThan(0.5 * r.start);
     expect(r.leaked).toBe(0);
+    page.off('console', listen);
+    expect(warnings).toEqual([]); // e.g. an op needing more storage buffers than the adapter allows
   });
 
   it('a WebGPU device lost mid-training ends the run with an explanation, not a freeze', async () => {
