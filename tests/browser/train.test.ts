@@ -48,9 +48,9 @@ function shapesFolder(): string {
   return root;
 }
 
-async function train(steps: number, options: { lr?: number; previewEvery?: number } = {}): Promise<void> {
-  await page.selectOption('[data-testid=train-model]', 'tiny');
-  await page.selectOption('[data-testid=train-batch]', '8');
+async function train(steps: number, options: { lr?: number; previewEvery?: number; model?: string; batch?: number } = {}): Promise<void> {
+  await page.selectOption('[data-testid=train-model]', options.model ?? 'tiny');
+  await page.selectOption('[data-testid=train-batch]', String(options.batch ?? 8));
   await page.fill('[data-testid=train-steps]', String(steps));
   await page.fill('[data-testid=train-lr]', String(options.lr ?? 0.003));
   await page.fill('[data-testid=train-preview-every]', String(options.previewEvery ?? 0));
@@ -62,6 +62,10 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   problems = collectConsoleProblems(page);
+  await page.addInitScript(() => {
+    (window as unknown as { longTasks: number[] }).longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => (window as unknown as { longTasks: number[] }).longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
+  });
   await page.goto(`${inject('baseUrl')}/`);
   await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
 });
@@ -128,6 +132,15 @@ describe('training in the browser', () => {
     expect(await text('data-count')).toMatch(/^8 images ready in 2 classes/);
   });
 
+  it('takes pictures dropped on the page', async () => {
+    await page.evaluate(async (bytes) => {
+      const dt = new DataTransfer();
+      dt.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
+      document.querySelector('[data-testid=dropzone]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+    }, Array.from(png(20, 20, 'bar')));
+    await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^9 images ready in 2 classes: .*unlabelled 1/);
+  });
+
   it('estimates the time per 1,000 steps before starting', async () => {
     await page.selectOption('[data-testid=train-model]', 'tiny');
     await page.click('[data-testid=train-estimate]');
@@ -135,6 +148,7 @@ describe('training in the browser', () => {
   });
 
   it('trains a few steps on the easy set: progress, pause/resume, the loss falls, EMA previews', async () => {
+    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
     await train(80, { previewEvery: 40 });
     await expect.poll(step, { timeout: 60_000 }).toBeGreaterThanOrEqual(5);
     await page.click('[data-testid=train-pause]');
@@ -150,6 +164,8 @@ describe('training in the browser', () => {
     expect(average).toBeLessThan(0.6); // an untrained ε-predictor starts at E‖ε‖² ≈ 1
     expect(await page.locator('[data-testid=bucket-strip] .bar').count()).toBe(10);
     expect(await page.locator('[data-testid=filmstrip] li').allTextContents()).toEqual(['step 40', 'step 80']);
+    // the page stayed responsive: training runs in the worker
+    expect(Math.max(0, ...(await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks)))).toBeLessThan(50);
     await page.screenshot({ path: `${ARTIFACTS}/train-finished.png`, fullPage: true });
   });
 
@@ -190,15 +206,26 @@ describe('training in the browser', () => {
     expect(await page.getAttribute('[data-testid=train-stopped]', 'role')).toBe('alert');
   });
 
+  it('fine-tunes the shipped digits model on 28×28 grey data', async () => {
+    await page.selectOption('[data-testid=data-size]', '28');
+    await expect.poll(() => page.locator('[data-testid=data-preview]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(3 * 28 + 2);
+    await train(3, { model: 'shipped', batch: 4 });
+    await expect.poll(() => text('train-stopped'), { timeout: 120_000 }).toMatch(/Training finished/);
+    await page.click('[data-testid=use-trained]');
+    await expect.poll(() => text('active-model')).toMatch(/the model trained here \(28×28 grey, 1\.06M parameters\)/);
+    expect(await page.locator('[data-testid=label] option').allTextContents()).toEqual(expect.arrayContaining(['0', '9']));
+    await page.click('[data-testid=use-shipped]');
+  });
+
   it('survives a reload: the saved run resumes where it was, with its data and loss history', async () => {
     await train(400);
     await expect.poll(step, { timeout: 120_000 }).toBeGreaterThanOrEqual(56); // checkpoint at 50, confirmed by step 51
     await page.reload();
     await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
-    await expect.poll(() => text('saved-run'), { timeout: 30_000 }).toMatch(/step (50|100|150) of 400, 8 images/);
+    await expect.poll(() => text('saved-run'), { timeout: 30_000 }).toMatch(/step (50|100|150) of 400, 9 images/);
     const savedStep = Number((await text('saved-run'))!.match(/step (\d+) of/)![1]);
     await page.click('[data-testid=train-resume-saved]');
-    await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^8 images ready in 2 classes/);
+    await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^9 images ready in 2 classes/);
     await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(savedStep);
     // the chart has the history from before the reload too
     const label = await page.getAttribute('[data-testid=loss-chart]', 'aria-label');
