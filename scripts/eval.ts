@@ -14,6 +14,7 @@
  * Progress goes to stderr, the JSON report to stdout (and --out); a sample grid per setting to
  * docs/samples-<setting>.png (one row per label, its first 10 samples).
  */
+import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DIGIT_SIZE, firstPerClass, HELD_OUT_PER_CLASS } from '../src/data/mnist-split';
@@ -95,7 +96,7 @@ export async function main(argv: string[]): Promise<number> {
         batch: { kind: 'int', min: 1, max: 1024 },
         out: { kind: 'string' },
       },
-      { model: 'public/models/mnist', 'per-label': 100, settings: 'ddpm,ddim50', guidance: '2', seed: 0, batch: 50, out: '' },
+      { model: 'public/models/mnist', 'per-label': 100, settings: 'ddpm,ddim50', guidance: String(SAMPLING_DEFAULTS.guidance), seed: 0, batch: 50, out: '' },
     );
   } catch (e) {
     if (e instanceof UsageError) {
