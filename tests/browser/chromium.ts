@@ -42,3 +42,18 @@ export async function openHarness(baseUrl: string): Promise<{ browser: Browser; 
   await page.waitForFunction(() => document.title === 'harness ready');
   return { browser, page };
 }
+
+/**
+ * Records main-thread long tasks (durations in ms) from page load on: read them with longTasks(page),
+ * forget them with clearLongTasks(page).
+ */
+export async function trackLongTasks(page: Page): Promise<void> {
+  await page.addInitScript(() => {
+    const w = window as unknown as { longTasks: number[] };
+    w.longTasks = [];
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
+  });
+}
+
+export const longTasks = (page: Page): Promise<number[]> => page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.slice());
+export const clearLongTasks = (page: Page): Promise<void> => page.evaluate(() => void ((window as unknown as { longTasks: number[] }).longTasks.length = 0));

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { collectConsoleProblems, launchChromium } from './chromium';
+import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, trackLongTasks } from './chromium';
 import { encodePng } from '../../scripts/png';
 import { bmp, corruptPng, gif, hugePng, notAnImage, png, svg, truncatedPng } from '../fixtures/images';
 
@@ -62,10 +62,7 @@ beforeAll(async () => {
   browser = await launchChromium();
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
   problems = collectConsoleProblems(page);
-  await page.addInitScript(() => {
-    (window as unknown as { longTasks: number[] }).longTasks = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => (window as unknown as { longTasks: number[] }).longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
-  });
+  await trackLongTasks(page);
   await page.goto(`${inject('baseUrl')}/`);
   await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
 });
@@ -148,7 +145,7 @@ describe('training in the browser', () => {
   });
 
   it('trains a few steps on the easy set: progress, pause/resume, the loss falls, EMA previews', async () => {
-    await page.evaluate(() => ((window as unknown as { longTasks: number[] }).longTasks = []));
+    await clearLongTasks(page);
     await train(80, { previewEvery: 40 });
     await expect.poll(step, { timeout: 60_000 }).toBeGreaterThanOrEqual(5);
     await page.click('[data-testid=train-pause]');
@@ -165,7 +162,7 @@ describe('training in the browser', () => {
     expect(await page.locator('[data-testid=bucket-strip] .bar').count()).toBe(10);
     expect(await page.locator('[data-testid=filmstrip] li').allTextContents()).toEqual(['step 40', 'step 80']);
     // the page stayed responsive: training runs in the worker
-    expect(Math.max(0, ...(await page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks)))).toBeLessThan(50);
+    expect(Math.max(0, ...(await longTasks(page)))).toBeLessThan(50);
     await page.screenshot({ path: `${ARTIFACTS}/train-finished.png`, fullPage: true });
   });
 
