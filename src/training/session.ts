@@ -176,7 +176,7 @@ export class TrainingSession {
     }
   }
 
-  progress(result: Pick<StepResult, 'step' | 'loss' | 'learningRate'>): TrainProgress {
+  private progress(result: StepResult): TrainProgress {
     const times = this.stepTimes;
     const perStep = times.length >= 2 ? (times[times.length - 1] - times[0]) / 1000 / (times.length - 1) : NaN;
     return {

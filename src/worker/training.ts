@@ -12,7 +12,7 @@ import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../training/trainer';
 import type { Engine } from './engine';
 import type { DataFile, DataSummary, FromEngine, TrainSetup } from './protocol';
 
-export const PREVIEW_IMAGES = 48;
+const PREVIEW_IMAGES = 48;
 const PROGRESS_INTERVAL_MS = 100;
 const CHECKPOINT_EVERY = 50;
 const NEW_MODEL_DIFFUSION: DiffusionConfig = { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' };
@@ -77,12 +77,18 @@ export class TrainingController {
 
   clear(): void {
     this.requireIdle('changing the data');
-    this.dataset = new ImageDataset(this.options);
+    this.resetData(this.options);
+    this.postSummary();
+  }
+
+  /** An empty data set with these options, and no files, duplicates or rejections remembered. */
+  private resetData(options: DataOptions): void {
+    this.options = options;
+    this.dataset = new ImageDataset(options);
     this.files = [];
     this.seen.clear();
     this.rejected = [];
     this.overCap = 0;
-    this.postSummary();
   }
 
   private async decodeAll(files: DataFile[], checkDuplicates: boolean): Promise<void> {
@@ -137,10 +143,16 @@ export class TrainingController {
     const c = shipped.model.config;
     if (c.imageSize !== this.options.size || c.inChannels !== this.options.channels)
       throw new Error(`fine-tuning the shipped model needs ${c.imageSize}×${c.imageSize} ${c.inChannels === 1 ? 'grey' : 'RGB'} images; the data set is ${this.options.size}×${this.options.size} ${this.options.channels === 1 ? 'grey' : 'RGB'}`);
-    const classes = (shipped.info.metadata.classes as string[] | undefined) ?? Array.from({ length: c.numClasses }, (_, i) => String(i));
+    const classes = this.shippedClasses();
     // folders named like the shipped classes ('0'…'9') keep their class; anything else trains "no label"
     const labelMap = classNames.map((n) => (classes.includes(n) ? classes.indexOf(n) : c.numClasses));
     return { config: c, diffusion: shipped.diffusion, init: shipped.model, classes, labelMap };
+  }
+
+  /** The shipped model's class names (its metadata's, else '0', '1', …). */
+  private shippedClasses(): string[] {
+    const { info, model } = this.engine.shippedModel!;
+    return (info.metadata.classes as string[] | undefined) ?? Array.from({ length: model.config.numClasses }, (_, i) => String(i));
   }
 
   private trainConfig(setup: TrainSetup): TrainConfig {
@@ -178,18 +190,13 @@ export class TrainingController {
     this.requireIdle('resuming');
     const saved = await this.store?.load();
     if (!saved) throw new Error('there is no saved training run in this browser');
-    this.options = saved.data.options;
-    this.dataset = new ImageDataset(this.options);
+    this.resetData(saved.data.options);
     for (const item of saved.data.items) this.dataset.add(item);
-    this.files = [];
-    this.seen.clear();
-    this.rejected = [];
-    this.overCap = 0;
     this.postSummary();
     const run = saved.run.run;
     this.session?.dispose();
     const init = saved.run.init as TrainSetup['init'];
-    this.meta = { classes: init === 'shipped' ? ((this.engine.shippedModel?.info.metadata.classes as string[] | undefined) ?? []) : this.dataset.classNames, init };
+    this.meta = { classes: init === 'shipped' ? this.shippedClasses() : this.dataset.classNames, init };
     this.session = await TrainingSession.resume(saved.run.checkpoint, this.dataset, run, this.hooks(run));
     this.losses = saved.run.checkpoint.lossHistory.slice();
     await this.drive();

@@ -5,7 +5,7 @@ import { ImageDataset } from '../../src/data/dataset';
 import { registerWasmGradients } from '../../src/model/wasm-gradients';
 import { presetConfig } from '../../src/training/presets';
 import { explainFailure } from '../../src/engine/failures';
-import { measureSecondsPer1000Steps, TrainingSession, type RunOptions } from '../../src/training/session';
+import { measureSecondsPer1000Steps, TrainingSession, type RunOptions, type TrainProgress } from '../../src/training/session';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
 import type { TrainingCheckpoint } from '../../src/training/checkpoint';
 import { shapePixels } from '../fixtures/images';
@@ -39,7 +39,7 @@ describe('TrainingSession', () => {
     const losses: number[] = [];
     const checkpoints: number[] = [];
     const previews: { step: number; images: Float32Array }[] = [];
-    let last: ReturnType<TrainingSession['progress']> | null = null;
+    let last: TrainProgress | null = null;
     const s = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 60, previewEvery: 30 }), {
       onStep: (r, p) => {
         losses.push(r.loss);
