@@ -1,7 +1,7 @@
 /**
  * Sample-quality report (issue 5):
  *   npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim50] [--guidance 2,…] [--seed S]
- *                   [--batch B] [--out report.json] [--retrain]
+ *                   [--batch B] [--grids DIR] [--out report.json] [--retrain]
  * Every setting (sampler spec × guidance) generates N samples per label 0–9 with the page's own
  * pipeline (generate()) and judges them with the digit classifier in eval/classifier (trained first
  * on the 9,000 training digits when missing, or always with --retrain):
@@ -11,15 +11,18 @@
  *    digits and 1,000 training digits (the first 100 of each class), and their ratio. A Fréchet
  *    distance from fewer samples is biased upwards, so compare settings at the same N, and with the
  *    floor only at N = 100 (1,000 samples, as the floor's sets).
+ *   npm run eval -- --samples DIR
+ * judges pictures made elsewhere instead (`<label>_<index>.png`, 28×28 grey: `npm run sample` or
+ * tools/torch/sample.py, which draws 1,000 DDPM samples in a fraction of tfjs-wasm's time).
  * Progress goes to stderr, the JSON report to stdout (and --out); a sample grid per setting to
- * docs/samples-<setting>.png (one row per label, its first 10 samples).
+ * <grids>/samples-<setting>.png (default docs/; one row per label, its first 10 samples).
  */
 import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
-import { mkdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
 import { DIGIT_SIZE, firstPerClass, HELD_OUT_PER_CLASS } from '../src/data/mnist-split';
 import { frechetDistanceOf } from '../src/eval/frechet';
-import { loadModel } from '../src/model/io';
+import { loadModel, type LoadedModel } from '../src/model/io';
 import { generate } from '../src/pipeline/generate';
 import type { SamplerName } from '../src/pipeline/sample';
 import { parseArgs, UsageError } from './args';
@@ -27,10 +30,11 @@ import { accuracy, CLASSIFIER_DIR, classify, loadClassifier, saveClassifier, tra
 import { loadMnist, toSignedRange } from './mnist';
 import { useNodeBackend } from './node-backend';
 import { fileHandler } from './node-io';
-import { encodePng, toBytes } from './png';
+import { decodePng, encodePng, toBytes } from './png';
 
 const USAGE =
-  'usage: npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim<K>[-eta<E>],…] [--guidance W,…] [--seed S] [--batch B] [--out FILE] [--retrain]';
+  'usage: npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim<K>[-eta<E>],…] [--guidance W,…] [--seed S] [--batch B] [--grids DIR] [--out FILE] [--retrain]\n' +
+  '       npm run eval -- --samples DIR [--grids DIR] [--out FILE] [--retrain]   (scores <label>_<index>.png pictures made elsewhere)';
 const CLASSES = 10;
 const CLASSIFIER_TRAINING = { epochs: 10, batchSize: 64, seed: 0 };
 const GRID_COLUMNS = 10;
@@ -81,6 +85,33 @@ function sampleGrid(images: Float32Array[], labels: number[], columns: number): 
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
+/** Label-named sample pictures (`<label>_<index>.png`, 28×28 grey, as `npm run sample` and tools/torch/sample.py write them) in [−1, 1]. */
+async function readSamples(dir: string): Promise<{ images: Float32Array[]; labels: number[] }> {
+  const named = (await readdir(dir))
+    .filter((f) => f.toLowerCase().endsWith('.png'))
+    .map((file) => ({ file, m: /^(\d+)_(\d+)\.png$/.exec(file) }));
+  const misnamed = named.filter((n) => n.m === null || Number(n.m[1]) >= CLASSES).map((n) => n.file);
+  if (misnamed.length > 0) throw new UsageError(`--samples: '${dir}' has pictures not named <label 0-9>_<index>.png: ${misnamed.slice(0, 5).join(', ')}${misnamed.length > 5 ? ', …' : ''}`);
+  if (named.length === 0) throw new UsageError(`--samples: no <label>_<index>.png pictures in '${dir}'`);
+  const files = named.map(({ file, m }) => ({ file, label: Number(m![1]), index: Number(m![2]) })).sort((x, y) => x.label - y.label || x.index - y.index);
+  const images = [];
+  for (const { file } of files) {
+    let png;
+    try {
+      png = decodePng(await readFile(join(dir, file)));
+    } catch (e) {
+      throw new UsageError(`--samples: ${file}: ${(e as Error).message}`);
+    }
+    if (png.width !== DIGIT_SIZE || png.height !== DIGIT_SIZE || png.channels !== 1)
+      throw new UsageError(`--samples: ${file} is ${png.width}×${png.height} with ${png.channels} channels; the eval reads ${DIGIT_SIZE}×${DIGIT_SIZE} grey digits`);
+    images.push(Float32Array.from(png.pixels, (v) => v / 127.5 - 1));
+  }
+  return { images, labels: files.map((f) => f.label) };
+}
+
+/** Options that choose how samples are generated, so meaningless with --samples. */
+const GENERATION_OPTIONS = ['--model', '--per-label', '--settings', '--guidance', '--seed', '--batch'];
+
 export async function main(argv: string[]): Promise<number> {
   const retrain = argv.includes('--retrain');
   let a;
@@ -94,10 +125,14 @@ export async function main(argv: string[]): Promise<number> {
         guidance: { kind: 'string' },
         seed: { kind: 'int', min: 0, max: 2 ** 31 - 1 },
         batch: { kind: 'int', min: 1, max: 1024 },
+        samples: { kind: 'string' },
+        grids: { kind: 'string' },
         out: { kind: 'string' },
       },
-      { model: 'public/models/mnist', 'per-label': 100, settings: 'ddpm,ddim50', guidance: String(SAMPLING_DEFAULTS.guidance), seed: 0, batch: 50, out: '' },
+      { model: 'public/models/mnist', 'per-label': 100, settings: 'ddpm,ddim50', guidance: String(SAMPLING_DEFAULTS.guidance), seed: 0, batch: 50, samples: '', grids: 'docs', out: '' },
     );
+    const clash = GENERATION_OPTIONS.find((o) => argv.includes(o));
+    if (a.samples !== '' && clash) throw new UsageError(`--samples scores pictures already made; ${clash} (how to make them) does not apply`);
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`error: ${e.message}\n${USAGE}`);
@@ -106,20 +141,24 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   await useNodeBackend('wasm');
-  const { model, diffusion, metadata } = await loadModel(fileHandler(String(a.model)));
-  let settings: Setting[];
+  let given: { images: Float32Array[]; labels: number[] } | null = null;
+  let generator: (LoadedModel & { settings: Setting[] }) | null = null;
   try {
-    if (model.config.numClasses !== CLASSES) throw new UsageError(`the eval needs a ${CLASSES}-class conditional model; '${a.model}' has ${model.config.numClasses} classes`);
-    settings = parseSettings(String(a.settings), String(a.guidance), diffusion.numTrainTimesteps);
+    if (a.samples !== '') given = await readSamples(String(a.samples));
+    else {
+      generator = { ...(await loadModel(fileHandler(String(a.model)))), settings: [] };
+      const { model, diffusion } = generator;
+      if (model.config.numClasses !== CLASSES) throw new UsageError(`the eval needs a ${CLASSES}-class conditional model; '${a.model}' has ${model.config.numClasses} classes`);
+      generator.settings = parseSettings(String(a.settings), String(a.guidance), diffusion.numTrainTimesteps);
+    }
   } catch (e) {
+    generator?.model.dispose();
     if (e instanceof UsageError) {
       console.error(`error: ${e.message}\n${USAGE}`);
-      model.dispose();
       return 2;
     }
     throw e;
   }
-  const perLabel = Number(a['per-label']);
 
   const { train, heldOut } = await loadMnist();
   const heldOutImages = toSignedRange(heldOut);
@@ -143,52 +182,52 @@ export async function main(argv: string[]): Promise<number> {
   const floor = frechetDistanceOf(real.features, (await classify(classifier, toSignedRange(reference))).features);
   process.stderr.write(`real-vs-real Fréchet floor: ${floor.toFixed(3)}\n`);
 
-  const labels = Array.from({ length: CLASSES * perLabel }, (_, i) => Math.floor(i / perLabel));
-  await mkdir('docs', { recursive: true });
-  const results = [];
-  for (const s of settings) {
-    const started = performance.now();
-    const images = await generate(model, diffusion, labels, {
-      sampler: s.sampler,
-      steps: s.steps,
-      eta: s.eta,
-      guidance: s.guidance,
-      seed: Number(a.seed),
-      batchSize: Number(a.batch),
-      onBatch: (done, total) => process.stderr.write(`\r[${s.name}] ${done}/${total} samples, ${((performance.now() - started) / 1000).toFixed(0)} s`),
-    });
-    const generateSeconds = (performance.now() - started) / 1000;
-    process.stderr.write('\n');
+  /** Label accuracy (overall and per label), Fréchet distance to the held-out digits, and a grid in docs/. */
+  const judge = async (name: string, images: Float32Array[], labels: number[]) => {
     const judged = await classify(classifier, images);
     const fd = frechetDistanceOf(judged.features, real.features);
-    const seconds = (performance.now() - started) / 1000;
-    const grid = sampleGrid(images, labels, Math.min(GRID_COLUMNS, perLabel));
-    const gridPath = join('docs', `samples-${s.name}.png`);
+    const grid = sampleGrid(images, labels, GRID_COLUMNS);
+    const gridPath = join(String(a.grids), `samples-${name}.png`);
+    await mkdir(String(a.grids), { recursive: true });
     await writeFile(gridPath, encodePng(grid.pixels, grid.width, grid.height, 1));
-    // one U-Net pass per image per step; classifier-free guidance (scale ≠ 1) batches two
-    const imageForwards = images.length * s.steps * (s.guidance === 1 ? 1 : 2);
     const labelAccuracy = accuracy(judged.labels, labels);
-    results.push({
-      ...s,
-      samples: images.length,
-      labelAccuracy,
-      perLabelAccuracy: Array.from({ length: CLASSES }, (_, d) => accuracy(judged.labels.slice(d * perLabel, (d + 1) * perLabel), labels.slice(d * perLabel, (d + 1) * perLabel))),
-      frechetDistance: round(fd, 4),
-      fdOverFloor: round(fd / floor, 3),
-      seconds: round(seconds, 1),
-      generateSeconds: round(generateSeconds, 1),
-      imageForwardsPerSecond: round(imageForwards / generateSeconds, 1),
-      grid: gridPath,
+    const perLabelAccuracy = Array.from({ length: CLASSES }, (_, d) => {
+      const mine = labels.flatMap((l, i) => (l === d ? [i] : []));
+      return mine.length === 0 ? null : accuracy(mine.map((i) => judged.labels[i]), mine.map(() => d));
     });
-    process.stderr.write(`[${s.name}] label accuracy ${(100 * labelAccuracy).toFixed(1)}%, FD ${fd.toFixed(3)} (${(fd / floor).toFixed(2)}× floor), ${seconds.toFixed(1)} s\n`);
+    process.stderr.write(`[${name}] label accuracy ${(100 * labelAccuracy).toFixed(1)}%, FD ${fd.toFixed(3)} (${(fd / floor).toFixed(2)}× floor)\n`);
+    return { samples: images.length, labelAccuracy, perLabelAccuracy, frechetDistance: round(fd, 4), fdOverFloor: round(fd / floor, 3), grid: gridPath };
+  };
+
+  const results = [];
+  if (given !== null) results.push({ name: basename(resolve(String(a.samples))), source: String(a.samples), ...(await judge(basename(resolve(String(a.samples))), given.images, given.labels)) });
+  else if (generator !== null) {
+    const perLabel = Number(a['per-label']);
+    const labels = Array.from({ length: CLASSES * perLabel }, (_, i) => Math.floor(i / perLabel));
+    for (const s of generator.settings) {
+      const started = performance.now();
+      const images = await generate(generator.model, generator.diffusion, labels, {
+        sampler: s.sampler,
+        steps: s.steps,
+        eta: s.eta,
+        guidance: s.guidance,
+        seed: Number(a.seed),
+        batchSize: Number(a.batch),
+        onBatch: (done, total) => process.stderr.write(`\r[${s.name}] ${done}/${total} samples, ${((performance.now() - started) / 1000).toFixed(0)} s`),
+      });
+      const generateSeconds = (performance.now() - started) / 1000;
+      process.stderr.write('\n');
+      // one U-Net pass per image per step; classifier-free guidance (scale ≠ 1) batches two
+      const imageForwards = images.length * s.steps * (s.guidance === 1 ? 1 : 2);
+      const judged = await judge(s.name, images, labels);
+      results.push({ ...s, ...judged, seconds: round((performance.now() - started) / 1000, 1), generateSeconds: round(generateSeconds, 1), imageForwardsPerSecond: round(imageForwards / generateSeconds, 1) });
+    }
+    generator.model.dispose();
   }
-  model.dispose();
   classifier.dispose();
 
   const report = {
-    model: { path: String(a.model), metadata },
-    perLabel,
-    seed: Number(a.seed),
+    ...(generator !== null ? { model: { path: String(a.model), metadata: generator.metadata }, perLabel: Number(a['per-label']), seed: Number(a.seed) } : { samples: String(a.samples) }),
     classifier: { path: CLASSIFIER_DIR, trainedThisRun: trained, heldOutAccuracy, features: real.features[0].length },
     floor: { frechetDistance: round(floor, 4), between: `${heldOut.images.length} held-out digits and ${reference.images.length} training digits (first ${HELD_OUT_PER_CLASS} per class)` },
     settings: results,

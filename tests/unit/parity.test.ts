@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { DDPMScheduler } from '../../src/diffusion';
 import { loadModel } from '../../src/model/io';
 import { fileHandler } from '../../scripts/node-io';
-import { values } from './helpers';
+import { expectClose, values } from './helpers';
 
 /**
  * The tfjs U-Net reproduces the PyTorch mirror (tools/torch/unet.py) on the same weights.
@@ -39,5 +40,28 @@ describe.each(CASES)('PyTorch parity: %s', (name, dir, ioPath) => {
     expect(worst).toBeLessThanOrEqual(1e-4);
     tf.dispose([x, y]);
     model.dispose();
+  });
+});
+
+interface StepCase {
+  t: number;
+  x: number[];
+  eps: number[];
+  z: number[];
+  prev: number[];
+}
+
+// tools/torch/sample.py draws large DDPM runs for `npm run eval -- --samples`; its step must be this one
+describe('PyTorch parity: the DDPM step of tools/torch/sample.py', () => {
+  it('gives its x_{t−1} for the same x_t, ε and z, T−1 … 0 (clipping x̂0 included)', async () => {
+    const fixture = JSON.parse(readFileSync('tests/fixtures/parity/ddpm-step.json', 'utf8')) as { cases: StepCase[] };
+    const scheduler = new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear' });
+    expect(fixture.cases.map((c) => c.t)).toEqual([999, 487, 10, 1, 0]);
+    for (const c of fixture.cases) {
+      const [x, eps, z] = [c.x, c.eps, c.z].map((v) => tf.tensor1d(v));
+      const out = scheduler.step(eps, c.t, x, z);
+      expectClose(await values(out.prevSample), c.prev, 1e-5);
+      tf.dispose([x, eps, z, out.prevSample, out.predOriginalSample]);
+    }
   });
 });

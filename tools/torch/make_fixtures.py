@@ -1,6 +1,8 @@
-"""Parity fixtures: random-weight U-Nets, inputs, and the PyTorch outputs the tfjs U-Net must reproduce.
+"""Parity fixtures: random-weight U-Nets, inputs, and the PyTorch outputs the tfjs U-Net must reproduce;
+and reverse steps of sample.py's DDPM sampler, which the tfjs DDPMScheduler must reproduce.
 
   /usr/bin/python3 tools/torch/make_fixtures.py   # writes tests/fixtures/parity/<name>/{model.json,weights.bin,io.json}
+                                                  # and tests/fixtures/parity/ddpm-step.json
 
 Committed, so the parity test (tests/unit/parity.test.ts) needs no Python.
 """
@@ -11,7 +13,9 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
+from sample import DDPMStep  # noqa: E402
 from tfjs_format import write_tfjs_model  # noqa: E402
+from train import linear_alphas_cumprod  # noqa: E402
 from unet import UNet, UNetConfig  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "parity")
@@ -55,6 +59,23 @@ def main():
         with open(os.path.join(d, "io.json"), "w") as f:
             json.dump(io, f)
         print(name, io["numParams"], "params", float(y.abs().max()))
+    ddpm_steps()
+
+
+def ddpm_steps():
+    """x_{t-1} from sample.py's DDPMStep for given x_t, ε and z, at timesteps from T-1 to 0."""
+    gen = torch.Generator().manual_seed(99)
+    step = DDPMStep(linear_alphas_cumprod(1000))
+    cases = []
+    for t in [999, 487, 10, 1, 0]:
+        x = torch.randn(16, generator=gen) * 1.5  # wide enough that some x̂0 are clipped
+        eps = torch.randn(16, generator=gen)
+        z = torch.randn(16, generator=gen)
+        cases.append({"t": t, "x": x.tolist(), "eps": eps.tolist(), "z": z.tolist(),
+                      "prev": step(eps.double(), t, x.double(), z.double()).tolist()})
+    with open(os.path.join(OUT, "ddpm-step.json"), "w") as f:
+        json.dump({"schedule": {"numTrainTimesteps": 1000, "betaSchedule": "linear"}, "cases": cases}, f)
+    print("ddpm-step", len(cases), "cases")
 
 
 if __name__ == "__main__":

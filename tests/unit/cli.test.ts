@@ -1,0 +1,98 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { main as evalMain } from '../../scripts/eval';
+import { decodePng, encodePng } from '../../scripts/png';
+import { main as sampleMain } from '../../scripts/sample';
+
+/** `npm run sample` and `npm run eval` (issue 5): what they write, and bad arguments refused with a message and exit code 2. */
+const dir = mkdtempSync(join(tmpdir(), 'ddpm-cli-'));
+const FIXTURE_MODEL = 'tests/fixtures/parity/mnist-like'; // a 10-class 28×28 U-Net (random weights)
+
+/** Runs a CLI's main, returning its exit code and what it printed. */
+async function run(main: (argv: string[]) => Promise<number>, argv: string[]): Promise<{ code: number; out: string; err: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  vi.spyOn(console, 'log').mockImplementation((...m: unknown[]) => void out.push(m.join(' ')));
+  vi.spyOn(console, 'error').mockImplementation((...m: unknown[]) => void err.push(m.join(' ')));
+  vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+  const code = await main(argv);
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+afterEach(() => vi.restoreAllMocks());
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('npm run sample', () => {
+  it.each([
+    [['--sampler', 'euler'], /--sampler must be one of ddpm, ddim; got 'euler'/],
+    [['--steps', '0'], /--steps must be an integer in \[1, 1000\]/],
+    [['--count'], /option '--count' needs a value/],
+    [['--colour', 'red'], /unknown option '--colour'/],
+    [['--model', FIXTURE_MODEL, '--label', '12'], /--label must be 0-9, all or none; got '12'/],
+  ])('refuses %j with a message and exit code 2', async (argv, message) => {
+    const { code, err } = await run(sampleMain, [...argv, '--backend', 'cpu', '--out', join(dir, 'never')]);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(err).toMatch(/^usage: npm run sample/m);
+  });
+
+  it('writes <label>_<index>.png, 8-bit grey at the model size, N per label with --label all', async () => {
+    const out = join(dir, 'samples');
+    const { code, out: printed } = await run(sampleMain, ['--model', FIXTURE_MODEL, '--label', 'all', '--count', '2', '--sampler', 'ddim', '--steps', '2', '--backend', 'cpu', '--out', out]);
+    expect(code).toBe(0);
+    expect(printed).toMatch(/^wrote 20 samples to .* in [\d.]+ s \(ddim 2 steps, η 0, guidance 1, seed 0\)$/);
+    const files = readdirSync(out).sort();
+    expect(files).toEqual(Array.from({ length: 10 }, (_, l) => [`${l}_0.png`, `${l}_1.png`]).flat().sort());
+    const png = decodePng(readFileSync(join(out, '3_1.png')));
+    expect([png.width, png.height, png.channels]).toEqual([28, 28, 1]);
+    expect(new Set(png.pixels).size).toBeGreaterThan(10); // a picture, not a constant
+  });
+});
+
+describe('npm run eval', () => {
+  it('--samples judges pictures made elsewhere: label accuracy, per label, Fréchet distance against the floor', async () => {
+    const samples = join(dir, 'judged');
+    const grids = join(dir, 'grids');
+    expect((await run(sampleMain, ['--model', FIXTURE_MODEL, '--count', '3', '--sampler', 'ddim', '--steps', '2', '--backend', 'cpu', '--out', samples])).code).toBe(0);
+    rmSync(join(samples, '7_2.png')); // labels need not have equal counts
+    const { code, out } = await run(evalMain, ['--samples', samples, '--grids', grids]);
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as { samples: string; floor: { frechetDistance: number }; settings: { name: string; samples: number; labelAccuracy: number; perLabelAccuracy: (number | null)[]; frechetDistance: number; fdOverFloor: number; grid: string }[] };
+    expect(report.samples).toBe(samples);
+    const [s] = report.settings;
+    expect(s.name).toBe('judged');
+    expect(s.samples).toBe(29);
+    expect(s.perLabelAccuracy).toHaveLength(10);
+    const counts = [3, 3, 3, 3, 3, 3, 3, 2, 3, 3];
+    const correct = s.perLabelAccuracy.map((acc, l) => acc! * counts[l]);
+    for (const k of correct) expect(Math.abs(k - Math.round(k))).toBeLessThan(1e-9); // whole samples per label
+    expect(correct.reduce((x, y) => x + y) / 29).toBeCloseTo(s.labelAccuracy, 9);
+    // random weights draw no digits: far from the real digits, and far above the real-vs-real floor
+    expect(s.fdOverFloor).toBeGreaterThan(3);
+    expect(s.frechetDistance).toBeCloseTo(s.fdOverFloor * report.floor.frechetDistance, 0);
+    const grid = decodePng(readFileSync(s.grid));
+    expect(s.grid).toBe(join(grids, 'samples-judged.png'));
+    expect([grid.width, grid.height]).toEqual([10 * 30 - 2, 10 * 30 - 2]);
+  });
+
+  it('refuses bad --samples directories and generation options next to --samples', async () => {
+    const bad = join(dir, 'bad');
+    await run(sampleMain, ['--model', FIXTURE_MODEL, '--label', '1', '--sampler', 'ddim', '--steps', '1', '--backend', 'cpu', '--out', bad]);
+    writeFileSync(join(bad, 'seven.png'), encodePng(new Uint8Array(28 * 28), 28, 28, 1));
+    let r = await run(evalMain, ['--samples', bad]);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/not named <label 0-9>_<index>\.png: seven\.png/)]);
+    rmSync(join(bad, 'seven.png'));
+    writeFileSync(join(bad, '2_0.png'), encodePng(new Uint8Array(32 * 32), 32, 32, 1));
+    r = await run(evalMain, ['--samples', bad]);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/2_0\.png is 32×32 with 1 channels; the eval reads 28×28 grey digits/)]);
+    writeFileSync(join(bad, '2_0.png'), 'not a png');
+    r = await run(evalMain, ['--samples', bad]);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/2_0\.png: not a PNG file/)]);
+    r = await run(evalMain, ['--samples', join(dir, 'samples'), '--settings', 'ddim50']);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--samples scores pictures already made; --settings/)]);
+    r = await run(evalMain, ['--settings', 'euler20']);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--settings entries are 'ddpm' or 'ddim<steps>/)]);
+  });
+});
