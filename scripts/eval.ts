@@ -87,7 +87,10 @@ const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** Label-named sample pictures (`<label>_<index>.png`, 28×28 grey, as `npm run sample` and tools/torch/sample.py write them) in [−1, 1]. */
 async function readSamples(dir: string): Promise<{ images: Float32Array[]; labels: number[] }> {
-  const named = (await readdir(dir))
+  const entries = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    throw new UsageError(`--samples: cannot read the directory '${dir}' (${e.code ?? e.message})`);
+  });
+  const named = entries
     .filter((f) => f.toLowerCase().endsWith('.png'))
     .map((file) => ({ file, m: /^(\d+)_(\d+)\.png$/.exec(file) }));
   const misnamed = named.filter((n) => n.m === null || Number(n.m[1]) >= CLASSES).map((n) => n.file);

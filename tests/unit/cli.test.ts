@@ -90,6 +90,8 @@ describe('npm run eval', () => {
     writeFileSync(join(bad, '2_0.png'), 'not a png');
     r = await run(evalMain, ['--samples', bad]);
     expect([r.code, r.err]).toEqual([2, expect.stringMatching(/2_0\.png: not a PNG file/)]);
+    r = await run(evalMain, ['--samples', join(dir, 'nowhere')]);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/cannot read the directory '.*nowhere' \(ENOENT\)/)]);
     r = await run(evalMain, ['--samples', join(dir, 'samples'), '--settings', 'ddim50']);
     expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--samples scores pictures already made; --settings/)]);
     r = await run(evalMain, ['--settings', 'euler20']);
