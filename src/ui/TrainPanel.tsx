@@ -46,51 +46,52 @@ export function TrainPanel({ engine, active }: Props) {
   const [hasTrained, setHasTrained] = useState(false);
   const [error, setError] = useState<string | null>(null);
 
-  useEffect(
-    () =>
-      engine.subscribe((m) => {
-        switch (m.type) {
-          case 'data':
-            setSummary(m.summary);
-            setDecode(null);
-            return;
-          case 'dataProgress':
-            return setDecode({ done: m.done, total: m.total });
-          case 'trainEstimate':
-            setEstimating(false);
-            return setEstimate({ seconds: m.secondsPer1000Steps, setup: m.setup });
-          case 'trainState':
-            setState(m.state);
-            if (m.state === 'running') {
-              setSaved(null);
-              setHasTrained(true);
-            }
-            return;
-          case 'trainProgress':
-            setProgress(m.progress);
-            return setLosses((l) => [...l, ...m.losses]);
-          case 'trainPreview': {
-            const images = { values: m.frame.images, batch: m.frame.batch, size: m.size, channels: m.channels };
-            return setFilm((f) => [...f, { step: m.frame.step, images }].slice(-MAX_FILMSTRIP));
+  useEffect(() => {
+    const unsubscribe = engine.subscribe((m) => {
+      switch (m.type) {
+        case 'data':
+          setSummary(m.summary);
+          setDecode(null);
+          return;
+        case 'dataProgress':
+          return setDecode({ done: m.done, total: m.total });
+        case 'trainEstimate':
+          setEstimating(false);
+          return setEstimate({ seconds: m.secondsPer1000Steps, setup: m.setup });
+        case 'trainState':
+          setState(m.state);
+          if (m.state === 'running') {
+            setSaved(null);
+            setHasTrained(true);
           }
-          case 'trainStopped':
-            return setStopped(m.reason);
-          case 'savedRun':
-            return setSaved(m.run);
-          case 'modelFile': {
-            const url = URL.createObjectURL(new Blob([m.data], { type: 'application/octet-stream' }));
-            const a = Object.assign(document.createElement('a'), { href: url, download: m.name });
-            a.click();
-            setTimeout(() => URL.revokeObjectURL(url), 10_000);
-            return;
-          }
-          case 'trainError':
-            setEstimating(false);
-            return setError(m.message);
+          return;
+        case 'trainProgress':
+          setProgress(m.progress);
+          return setLosses((l) => [...l, ...m.losses]);
+        case 'trainPreview': {
+          const images = { values: m.frame.images, batch: m.frame.batch, size: m.size, channels: m.channels };
+          return setFilm((f) => [...f, { step: m.frame.step, images }].slice(-MAX_FILMSTRIP));
         }
-      }),
-    [engine],
-  );
+        case 'trainStopped':
+          return setStopped(m.reason);
+        case 'savedRun':
+          return setSaved(m.run);
+        case 'modelFile': {
+          const url = URL.createObjectURL(new Blob([m.data], { type: 'application/octet-stream' }));
+          const a = Object.assign(document.createElement('a'), { href: url, download: m.name });
+          a.click();
+          setTimeout(() => URL.revokeObjectURL(url), 10_000);
+          return;
+        }
+        case 'trainError':
+          setEstimating(false);
+          return setError(m.message);
+      }
+    });
+    // asked, not announced at start-up: this panel mounts after the engine is ready and would miss it
+    engine.send({ type: 'trainSavedQuery' });
+    return unsubscribe;
+  }, [engine]);
 
   const set = <K extends keyof TrainSetup>(k: K, v: TrainSetup[K]) => {
     setSetup((s) => ({ ...s, [k]: v }));

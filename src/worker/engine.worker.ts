@@ -10,15 +10,14 @@ const engine = new Engine(post);
 const training = new TrainingController(post, engine);
 
 /** Messages about the training panel's work report their errors there. */
-const TRAINING = new Set<ToEngine['type']>(['dataAdd', 'dataOptions', 'dataClear', 'trainEstimate', 'trainStart', 'trainResumeSaved', 'trainDiscardSaved', 'useModel', 'exportModel', 'importModel']);
+const TRAINING = new Set<ToEngine['type']>(['dataAdd', 'dataOptions', 'dataClear', 'trainEstimate', 'trainStart', 'trainResumeSaved', 'trainDiscardSaved', 'trainSavedQuery', 'useModel', 'exportModel', 'importModel']);
 
 scope.onmessage = async (e: MessageEvent<ToEngine>) => {
   const msg = e.data;
   try {
     switch (msg.type) {
       case 'init':
-        await engine.init(msg.modelUrl, msg.preferredBackend);
-        return await training.announceSaved();
+        return await engine.init(msg.modelUrl, msg.preferredBackend);
       case 'sample':
         return await engine.sample(msg.settings);
       case 'pause':
@@ -51,6 +50,8 @@ scope.onmessage = async (e: MessageEvent<ToEngine>) => {
         return await training.resumeSaved();
       case 'trainDiscardSaved':
         return await training.discardSaved();
+      case 'trainSavedQuery':
+        return await training.announceSaved();
       case 'trainPause':
         return training.pause();
       case 'trainResume':

@@ -109,6 +109,8 @@ export type ToEngine =
   | { type: 'trainResume' }
   | { type: 'trainStop' }
   | { type: 'trainDiscardSaved' }
+  /** Ask whether an earlier visit saved a run (answered with savedRun); the training panel sends it once it listens. */
+  | { type: 'trainSavedQuery' }
   /** Make the panels run on the trained model (its EMA weights), an imported one, or the shipped one again. */
   | { type: 'useModel'; which: 'trained' | 'shipped' }
   | { type: 'exportModel' }

@@ -36,7 +36,13 @@ async function run(steps: number, seed: number): Promise<void> {
   await page.fill('[data-testid=seed]', String(seed));
   await setRange('guidance', 1);
   await page.click('[data-testid=sample]');
-  await page.waitForSelector('[data-testid=sample]', { timeout: 240_000 });
+  await runFinished(page);
+}
+
+/** After a click on Sample: the button stays until the worker says it started, so wait for the last step (the click cleared the counter). */
+async function runFinished(p: Page): Promise<void> {
+  await expect.poll(() => p.textContent('[data-testid=counter]'), { timeout: 240_000 }).toBe('t = 1');
+  await p.waitForSelector('[data-testid=sample]', { timeout: 240_000 });
 }
 
 beforeAll(async () => {
@@ -70,8 +76,7 @@ describe('the playground page', () => {
     await gpuPage.selectOption('[data-testid=sampler]', 'ddim');
     await gpuPage.fill('[data-testid=steps]', '2');
     await gpuPage.click('[data-testid=sample]');
-    await gpuPage.waitForSelector('[data-testid=sample]', { timeout: 240_000 });
-    expect(await gpuPage.textContent('[data-testid=counter]')).toBe('t = 1');
+    await runFinished(gpuPage);
     expect(gpuProblems).toEqual([]);
     await gpuPage.close();
   });
