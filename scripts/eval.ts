@@ -203,8 +203,10 @@ export async function main(argv: string[]): Promise<number> {
   };
 
   const results = [];
-  if (given !== null) results.push({ name: basename(resolve(String(a.samples))), source: String(a.samples), ...(await judge(basename(resolve(String(a.samples))), given.images, given.labels)) });
-  else if (generator !== null) {
+  if (given !== null) {
+    const name = basename(resolve(String(a.samples)));
+    results.push({ name, source: String(a.samples), ...(await judge(name, given.images, given.labels)) });
+  } else if (generator !== null) {
     const perLabel = Number(a['per-label']);
     const labels = Array.from({ length: CLASSES * perLabel }, (_, i) => Math.floor(i / perLabel));
     for (const s of generator.settings) {
