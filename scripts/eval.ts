@@ -185,7 +185,7 @@ export async function main(argv: string[]): Promise<number> {
   const floor = frechetDistanceOf(real.features, (await classify(classifier, toSignedRange(reference))).features);
   process.stderr.write(`real-vs-real Fréchet floor: ${floor.toFixed(3)}\n`);
 
-  /** Label accuracy (overall and per label), Fréchet distance to the held-out digits, and a grid in docs/. */
+  /** Label accuracy (overall and per label), Fréchet distance to the held-out digits, and a grid in --grids. */
   const judge = async (name: string, images: Float32Array[], labels: number[]) => {
     const judged = await classify(classifier, images);
     const fd = frechetDistanceOf(judged.features, real.features);

@@ -34,8 +34,7 @@ export function decodePng(file: Uint8Array): { pixels: Uint8Array; width: number
   let channels = 0;
   const idat: Buffer[] = [];
   let ended = false;
-  for (let at = 8; at < buf.length && !ended; ) {
-    if (at + 12 > buf.length) break;
+  for (let at = 8; at + 12 <= buf.length && !ended; ) {
     const length = buf.readUInt32BE(at);
     const type = buf.toString('ascii', at + 4, at + 8);
     const data = buf.subarray(at + 8, at + 8 + length);

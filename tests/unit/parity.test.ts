@@ -54,8 +54,8 @@ interface StepCase {
 // tools/torch/sample.py draws large DDPM runs for `npm run eval -- --samples`; its step must be this one
 describe('PyTorch parity: the DDPM step of tools/torch/sample.py', () => {
   it('gives its x_{t−1} for the same x_t, ε and z, T−1 … 0 (clipping x̂0 included)', async () => {
-    const fixture = JSON.parse(readFileSync('tests/fixtures/parity/ddpm-step.json', 'utf8')) as { cases: StepCase[] };
-    const scheduler = new DDPMScheduler({ numTrainTimesteps: 1000, betaSchedule: 'linear' });
+    const fixture = JSON.parse(readFileSync('tests/fixtures/parity/ddpm-step.json', 'utf8')) as { schedule: { numTrainTimesteps: number; betaSchedule: 'linear' }; cases: StepCase[] };
+    const scheduler = new DDPMScheduler(fixture.schedule);
     expect(fixture.cases.map((c) => c.t)).toEqual([999, 487, 10, 1, 0]);
     for (const c of fixture.cases) {
       const [x, eps, z] = [c.x, c.eps, c.z].map((v) => tf.tensor1d(v));

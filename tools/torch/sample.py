@@ -7,9 +7,9 @@ Two processes with --threads 1, --label 0,1,2,3,4 / 5,6,7,8,9 and different --se
 without sharing noise.
 
 For when the playground's tfjs sampler is too slow for a large run (1,000 DDPM samples are 10^6
-network passes: hours on tfjs-wasm, about half an hour here): the same model (the EMA weights,
+network passes: about 3.7 hours on tfjs-wasm here, 38 minutes as two one-core processes): the same model (the EMA weights,
 rounded to float16 as export.py ships them, unless --float32) and the same scheduler step as
-src/diffusion/ddpm.ts (fixed_small variance, x̂0 clipped to [-1, 1]); tests/unit/ddpm.test.ts checks
+src/diffusion/ddpm.ts (fixed_small variance, x̂0 clipped to [-1, 1]); tests/unit/parity.test.ts checks
 that step against values this file computes (make_fixtures.py). Writes `<label>_<index>.png`
 (8-bit grey, -1 → 0 and 1 → 255, as `npm run sample` does), `--count` per label.
 """
