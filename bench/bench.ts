@@ -105,6 +105,52 @@ export interface BenchReport {
   machine: MachineInfo;
   model: ModelInfo;
   results: BackendResult[];
+  /** tfjs kernels per forward pass and per training step (tf.profile), per architecture. */
+  kernels?: KernelCount[];
+  /** The shipped architecture in PyTorch on the same CPU, same batch as wasm's training (Node only). */
+  pytorch?: Record<string, unknown>;
+}
+
+export interface KernelCount {
+  /** 'shipped', or a preset at an image size, e.g. 'tiny 28×28×1'. */
+  name: string;
+  config: UNetConfig;
+  /** Kernels of one forward pass (batch 1), and of one Trainer.trainStep (batch 2: forward, backward, clipping, Adam, EMA). */
+  forward: number;
+  trainStep: number;
+  /** The trainStep's kernels by name, most frequent first. */
+  trainStepByKernel: Record<string, number>;
+}
+
+/**
+ * Counts the kernels the engine runs (tf.profile) for one forward pass and one training step of
+ * `config` on the active backend. Counts, not times: they are deterministic, and on a GPU each
+ * kernel is a dispatch.
+ */
+export async function countKernels(name: string, config: UNetConfig): Promise<KernelCount> {
+  const model = UNet.create(config, 0);
+  const { x, t, labels, labelList } = modelInputs(config, 2);
+  const forward = await tf.profile(async () => {
+    const y = model.predict(x, t, { labels });
+    await y.data();
+    y.dispose();
+  });
+  const trainer = new Trainer(model, DIFFUSION);
+  const x0 = tf.tidy(() => tf.clipByValue(x, -1, 1));
+  const step = () => trainer.trainStep(x0, config.numClasses > 0 ? labelList : undefined);
+  await step(); // the first step creates nothing the later ones lack, but keep the count of a steady step
+  const train = await tf.profile(async () => {
+    await step();
+  });
+  // tf.profile also lists the scopes of custom-gradient ops (e.g. 'fusedConv2d__op'): not kernels
+  const backend = tf.getBackend();
+  const real = (p: { kernels: { name: string }[] }) => p.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined);
+  const byKernel: Record<string, number> = {};
+  for (const k of real(train)) byKernel[k.name] = (byKernel[k.name] ?? 0) + 1;
+  tf.dispose([x, t, x0, ...(labels ? [labels] : [])]);
+  trainer.dispose();
+  model.dispose();
+  return { name, config, forward: real(forward).length, trainStep: real(train).length, trainStepByKernel: Object.fromEntries(Object.entries(byKernel).sort((a, b) => b[1] - a[1])) };
 }
 
 export function modelInfo(config: UNetConfig = DEFAULT_UNET_CONFIG): ModelInfo {

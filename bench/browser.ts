@@ -15,7 +15,7 @@ export async function runBrowserBench(backend: BackendName, options: BrowserBenc
   if (report.backend !== backend) throw new Error(`backend '${backend}' does not work here: ${JSON.stringify(report.skipped)}`);
   let info = report.adapter;
   if (backend === 'wasm')
-    info = `wasm, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'on' : 'off'} (page is not cross-origin isolated)`;
+    info = `wasm, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}, ${report.threads} thread${report.threads === 1 ? ` (${report.threadsNote})` : 's'}`;
   if (backend === 'cpu') info = 'tfjs pure-JS cpu backend';
   return benchBackend({ ...options, log: (m) => console.log(`bench: ${m}`) }, info);
 }

@@ -2,12 +2,18 @@
  * `npm run bench`: the benchmark in Node on the 'cpu' and 'wasm' backends. JSON on stdout,
  * progress on stderr. `BENCH_BACKENDS=wasm npm run bench` measures a subset;
  * `BENCH_OPTIONS='{"forwardRuns":1}'` overrides the plans' options (JSON, applied to every backend).
+ * Where PyTorch is installed (BENCH_PYTHON, default /usr/bin/python3, must import torch) the same
+ * architecture is also trained in PyTorch on this CPU at the wasm plan's batch (tools/torch/bench.py,
+ * 2 threads), and `pytorch` holds its figures and tfjs-wasm's ratio to them; otherwise a note says so.
  */
+import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmGradients } from '../src/model/wasm-gradients';
-import { benchBackend, modelInfo, type BackendResult, type BenchOptions, type BenchReport } from './bench';
+import { registerWasmKernels } from '../src/model/wasm-kernels';
+import { DEFAULT_UNET_CONFIG } from '../src/model/config';
+import { presetConfig } from '../src/training/presets';
+import { benchBackend, countKernels, modelInfo, type BackendResult, type BenchOptions, type BenchReport, type KernelCount } from './bench';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
@@ -20,12 +26,24 @@ const PLANS: Record<string, Partial<BenchOptions>> = {
   wasm: { forwardWarmup: 2, forwardRuns: 7, trainBatch: 16, trainWarmup: 2, trainSteps: 5, matmulWarmup: 2, matmulRuns: 5 },
 };
 
+/** PyTorch's training and forward throughput for `config` at `batch` on 2 threads, or why not measured. */
+function pytorchReference(batch: number): { trainImagesPerSec: number; forwardMs: number; torch: string; threads: number; batch: number } | { notMeasured: string } {
+  const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
+  try {
+    const out = execFileSync(python, ['tools/torch/bench.py', '--config', JSON.stringify(DEFAULT_UNET_CONFIG), '--batch', String(batch), '--threads', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+    return JSON.parse(out.trim().split('\n').pop()!);
+  } catch (e) {
+    return { notMeasured: `PyTorch not measured (${python} tools/torch/bench.py failed: ${(e as Error).message.split('\n')[0]}); apt-get install python3-torch` };
+  }
+}
+
 export async function main(): Promise<void> {
-  registerWasmGradients(); // the wasm backend lacks two gradient kernels the training step needs
-  tf.env().set('IS_TEST', true); // no "install tfjs-node" banner
+  registerWasmKernels(); // the wasm backend lacks two gradient kernels the training step needs
+  tf.env().set('PROD', true); // no "install tfjs-node" banner (IS_TEST would also turn on a leak check that fused conv2d's gradient trips falsely)
   const wanted = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',').map((s) => s.trim()).filter(Boolean);
   const t0 = performance.now();
   const results: BackendResult[] = [];
+  const kernels: KernelCount[] = [];
   for (const name of wanted) {
     if (!PLANS[name]) throw new Error(`bench/node.ts: unknown backend '${name}' (cpu, wasm)`);
     if (!(await tf.setBackend(name))) throw new Error(`backend '${name}' failed to initialise`);
@@ -37,11 +55,27 @@ export async function main(): Promise<void> {
     log(`== ${name} (${info})`);
     const overrides = JSON.parse(process.env.BENCH_OPTIONS ?? '{}') as Partial<BenchOptions>;
     results.push(await benchBackend({ ...PLANS[name], phaseBudgetMs: 180_000, ...overrides, log }, info));
+    if (kernels.length === 0) {
+      // the engine runs the same kernels on every backend: count them once
+      kernels.push(await countKernels('shipped', DEFAULT_UNET_CONFIG));
+      for (const preset of ['tiny', 'small'] as const) for (const [size, ch] of [[28, 1], [32, 3]] as const) kernels.push(await countKernels(`${preset} ${size}×${size}×${ch}`, presetConfig(preset, size, ch, 0)));
+      log(`kernels (forward / training step): ${kernels.map((k) => `${k.name} ${k.forward} / ${k.trainStep}`).join('; ')}`);
+    }
   }
+  const wasm = results.find((r) => r.backend === 'wasm');
+  log('== PyTorch (tools/torch/bench.py, same architecture and batch, 2 threads)');
+  const torch = pytorchReference(wasm?.trainBatch ?? 16);
+  const pytorch = {
+    ...torch,
+    ...('trainImagesPerSec' in torch && wasm?.trainImagesPerSec ? { wasmTrainRatio: Number((wasm.trainImagesPerSec / torch.trainImagesPerSec).toPrecision(3)) } : {}),
+  };
+  log(`pytorch: ${JSON.stringify(pytorch)}`);
   const report: BenchReport = {
     machine: { cores: cpus().length, node: process.version, date: new Date().toISOString(), cpu: cpus()[0]?.model ?? 'unknown', runtime: 'node' },
     model: modelInfo(),
     results,
+    kernels,
+    pytorch,
   };
   log(`bench: ${((performance.now() - t0) / 1000).toFixed(1)} s in all`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -1,10 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-webgpu';
-import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { getThreadsCount, setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import wasmUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm?url';
 import wasmSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-simd.wasm?url';
 import wasmThreadedSimdUrl from '@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm-threaded-simd.wasm?url';
-import { registerWasmGradients } from '../model/wasm-gradients';
+import { registerWasmKernels } from '../model/wasm-kernels';
+import { isolationNote } from './isolation';
 
 /** The tfjs backends the playground can run on, fastest first. */
 export const BACKENDS = ['webgpu', 'webgl', 'wasm', 'cpu'] as const;
@@ -20,6 +21,10 @@ export interface BackendReport {
   webglSoftware: boolean;
   /** Why each backend tried before the chosen one was skipped. */
   skipped: Partial<Record<BackendName, string>>;
+  /** On wasm: the threads XNNPACK computes with (null on other backends). */
+  threads: number | null;
+  /** On wasm with one thread: why there are no more (e.g. the page is not cross-origin isolated). */
+  threadsNote: string | null;
 }
 
 setWasmPaths({
@@ -27,7 +32,34 @@ setWasmPaths({
   'tfjs-backend-wasm-simd.wasm': wasmSimdUrl,
   'tfjs-backend-wasm-threaded-simd.wasm': wasmThreadedSimdUrl,
 });
-registerWasmGradients();
+registerWasmKernels();
+
+/**
+ * WebAssembly threads need SharedArrayBuffer, which browsers give only to cross-origin-isolated
+ * pages (COOP/COEP headers: the dev and preview servers send them; public/coi-serviceworker.js adds
+ * them on static hosts). Then tfjs-wasm runs one XNNPACK thread per logical core.
+ */
+function wasmThreadsWanted(): number {
+  const cores = typeof navigator !== 'undefined' ? navigator.hardwareConcurrency || 1 : 1;
+  return isolationNote() === null ? Math.max(1, cores) : 1;
+}
+
+/**
+ * Runs `start` (the wasm backend's initialisation) with `threads` threads. tfjs-wasm 4.22's binary
+ * caps its thread pool at navigator.hardwareConcurrency / 2 (it assumes two hardware threads per
+ * core), read once as the module starts: on a 2-core machine that is one thread whatever
+ * setThreadsCount asks. So while it starts, this context's navigator reports twice the cores.
+ */
+async function withWasmThreads<T>(threads: number, start: () => Promise<T>): Promise<T> {
+  setThreadsCount(threads);
+  if (threads <= 1 || typeof navigator === 'undefined') return start();
+  Object.defineProperty(navigator, 'hardwareConcurrency', { value: 2 * threads, configurable: true });
+  try {
+    return await start();
+  } finally {
+    delete (navigator as { hardwareConcurrency?: number }).hardwareConcurrency; // back to the prototype's getter
+  }
+}
 
 async function webgpuAdapter(): Promise<GPUAdapter | null> {
   if (typeof navigator === 'undefined' || !('gpu' in navigator) || !navigator.gpu) return null;
@@ -99,12 +131,14 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendRep
       skipped.webgpu = 'only a software (fallback) WebGPU adapter is available';
       continue;
     }
-    const failure = await tryBackend(name);
+    const failure = name === 'wasm' ? await withWasmThreads(wasmThreadsWanted(), () => tryBackend(name)) : await tryBackend(name);
     if (failure === null) {
       let adapterName: string | null = null;
       if (name === 'webgpu' && info) adapterName = describeAdapter(info);
       if (name === 'webgl') adapterName = webglRenderer();
-      return { backend: name, adapter: adapterName, webgpuFallbackOnly: isFallback, webglSoftware: softwareGl, skipped };
+      const threads = name === 'wasm' ? getThreadsCount() : null;
+      const threadsNote = threads === 1 ? (isolationNote() ?? 'this device reports one logical core') : null;
+      return { backend: name, adapter: adapterName, webgpuFallbackOnly: isFallback, webglSoftware: softwareGl, skipped, threads, threadsNote };
     }
     skipped[name] = failure;
   }

@@ -110,11 +110,12 @@ export function applyUNet(c: UNetConfig, w: Weights, x: tf.Tensor, t: tf.Tensor,
   if (t.rank !== 1 || t.shape[0] !== b) throw new RangeError(`need one timestep per image: t is [${t.shape}], batch is ${b}`);
   return tf.tidy(() => {
     const dropout = (v: tf.Tensor) => (options.training && c.dropout > 0 ? tf.dropout(v, c.dropout) : v);
-    const resBlock = (name: string, v: tf.Tensor, emb: tf.Tensor) => {
-      let hdn = conv(w, `${name}.conv1`, silu(groupNorm(w, `${name}.norm1`, v, c.groups)));
-      const e = dense(w, `${name}.emb`, silu(emb)); // [B, out] — the timestep enters every block
+    /** embAct = SiLU(emb), shared by every block. */
+    const resBlock = (name: string, v: tf.Tensor, embAct: tf.Tensor) => {
+      let hdn = conv(w, `${name}.conv1`, groupNorm(w, `${name}.norm1`, v, c.groups, true));
+      const e = dense(w, `${name}.emb`, embAct); // [B, out] — the timestep enters every block
       hdn = tf.add(hdn, tf.reshape(e, [b, 1, 1, -1]));
-      hdn = conv(w, `${name}.conv2`, dropout(silu(groupNorm(w, `${name}.norm2`, hdn, c.groups))));
+      hdn = conv(w, `${name}.conv2`, dropout(groupNorm(w, `${name}.norm2`, hdn, c.groups, true)));
       return tf.add(hdn, w.has(`${name}.skip.weight`) ? conv(w, `${name}.skip`, v) : v);
     };
     const attention = (v: tf.Tensor) => {
@@ -132,25 +133,26 @@ export function applyUNet(c: UNetConfig, w: Weights, x: tf.Tensor, t: tf.Tensor,
       const labels = options.labels ?? tf.fill([b], c.numClasses, 'int32');
       emb = tf.add(emb, tf.gather(weight(w, 'label_emb.weight'), labels));
     }
+    const embAct = silu(emb); // every residual block projects SiLU(emb): computed once
     // 2. down path, keeping each block's output for the skip connections
     let hdn = conv(w, 'conv_in', x);
     const skips: tf.Tensor[] = [];
     const levels = c.channelMults.length;
     for (let i = 0; i < levels; i++) {
-      for (let j = 0; j < c.numResBlocks; j++) skips.push((hdn = resBlock(`down.${i}.${j}`, hdn, emb)));
+      for (let j = 0; j < c.numResBlocks; j++) skips.push((hdn = resBlock(`down.${i}.${j}`, hdn, embAct)));
       if (i < levels - 1) hdn = c.downsample === 'conv' ? conv(w, `downsample.${i}.conv`, hdn, 2) : avgPool2x2(hdn);
     }
     // 3. middle, at the lowest resolution
-    hdn = resBlock('mid1', hdn, emb);
+    hdn = resBlock('mid1', hdn, embAct);
     if (c.attention) hdn = attention(hdn);
-    hdn = resBlock('mid2', hdn, emb);
+    hdn = resBlock('mid2', hdn, embAct);
     // 4. up path: concatenate the matching skip, then upsample (nearest + conv)
     for (let k = 0; k < levels; k++) {
-      for (let j = 0; j < c.numResBlocks; j++) hdn = resBlock(`up.${k}.${j}`, tf.concat([hdn, skips.pop()!], 3), emb);
+      for (let j = 0; j < c.numResBlocks; j++) hdn = resBlock(`up.${k}.${j}`, tf.concat([hdn, skips.pop()!], 3), embAct);
       if (k < levels - 1) hdn = conv(w, `upsample.${k}.conv`, upsampleNearest2x(hdn));
     }
     // 5. back to image channels
-    return conv(w, 'conv_out', silu(groupNorm(w, 'norm_out', hdn, c.groups)));
+    return conv(w, 'conv_out', groupNorm(w, 'norm_out', hdn, c.groups, true));
   });
 }
 

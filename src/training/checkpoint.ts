@@ -33,16 +33,16 @@ export async function saveCheckpoint(trainer: Trainer): Promise<TrainingCheckpoi
   const names = weightSpecs(trainer.model.config).map((s) => s.name);
   const tensors: { name: string; tensor: tf.Tensor }[] = names.map((n) => ({ name: `model/${n}`, tensor: trainer.model.weights.get(n)! }));
   if (trainer.ema) tensors.push(...names.map((n) => ({ name: `ema/${n}`, tensor: trainer.ema!.weights.get(n)! })));
-  // Adam's slots are positional (the order the trainer passes gradients in: the model's weight order)
-  const adam = trainer.step > 0 ? await trainer.optimizer.getWeights() : [];
-  const [iter, ...moments] = adam;
-  if (iter) {
-    tensors.push({ name: 'adam/iter', tensor: iter.tensor });
-    const n = moments.length / 2;
-    moments.forEach((m, i) => tensors.push({ name: `adam/${i < n ? 'm' : 'v'}/${names[i % n]}`, tensor: m.tensor }));
+  // Adam's moments per weight, in the model's weight order (the layout tf.train.adam's slots had)
+  const adam = trainer.step > 0 ? trainer.adamState() : null;
+  const made: tf.Tensor[] = [];
+  if (adam) {
+    made.push(tf.scalar(adam.iterations, 'int32'), ...adam.m, ...adam.v);
+    tensors.push({ name: 'adam/iter', tensor: made[0] });
+    names.forEach((n, i) => tensors.push({ name: `adam/m/${n}`, tensor: adam.m[i] }, { name: `adam/v/${n}`, tensor: adam.v[i] }));
   }
   const { data, specs } = await tf.io.encodeWeights(tensors);
-  iter?.tensor.dispose();
+  tf.dispose(made);
   return {
     format: 'ddpm-playground-checkpoint',
     version: 1,
@@ -69,13 +69,20 @@ export async function restoreTrainer(ckpt: TrainingCheckpoint): Promise<Trainer>
   const trainer = new Trainer(model, ckpt.diffusion, ckpt.trainConfig, GaussianRng.fromState(ckpt.rng));
   if (trainer.ema && tensors[`ema/${names[0]}`]) {
     const ema = pick('ema');
-    for (const [n, v] of trainer.ema.weights) v.assign(ema.get(n)!);
+    trainer.setEmaWeights(ema);
     tf.dispose([...ema.values()]);
   }
   if (tensors['adam/iter']) {
-    const slots = [{ name: 'iter', tensor: tensors['adam/iter'] }, ...['m', 'v'].flatMap((k) => names.map((n) => ({ name: `${n}/${k}`, tensor: tensors[`adam/${k}/${n}`] })))];
-    await trainer.optimizer.setWeights(slots);
-    tf.dispose(slots.map((s) => s.tensor));
+    const slot = (k: 'm' | 'v') => names.map((n) => {
+      const t = tensors[`adam/${k}/${n}`];
+      if (!t) throw new CheckpointError(`the checkpoint has no Adam moment 'adam/${k}/${n}'`);
+      return t;
+    });
+    const iterations = (await tensors['adam/iter'].data())[0];
+    const m = slot('m');
+    const v = slot('v');
+    trainer.setAdamState({ iterations, m, v });
+    tf.dispose([tensors['adam/iter'], ...m, ...v]);
   }
   trainer.step = ckpt.step;
   trainer.lossHistory = ckpt.lossHistory.slice();

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { GaussianRng, makeSchedule, type Schedule } from '../diffusion';
 import type { DiffusionConfig } from '../model/io';
 import { UNet } from '../model/model';
+import { FlatLayout, FusedAdam, flatVariable } from './fused-optimizer';
 import { ddpmLossPerExample } from './loss';
 
 /** Optimisation settings (the defaults follow common small-DDPM recipes). */
@@ -38,18 +39,34 @@ export const emaDecayAt = (decay: number, step: number): number => Math.min(deca
 /** Learning rate at a step: linear warm-up, then constant. */
 export const learningRateAt = (c: TrainConfig, step: number): number => (step < c.warmupSteps ? (c.learningRate * (step + 1)) / c.warmupSteps : c.learningRate);
 
+/** Adam's state, per weight (in the model's weight order), as checkpoints store it. */
+export interface AdamState {
+  /** Updates applied so far. */
+  iterations: number;
+  m: tf.Tensor[];
+  v: tf.Tensor[];
+}
+
 /**
  * Algorithm 1 of Ho et al. 2020 with Adam, warm-up, gradient clipping and an EMA copy of the weights.
  * Knows the model only through its weights and predict(); UI hooks in via the returned results.
+ *
+ * The optimizer works on flat buffers (FusedAdam): the gradients are concatenated once, clipped by
+ * their global norm, and Adam and the EMA update every parameter in a few kernels; the model's
+ * weights are then written back from the flat parameters. The trainer owns the model's weights while
+ * it trains: change them only through it (setWeights), or the next step overwrites the change.
  */
 export class Trainer {
   readonly schedule: Schedule;
-  readonly optimizer: tf.AdamOptimizer;
-  /** Exponential moving average of the weights, for sampling (null when emaDecay = 0). */
-  readonly ema: UNet | null;
   step = 0;
   /** [step, loss] after every step. */
   lossHistory: [number, number][] = [];
+  private readonly layout: FlatLayout;
+  private readonly adam: FusedAdam;
+  /** The flat EMA of θ (null when emaDecay = 0), and a model that shows it, refreshed when read. */
+  private readonly emaFlat: tf.Variable<tf.Rank.R1> | null;
+  private readonly emaModel: UNet | null;
+  private emaStale = false;
 
   constructor(
     readonly model: UNet,
@@ -58,9 +75,22 @@ export class Trainer {
     public rng = new GaussianRng(0),
   ) {
     this.schedule = makeSchedule(diffusion);
-    this.optimizer = tf.train.adam(config.learningRate, 0.9, 0.999, 1e-8);
-    this.ema = config.emaDecay > 0 ? UNet.create(model.config) : null;
-    if (this.ema) model.copyTo(this.ema);
+    this.layout = FlatLayout.of(model.weights);
+    this.adam = new FusedAdam(this.layout, [...model.weights.values()], 0.9, 0.999, 1e-8);
+    this.emaFlat = config.emaDecay > 0 ? flatVariable(this.adam.theta.clone()) : null;
+    this.emaModel = config.emaDecay > 0 ? UNet.create(model.config) : null;
+    if (this.emaModel) model.copyTo(this.emaModel);
+  }
+
+  /** Exponential moving average of the weights, for sampling (null when emaDecay = 0). */
+  get ema(): UNet | null {
+    if (this.emaModel && this.emaStale) {
+      const pieces = this.layout.unflatten(this.emaFlat!);
+      assignAll(this.emaModel, pieces);
+      tf.dispose(pieces);
+      this.emaStale = false;
+    }
+    return this.emaModel;
   }
 
   /** Draws t ~ U{0, …, T−1}, ε ~ N(0, I) and label dropout from the trainer's seeded generator. */
@@ -77,7 +107,6 @@ export class Trainer {
     const batch = x0.shape[0];
     const drawn = this.draw(batch, labels);
     const lr = learningRateAt(this.config, this.step);
-    (this.optimizer as unknown as { learningRate: number }).learningRate = lr;
     const vars = [...this.model.weights.values()];
     let perExample: tf.Tensor | undefined;
     const [loss, gradNorm] = tf.tidy(() => {
@@ -88,18 +117,11 @@ export class Trainer {
         perExample = tf.keep(ddpmLossPerExample(this.model, this.schedule, x0, t, noise, y));
         return tf.mean(perExample) as tf.Scalar;
       }, vars);
-      const names = Object.keys(grads);
-      // summed one by one: a single addN over every weight needs one storage buffer per input, more than
-      // WebGPU allows per shader (8 on some adapters), and its pipeline then silently fails
-      const norm = tf.sqrt(names.reduce<tf.Tensor>((acc, n) => tf.add(acc, tf.sum(tf.square(grads[n]))), tf.scalar(0)));
-      if (this.config.gradClipNorm > 0) {
-        const scale = tf.minimum(1, tf.div(this.config.gradClipNorm, tf.add(norm, 1e-6)));
-        for (const n of names) grads[n] = tf.mul(grads[n], scale);
-      }
-      this.optimizer.applyGradients(names.map((name) => ({ name, tensor: grads[name] })));
-      return [value, norm];
+      const { theta, gradNorm } = this.adam.step(vars.map((v) => grads[v.name]), lr, this.config.gradClipNorm);
+      assignAll(this.model, this.layout.unflatten(theta));
+      this.updateEma(theta);
+      return [value, gradNorm];
     });
-    if (this.ema) this.updateEma();
     this.step++;
     const [lossValue, normValue, losses] = await Promise.all([loss.data(), gradNorm.data(), perExample!.data() as Promise<Float32Array>]);
     tf.dispose([loss, gradNorm, perExample!]);
@@ -111,18 +133,51 @@ export class Trainer {
    * θ_ema ← d θ_ema + (1 − d) θ, with d warmed up as min(decay, (1 + n) / (10 + n)) after n updates
    * (as tf.train.ExponentialMovingAverage with num_updates), so a short run's EMA is not its initial weights.
    */
-  private updateEma(): void {
+  private updateEma(theta: tf.Tensor1D): void {
+    if (!this.emaFlat) return;
     const d = emaDecayAt(this.config.emaDecay, this.step);
-    tf.tidy(() => {
-      for (const [name, v] of this.model.weights) {
-        const e = this.ema!.weights.get(name)!;
-        e.assign(tf.add(tf.mul(e, d), tf.mul(v, 1 - d)));
-      }
-    });
+    this.emaFlat.assign(tf.add(tf.mul(this.emaFlat, d), tf.mul(theta, 1 - d)));
+    this.emaStale = true;
+  }
+
+  /** Sets the model's weights (by name) and the optimizer's copy of them, e.g. from a checkpoint. */
+  setWeights(weights: ReadonlyMap<string, tf.Tensor>): void {
+    const tensors = this.layout.names.map((n) => named(weights, n));
+    this.adam.setTheta(tensors);
+    assignAll(this.model, tensors);
+  }
+
+  /** Sets the EMA weights (by name). */
+  setEmaWeights(weights: ReadonlyMap<string, tf.Tensor>): void {
+    if (!this.emaFlat) throw new Error('this trainer keeps no EMA (emaDecay = 0)');
+    tf.tidy(() => this.emaFlat!.assign(this.layout.flatten(this.layout.names.map((n) => named(weights, n)))));
+    this.emaStale = true;
+  }
+
+  /** Adam's moments per weight (new tensors: the caller disposes them) and its update count. */
+  adamState(): AdamState {
+    return { iterations: this.adam.iterations, m: this.layout.unflatten(this.adam.m), v: this.layout.unflatten(this.adam.v) };
+  }
+
+  /** Restores Adam's moments (per weight, in the model's weight order) and update count. */
+  setAdamState(state: AdamState): void {
+    this.adam.setMoments(state.iterations, state.m, state.v);
   }
 
   dispose(): void {
-    this.optimizer.dispose();
-    this.ema?.dispose();
+    this.adam.dispose();
+    this.emaFlat?.dispose();
+    this.emaModel?.dispose();
   }
+}
+
+/** Assigns tensors (in the model's weight order) to its weights. */
+function assignAll(model: UNet, tensors: readonly tf.Tensor[]): void {
+  [...model.weights.values()].forEach((w, i) => w.assign(tensors[i]));
+}
+
+function named(weights: ReadonlyMap<string, tf.Tensor>, name: string): tf.Tensor {
+  const t = weights.get(name);
+  if (!t) throw new Error(`missing weight '${name}'`);
+  return t;
 }

@@ -52,6 +52,11 @@ export function App() {
             <>
               <strong>{report.backend}</strong>
               {report.adapter ? ` · ${report.adapter}` : ''}
+              {report.threads !== null && (
+                <span data-testid="threads" title={report.threadsNote ?? undefined}>
+                  {` · ${report.threads} ${report.threads === 1 ? 'thread' : 'threads'}`}
+                </span>
+              )}
               {model ? ` · ${(model.numParams / 1e6).toFixed(2)}M-param U-Net${model.source === 'random' ? ' (untrained)' : ''}` : ''}
             </>
           ) : (
@@ -62,6 +67,11 @@ export function App() {
       {error && (
         <p role="alert" className="error" data-testid="error">
           {error}
+        </p>
+      )}
+      {report?.threadsNote && (
+        <p className="muted note" data-testid="threads-note">
+          WebAssembly runs one thread: {report.threadsNote}.
         </p>
       )}
       {warning && (

@@ -4,7 +4,7 @@
  */
 import type { DataOptions } from '../data/dataset';
 import type { BackendName, BackendReport } from '../engine/backend';
-import type { ModelPreset } from '../training/presets';
+import type { TrainSetup } from '../training/recipe';
 import type { PreviewFrame, StopReason, TrainProgress } from '../training/session';
 import type { DiffusionConfig } from '../model/io';
 import type { UNetConfig } from '../model/config';
@@ -63,16 +63,7 @@ export interface DataSummary {
   preview: ImageBatch;
 }
 
-/** The choices a person makes before training. */
-export interface TrainSetup {
-  /** Start from a new model of this size, or fine-tune the shipped one. */
-  init: ModelPreset | 'shipped';
-  batchSize: number;
-  totalSteps: number;
-  learningRate: number;
-  flip: boolean;
-  previewEvery: number;
-}
+export type { TrainSetup } from '../training/recipe';
 
 /** A training run saved in this browser (IndexedDB) that can be resumed. */
 export interface SavedRunInfo {

@@ -8,14 +8,13 @@ import { UNet } from '../model/model';
 import { presetConfig } from '../training/presets';
 import { measureSecondsPer1000Steps, TrainingSession, type RunOptions, type SessionHooks, type TrainProgress } from '../training/session';
 import { TrainingStore } from '../training/store';
-import { DEFAULT_TRAIN_CONFIG, type TrainConfig } from '../training/trainer';
+import { NEW_MODEL_DIFFUSION, trainConfigFor } from '../training/recipe';
 import type { Engine } from './engine';
 import type { DataFile, DataSummary, FromEngine, TrainSetup } from './protocol';
 
 const PREVIEW_IMAGES = 48;
 const PROGRESS_INTERVAL_MS = 100;
 const CHECKPOINT_EVERY = 50;
-const NEW_MODEL_DIFFUSION: DiffusionConfig = { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' };
 
 /**
  * The training side of the worker: the person's data set (decoded here, off the main thread), the
@@ -155,14 +154,9 @@ export class TrainingController {
     return (info.metadata.classes as string[] | undefined) ?? Array.from({ length: model.config.numClasses }, (_, i) => String(i));
   }
 
-  private trainConfig(setup: TrainSetup): TrainConfig {
-    // warm up over 200 steps, or a tenth of a short run
-    return { ...DEFAULT_TRAIN_CONFIG, learningRate: setup.learningRate, warmupSteps: Math.min(DEFAULT_TRAIN_CONFIG.warmupSteps, Math.ceil(setup.totalSteps / 10)) };
-  }
-
   async estimate(setup: TrainSetup): Promise<void> {
     const { config, diffusion } = this.plan(setup);
-    const secondsPer1000Steps = await measureSecondsPer1000Steps(config, diffusion, this.trainConfig(setup), setup.batchSize);
+    const secondsPer1000Steps = await measureSecondsPer1000Steps(config, diffusion, trainConfigFor(setup), setup.batchSize);
     this.post({ type: 'trainEstimate', secondsPer1000Steps, setup });
   }
 
@@ -173,7 +167,7 @@ export class TrainingController {
     const run: RunOptions = { batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, previewEvery: setup.previewEvery, checkpointEvery: CHECKPOINT_EVERY, labelMap: plan.labelMap };
     this.session?.dispose();
     this.meta = { classes: plan.classes, init: setup.init };
-    this.session = TrainingSession.create(plan.config, plan.diffusion, this.trainConfig(setup), this.dataset, run, this.hooks(run), plan.init);
+    this.session = TrainingSession.create(plan.config, plan.diffusion, trainConfigFor(setup), this.dataset, run, this.hooks(run), plan.init);
     this.losses = [];
     this.saveFailed = false;
     try {

@@ -22,14 +22,19 @@ export default async function setup(project: TestProject) {
     delete process.env.DDPM_HARNESS;
   }
   const server = await serveStatic(OUT);
+  const plain = await serveStatic(OUT, false); // no COOP/COEP headers, like a plain static host
   project.provide('baseUrl', server.url);
+  project.provide('plainUrl', plain.url);
   return async () => {
     await server.close();
+    await plain.close();
   };
 }
 
 declare module 'vitest' {
   export interface ProvidedContext {
     baseUrl: string;
+    /** The same files from a server that sends no cross-origin isolation headers. */
+    plainUrl: string;
   }
 }

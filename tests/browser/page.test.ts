@@ -67,6 +67,14 @@ describe('the playground page', () => {
     expect(badge).not.toMatch(/untrained/);
   });
 
+  it('is cross-origin isolated, so WebAssembly runs one thread per core', async () => {
+    expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
+    const cores = await page.evaluate(() => navigator.hardwareConcurrency);
+    expect(cores).toBeGreaterThan(1); // CI and this machine have 2 cores; on 1 core the test proves nothing
+    expect(await page.textContent('[data-testid=threads]')).toBe(` · ${cores} threads`);
+    expect(await page.locator('[data-testid=threads-note]').count()).toBe(0);
+  });
+
   it('runs on WebGPU when asked (?backend=webgpu) and reports the adapter', async () => {
     const gpuPage = await browser.newPage();
     const gpuProblems = collectConsoleProblems(gpuPage);

@@ -2,6 +2,7 @@ import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize } from 'node:path';
+import { ISOLATION_HEADERS } from '../../src/engine/isolation';
 
 const TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',
@@ -23,8 +24,10 @@ export interface StaticServer {
 /**
  * Serves the files under `dir` (an absolute path, e.g. dist-test) on 127.0.0.1 at a free port: a secure
  * context, so WebGPU exists. No caching; a directory serves its index.html; anything outside `dir` is 404.
+ * Like the dev and preview servers it sends the cross-origin isolation headers, unless `isolation` is
+ * false (a static host without header control).
  */
-export async function serveStatic(dir: string): Promise<StaticServer> {
+export async function serveStatic(dir: string, isolation = true): Promise<StaticServer> {
   const server = createServer((req, res) => {
     const path = normalize(decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname)).replace(/^(\.\.[/\\])+/, '');
     let file = join(dir, path);
@@ -33,7 +36,7 @@ export async function serveStatic(dir: string): Promise<StaticServer> {
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store' });
+    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...(isolation ? ISOLATION_HEADERS : {}) });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

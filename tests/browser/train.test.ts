@@ -89,6 +89,10 @@ describe('training in the browser', () => {
     ];
     await page.setInputFiles('[data-testid=data-files]', files);
     await expect.poll(() => text('data-count'), { timeout: 60_000 }).toMatch(/^5 images ready \(no classes/);
+    // 28×28 grey pictures fine-tune the shipped model unless the person picks another (bench:ttq: far faster)
+    await expect.poll(() => page.inputValue('[data-testid=train-model]')).toBe('shipped');
+    expect(await text('train-init-hint')).toMatch(/starts from the shipped digits model/);
+    expect(await page.inputValue('[data-testid=train-lr]')).toBe('0.0002');
     const rejected = await page.locator('[data-testid=data-rejected] li').allTextContents();
     expect(rejected).toHaveLength(7);
     const reason = (name: string) => rejected.find((r) => r.startsWith(`${name}:`)) ?? `(no message for ${name})`;
@@ -126,6 +130,9 @@ describe('training in the browser', () => {
     expect(await page.locator('[data-testid=data-rejected] li').count()).toBe(0);
     await page.selectOption('[data-testid=data-size]', '16');
     await expect.poll(() => page.locator('[data-testid=data-preview]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(3 * 16 + 2);
+    // 16-px pictures do not fit the shipped model: a new one, at its own learning rate
+    await expect.poll(() => page.inputValue('[data-testid=train-model]')).toBe('tiny');
+    expect(await page.inputValue('[data-testid=train-lr]')).toBe('0.001');
     expect(await text('data-count')).toMatch(/^8 images ready in 2 classes/);
   });
 
@@ -142,6 +149,8 @@ describe('training in the browser', () => {
     await page.selectOption('[data-testid=train-model]', 'tiny');
     await page.click('[data-testid=train-estimate]');
     await expect.poll(() => text('train-estimate-text'), { timeout: 60_000 }).toMatch(/≈ [\d.]+ (s|min|h) per 1,000 steps on this device; [\d,]+ steps ≈/);
+    // what to expect: images/s and a quality stage after a few minutes, from the measured time per step
+    expect(await text('train-expectation')).toMatch(/^≈ [\d.]+ images\/s here\. After 2 min \([\d,]+ images\): [a-z ]+\./);
   });
 
   it('trains a few steps on the easy set: progress, pause/resume, the loss falls, EMA previews', async () => {

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GaussianRng } from '../../src/diffusion';
 import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
-import { registerWasmGradients } from '../../src/model/wasm-gradients';
+import { registerWasmKernels } from '../../src/model/wasm-kernels';
 import { CheckpointError, restoreTrainer, saveCheckpoint } from '../../src/training/checkpoint';
 import { DEFAULT_TRAIN_CONFIG, Trainer } from '../../src/training/trainer';
 import { easyBatch } from './helpers';
@@ -13,7 +13,7 @@ const config = { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channel
 const diffusion = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
 
 beforeAll(async () => {
-  registerWasmGradients();
+  registerWasmKernels();
   await tf.setBackend('wasm');
 });
 afterAll(async () => {

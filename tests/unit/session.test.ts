@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ImageDataset } from '../../src/data/dataset';
-import { registerWasmGradients } from '../../src/model/wasm-gradients';
+import { registerWasmKernels } from '../../src/model/wasm-kernels';
 import { presetConfig } from '../../src/training/presets';
 import { explainFailure } from '../../src/engine/failures';
 import { measureSecondsPer1000Steps, TrainingSession, type RunOptions, type TrainProgress } from '../../src/training/session';
@@ -27,7 +27,7 @@ const config = () => presetConfig('tiny', 16, 1, 2);
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
 beforeAll(async () => {
-  registerWasmGradients();
+  registerWasmKernels();
   await tf.setBackend('wasm');
 });
 afterAll(async () => {

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmGradients } from '../../src/model/wasm-gradients';
+import { registerWasmKernels } from '../../src/model/wasm-kernels';
 import { describe, expect, it } from 'vitest';
 import { GaussianRng, makeSchedule } from '../../src/diffusion';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
@@ -37,7 +37,7 @@ describe('L_simple (Algorithm 1, eq. 14)', () => {
   });
 });
 
-registerWasmGradients();
+registerWasmKernels();
 
 describe('Trainer', () => {
   it('warms the learning rate up linearly', () => {
@@ -71,7 +71,7 @@ describe('Trainer', () => {
     await tf.setBackend('cpu');
   });
 
-  // cpu's Conv2DBackpropFilter is a naive loop, so its model is narrower; wasm uses ./wasm-gradients
+  // cpu's Conv2DBackpropFilter is a naive loop, so its model is narrower; wasm uses ./wasm-kernels
   it.each([
     ['wasm', 8],
     ['cpu', 4],

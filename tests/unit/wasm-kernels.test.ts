@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { registerWasmGradients } from '../../src/model/wasm-gradients';
+import { registerWasmKernels } from '../../src/model/wasm-kernels';
 
 // Registered before the wasm backend is initialised (the import above only registers it, lazily).
-registerWasmGradients();
+registerWasmKernels();
 
 type Backend = 'cpu' | 'wasm';
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
@@ -54,7 +54,7 @@ afterAll(async () => {
   console.log(['wasm vs cpu, max error relative to max |cpu|:', ...lines, ...notes].join('\n'));
 });
 
-describe('Conv2DBackpropFilter on wasm', () => {
+describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
   const cases: [string, number[], number[], 1 | 2, Pad][] = [
     // name, x [B, H, W, in], filter [kh, kw, in, out], stride, padding
     ['3×3 same s1', [2, 8, 8, 3], [3, 3, 3, 5], 1, 'same'],
@@ -66,17 +66,27 @@ describe('Conv2DBackpropFilter on wasm', () => {
     ['3×3 same s2 odd (7×7)', [3, 7, 7, 3], [3, 3, 3, 2], 2, 'same'],
     ['3×3 explicit s2 odd (7×7)', [2, 7, 7, 2], [3, 3, 2, 5], 2, EXPLICIT],
     ['3×3 same s1 odd (7×7), batch 4', [4, 7, 7, 6], [3, 3, 6, 8], 1, 'same'],
+    ['3×3 valid s2, a trailing row unused', [2, 8, 8, 3], [3, 3, 3, 2], 2, 'valid'],
+    ['3×3 explicit pad 3 (> K − 1)', [1, 6, 6, 2], [3, 3, 2, 3], 1, [[0, 0], [3, 3], [3, 3], [0, 0]]],
+    ['3×3 explicit asymmetric', [1, 6, 5, 2], [3, 3, 2, 3], 2, [[0, 0], [0, 2], [2, 1], [0, 0]]],
+    // every resolution the presets and the shipped model train at: 3×3 'same', the 1×1 skip, the stride-2 downsample conv
+    ...[7, 8, 14, 16, 28, 32, 64].flatMap((px): [string, number[], number[], 1 | 2, Pad][] => [
+      [`${px}² 3×3 same s1`, [2, px, px, 4], [3, 3, 4, 6], 1, 'same'],
+      [`${px}² 1×1 skip`, [2, px, px, 6], [1, 1, 6, 4], 1, 'same'],
+      [`${px}² 3×3 s2 pad 1 (downsample)`, [2, px, px, 4], [3, 3, 4, 4], 2, EXPLICIT],
+    ]),
   ];
   it.each(cases)('%s: dW and dx equal the cpu backend', async (name, xShape, wShape, stride, pad) => {
     const [b, h, w] = xShape;
-    const outSize = (n: number) => (pad === 'valid' ? Math.floor((n - wShape[0]) / stride) + 1 : Math.ceil(n / stride));
+    const outSize = (n: number, axis: 1 | 2) =>
+      pad === 'valid' ? Math.floor((n - wShape[0]) / stride) + 1 : pad === 'same' ? Math.ceil(n / stride) : Math.floor((n + pad[axis][0] + pad[axis][1] - wShape[0]) / stride) + 1;
     const xv = randn(xShape, 1);
     const wv = randn(wShape, 2);
-    const rv = randn([b, outSize(h), outSize(w), wShape[3]], 3); // sum(conv · r) makes dy = r
+    const rv = randn([b, outSize(h, 1), outSize(w, 2), wShape[3]], 3); // sum(conv · r) makes dy = r
     const grads = () => {
       const x = tf.tensor4d(xv, xShape as [number, number, number, number]);
       const f = tf.tensor4d(wv, wShape as [number, number, number, number]);
-      const r = tf.tensor(rv, [b, outSize(h), outSize(w), wShape[3]]);
+      const r = tf.tensor(rv, [b, outSize(h, 1), outSize(w, 2), wShape[3]]);
       const y = tf.conv2d(x, f, stride, pad);
       return [y, ...tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad), r)))([x, f])];
     };
@@ -91,9 +101,62 @@ describe('Conv2DBackpropFilter on wasm', () => {
     await tf.setBackend('wasm');
     const x = tf.zeros([1, 2, 4, 4]);
     const dy = tf.zeros([1, 3, 4, 4]);
+    const filter = tf.zeros([3, 3, 2, 3]);
     const attrs = { strides: 1, pad: 'same', dataFormat: 'NCHW', filterShape: [3, 3, 2, 3] };
     expect(() => tf.engine().runKernel(tf.Conv2DBackpropFilter, { x, dy }, attrs)).toThrow(/NHWC/);
-    tf.dispose([x, dy]);
+    expect(() => tf.engine().runKernel(tf.Conv2DBackpropInput, { dy, filter }, { ...attrs, inputShape: [1, 2, 4, 4] })).toThrow(/NHWC/);
+    tf.dispose([x, dy, filter]);
+  });
+
+  it('both gradients run as forward convolutions (XNNPACK), not the backend\'s naive loop', async () => {
+    await tf.setBackend('wasm');
+    const x = tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
+    const w = tf.randomNormal([3, 3, 4, 5], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const profile = await tf.profile(() => {
+      const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')))([x, w]);
+      return [dx, dw];
+    });
+    tf.dispose(profile.result as tf.Tensor[]);
+    const names = profile.kernels.map((k) => k.name);
+    expect(names).toContain('Conv2DBackpropInput');
+    expect(names).toContain('Conv2DBackpropFilter');
+    // kernels called inside ours bypass the engine, so only the forward conv shows as Conv2D
+    expect(names.filter((n) => n === 'Conv2D')).toHaveLength(1);
+    tf.dispose([x, w]);
+  });
+});
+
+describe('Slice and SplitV on wasm (views of the heap instead of a copy of the input)', () => {
+  it.each([
+    ['1-D piece', [1000], [123], [456]],
+    ['whole rows of a matrix', [6, 5], [2, 0], [3, 5]],
+    ['a column block (not contiguous: the backend\'s own)', [6, 5], [1, 2], [4, 2]],
+    ['4-D, contiguous', [2, 3, 4, 5], [1, 1, 0, 0], [1, 2, 4, 5]],
+    ['4-D, channels (not contiguous)', [2, 3, 4, 5], [0, 0, 0, 1], [2, 3, 4, 3]],
+    ['size −1 to the end', [7, 3], [4, 0], [-1, -1]],
+  ])('slice %s equals the cpu backend', async (_name, shape, begin, size) => {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const xv = randn([n], 30);
+    const run = () => [tf.slice(tf.tensor(xv, shape), begin, size)];
+    const [c] = await on('cpu', run);
+    const [w] = await on('wasm', run);
+    expect(Array.from(w)).toEqual(Array.from(c));
+  });
+
+  it('split into 105 pieces of a flat buffer, and along channels, equals the cpu backend (float32 and int32)', async () => {
+    const sizes = Array.from({ length: 105 }, (_, i) => 1 + ((i * 37) % 50));
+    const total = sizes.reduce((a, b) => a + b, 0);
+    const flat = randn([total], 31);
+    const image = randn([2, 4, 4, 6], 32);
+    const run = () => [
+      ...tf.split(tf.tensor1d(flat), sizes),
+      ...tf.split(tf.tensor(image, [2, 4, 4, 6]), [2, 4], 3),
+      ...tf.split(tf.tensor1d(Int32Array.from({ length: 12 }, (_, i) => i * 7), 'int32'), 3),
+    ];
+    const cpu = await on('cpu', run);
+    const wasm = await on('wasm', run);
+    expect(wasm.length).toBe(105 + 2 + 3);
+    wasm.forEach((w, i) => expect(Array.from(w), `piece ${i}`).toEqual(Array.from(cpu[i])));
   });
 });
 
@@ -229,18 +292,23 @@ describe('training on wasm', () => {
   });
 });
 
-describe('registerWasmGradients', () => {
+describe('registerWasmKernels', () => {
   it('is idempotent: repeated calls (before or after wasm initialised) keep the first registration, without warnings', async () => {
     await tf.setBackend('wasm');
     const before = tf.getKernel(tf.Conv2DBackpropFilter, 'wasm');
+    const input = tf.getKernel(tf.Conv2DBackpropInput, 'wasm');
+    const slice = tf.getKernel(tf.Slice, 'wasm');
     const segmentSum = tf.getKernel(tf.UnsortedSegmentSum, 'wasm');
     expect(before).toBeDefined();
+    expect(input).toBeDefined();
     expect(segmentSum).toBeDefined();
     const warn = vi.spyOn(console, 'warn');
-    for (let i = 0; i < 3; i++) registerWasmGradients();
+    for (let i = 0; i < 3; i++) registerWasmKernels();
     expect(warn).not.toHaveBeenCalled();
     warn.mockRestore();
     expect(tf.getKernel(tf.Conv2DBackpropFilter, 'wasm')).toBe(before);
     expect(tf.getKernel(tf.UnsortedSegmentSum, 'wasm')).toBe(segmentSum);
+    expect(tf.getKernel(tf.Conv2DBackpropInput, 'wasm')).toBe(input);
+    expect(tf.getKernel(tf.Slice, 'wasm')).toBe(slice);
   });
 });

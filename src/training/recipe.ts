@@ -1,0 +1,63 @@
+import type { DiffusionConfig } from '../model/io';
+import type { ModelPreset } from './presets';
+import type { TrainConfig } from './trainer';
+
+/**
+ * The page's training recipe, in one place: what a person gets without changing anything, and how
+ * their choices become a TrainConfig. The worker trains with it and `npm run bench:ttq` measures it,
+ * so the time-to-quality figures are the page's. Types only: the UI imports it without tfjs.
+ */
+
+/** The choices a person makes before training. */
+export interface TrainSetup {
+  /** Start from a new model of this size, or fine-tune the shipped one. */
+  init: ModelPreset | 'shipped';
+  batchSize: number;
+  totalSteps: number;
+  learningRate: number;
+  flip: boolean;
+  previewEvery: number;
+}
+
+/**
+ * The learning rate a run starts with. New models: 10⁻³ (bench:ttq, README: 10⁻³, 2·10⁻³ and 4·10⁻³
+ * all gave 89 % of samples read as the trained digit after ten minutes, so the gentlest stays).
+ * Fine-tuning the shipped model: 2·10⁻⁴, a fifth of it, to keep what the model knows while it takes
+ * on the new pictures (98 % after ten minutes, and 91 % already after two).
+ */
+export function defaultLearningRate(init: TrainSetup['init']): number {
+  return init === 'shipped' ? 2e-4 : 1e-3;
+}
+
+export const DEFAULT_SETUP: TrainSetup = { init: 'tiny', batchSize: 16, totalSteps: 2000, learningRate: defaultLearningRate('tiny'), flip: false, previewEvery: 100 };
+
+/** A new model's noise schedule (a fine-tune keeps the shipped model's). */
+export const NEW_MODEL_DIFFUSION: DiffusionConfig = { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' };
+
+/** Optimisation settings of a run. */
+export function trainConfigFor(setup: Pick<TrainSetup, 'learningRate' | 'totalSteps'>): TrainConfig {
+  return {
+    learningRate: setup.learningRate,
+    // warm up over 200 steps, or a tenth of a short run
+    warmupSteps: Math.min(200, Math.ceil(setup.totalSteps / 10)),
+    gradClipNorm: 1,
+    emaDecay: 0.999,
+    labelDropout: 0.1,
+  };
+}
+
+/**
+ * What a new model's samples look like once it has seen `images` training images: measured with
+ * `npm run bench:ttq` (one MNIST digit class, ~900 pictures, the page's defaults; README), a rough
+ * guide for small sets of simple pictures, not a promise for every data set.
+ */
+const QUALITY_STAGES: { images: number; stage: string }[] = [
+  { images: 0, stage: 'noise' },
+  { images: 4_000, stage: 'blobs where the pictures have ink' },
+  { images: 10_000, stage: 'the rough shapes of the pictures' },
+  { images: 20_000, stage: 'mostly recognisable pictures' },
+];
+
+export function qualityStage(images: number): string {
+  return QUALITY_STAGES.filter((s) => images >= s.images).pop()!.stage;
+}
