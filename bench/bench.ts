@@ -130,11 +130,17 @@ export interface KernelCount {
 export async function countKernels(name: string, config: UNetConfig): Promise<KernelCount> {
   const model = UNet.create(config, 0);
   const { x, t, labels, labelList } = modelInputs(config, 2);
-  const forward = await tf.profile(async () => {
-    const y = model.predict(x, t, { labels });
-    await y.data();
-    y.dispose();
-  });
+  // tf.profile also lists the scopes of custom-gradient ops (e.g. 'fusedConv2d__op'), which are not kernels;
+  // and it hands back the engine's one profile object, which the next tf.profile overwrites: count at once
+  const backend = tf.getBackend();
+  const real = (p: { kernels: { name: string }[] }) => p.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined);
+  const forward = real(
+    await tf.profile(async () => {
+      const y = model.predict(x, t, { labels });
+      await y.data();
+      y.dispose();
+    }),
+  ).length;
   const trainer = new Trainer(model, DIFFUSION);
   const x0 = tf.tidy(() => tf.clipByValue(x, -1, 1));
   const step = () => trainer.trainStep(x0, config.numClasses > 0 ? labelList : undefined);
@@ -142,15 +148,12 @@ export async function countKernels(name: string, config: UNetConfig): Promise<Ke
   const train = await tf.profile(async () => {
     await step();
   });
-  // tf.profile also lists the scopes of custom-gradient ops (e.g. 'fusedConv2d__op'): not kernels
-  const backend = tf.getBackend();
-  const real = (p: { kernels: { name: string }[] }) => p.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined);
   const byKernel: Record<string, number> = {};
   for (const k of real(train)) byKernel[k.name] = (byKernel[k.name] ?? 0) + 1;
   tf.dispose([x, t, x0, ...(labels ? [labels] : [])]);
   trainer.dispose();
   model.dispose();
-  return { name, config, forward: real(forward).length, trainStep: real(train).length, trainStepByKernel: Object.fromEntries(Object.entries(byKernel).sort((a, b) => b[1] - a[1])) };
+  return { name, config, forward, trainStep: real(train).length, trainStepByKernel: Object.fromEntries(Object.entries(byKernel).sort((a, b) => b[1] - a[1])) };
 }
 
 export function modelInfo(config: UNetConfig = DEFAULT_UNET_CONFIG): ModelInfo {

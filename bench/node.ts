@@ -55,8 +55,8 @@ export async function main(): Promise<void> {
     log(`== ${name} (${info})`);
     const overrides = JSON.parse(process.env.BENCH_OPTIONS ?? '{}') as Partial<BenchOptions>;
     results.push(await benchBackend({ ...PLANS[name], phaseBudgetMs: 180_000, ...overrides, log }, info));
-    if (kernels.length === 0) {
-      // the engine runs the same kernels on every backend: count them once
+    if (kernels.length === 0 && (name === 'wasm' || name === wanted[wanted.length - 1])) {
+      // the engine runs the same kernels on every backend: count them once, on the fastest here
       kernels.push(await countKernels('shipped', DEFAULT_UNET_CONFIG));
       for (const preset of ['tiny', 'small'] as const) for (const [size, ch] of [[28, 1], [32, 3]] as const) kernels.push(await countKernels(`${preset} ${size}×${size}×${ch}`, presetConfig(preset, size, ch, 0)));
       log(`kernels (forward / training step): ${kernels.map((k) => `${k.name} ${k.forward} / ${k.trainStep}`).join('; ')}`);

@@ -39,6 +39,13 @@ function crop(be: tf.KernelBackend, x: tf.TensorInfo, top: number, bottom: numbe
   return run(be, 'Slice', { x }, { begin: [0, top, left, 0], size: [b, h - top - bottom, w - left - right, c] });
 }
 
+/** The convolution gradients below take NHWC float32 tensors only: say so rather than compute garbage. */
+function requireNhwcFloat32(kernel: string, dataFormat: string, tensors: Record<string, tf.TensorInfo>): void {
+  if (dataFormat !== 'NHWC') throw new Error(`wasm ${kernel} supports only NHWC, got ${dataFormat}`);
+  const other = Object.entries(tensors).find(([, t]) => t.dtype !== 'float32');
+  if (other) throw new Error(`wasm ${kernel} needs float32 ${Object.keys(tensors).join(' and ')}; ${other[0]} is ${other[1].dtype}`);
+}
+
 /**
  * dx = conv2d(dy dilated by the stride, W rotated by 180° with in/out swapped), stride 1:
  *   dx[b, i, j, ci] = Σ_{kh, kw, co} dyDilated[b, i + kh − (K−1−padTop), j + kw − (K−1−padLeft), co] · W[K−1−kh, K−1−kw, ci, co].
@@ -50,8 +57,7 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as tf.KernelBackend;
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
-  if (dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropInput supports only NHWC, got ${dataFormat}`);
-  if (dy.dtype !== 'float32' || filter.dtype !== 'float32') throw new Error('wasm Conv2DBackpropInput needs float32 dy and filter');
+  requireNhwcFloat32('Conv2DBackpropInput', dataFormat, { dy, filter });
   const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
   const { batchSize, inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
   if (dy.shape.join() !== info.outShape.join()) throw new Error(`wasm Conv2DBackpropInput: dy is [${dy.shape}], expected [${info.outShape}]`);
@@ -96,8 +102,7 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const be = backend as tf.KernelBackend;
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
-  if (dataFormat !== 'NHWC') throw new Error(`wasm Conv2DBackpropFilter supports only NHWC, got ${dataFormat}`);
-  if (x.dtype !== 'float32' || dy.dtype !== 'float32') throw new Error('wasm Conv2DBackpropFilter needs float32 x and dy');
+  requireNhwcFloat32('Conv2DBackpropFilter', dataFormat, { x, dy });
   const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
   const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
   if (dy.shape.join() !== info.outShape.join()) throw new Error(`wasm Conv2DBackpropFilter: dy is [${dy.shape}], expected [${info.outShape}]`);
