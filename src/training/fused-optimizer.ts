@@ -97,11 +97,6 @@ export class FusedAdam {
     return { theta: this.theta, gradNorm };
   }
 
-  /** Replaces θ (e.g. after a restore), keeping the moments. */
-  setTheta(tensors: readonly tf.Tensor[]): void {
-    tf.tidy(() => this.theta.assign(this.layout.flatten(tensors)));
-  }
-
   /** Replaces the moments and the step count (from a checkpoint). */
   setMoments(iterations: number, m: readonly tf.Tensor[], v: readonly tf.Tensor[]): void {
     tf.tidy(() => {

@@ -53,8 +53,8 @@ export interface AdamState {
  *
  * The optimizer works on flat buffers (FusedAdam): the gradients are concatenated once, clipped by
  * their global norm, and Adam and the EMA update every parameter in a few kernels; the model's
- * weights are then written back from the flat parameters. The trainer owns the model's weights while
- * it trains: change them only through it (setWeights), or the next step overwrites the change.
+ * weights are then written back from the flat parameters. The trainer owns the model's weights from
+ * its construction on: a change made to them behind its back is overwritten by the next step.
  */
 export class Trainer {
   readonly schedule: Schedule;
@@ -138,13 +138,6 @@ export class Trainer {
     const d = emaDecayAt(this.config.emaDecay, this.step);
     this.emaFlat.assign(tf.add(tf.mul(this.emaFlat, d), tf.mul(theta, 1 - d)));
     this.emaStale = true;
-  }
-
-  /** Sets the model's weights (by name) and the optimizer's copy of them, e.g. from a checkpoint. */
-  setWeights(weights: ReadonlyMap<string, tf.Tensor>): void {
-    const tensors = this.layout.names.map((n) => named(weights, n));
-    this.adam.setTheta(tensors);
-    assignAll(this.model, tensors);
   }
 
   /** Sets the EMA weights (by name). */
