@@ -38,7 +38,7 @@ function pytorchReference(batch: number): { trainImagesPerSec: number; forwardMs
 }
 
 export async function main(): Promise<void> {
-  registerWasmKernels(); // the wasm backend lacks two gradient kernels the training step needs
+  registerWasmKernels(); // gradient kernels the wasm backend lacks or runs slowly (src/model/wasm-kernels.ts)
   tf.env().set('PROD', true); // no "install tfjs-node" banner (IS_TEST would also turn on a leak check that fused conv2d's gradient trips falsely)
   const wanted = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',').map((s) => s.trim()).filter(Boolean);
   const t0 = performance.now();

@@ -22,7 +22,7 @@ import { captureNativeSlice, slice, splitV } from './wasm-slice';
  * the one returned TensorInfo as the kernel's output tensor, exactly as for a native kernel.
  */
 
-/** Runs one of the WASM backend's kernels. Looked up per call, so registration may precede the backend's import. */
+/** Runs one of the WASM backend's kernels (looked up per call: ours where they replace the backend's). */
 function run(backend: tf.KernelBackend, name: string, inputs: tf.NamedTensorInfoMap | tf.TensorInfo[], attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
   if (!kernel) throw new Error(`wasm-kernels: the wasm backend has no '${name}' kernel (import '@tensorflow/tfjs-backend-wasm')`);

@@ -13,9 +13,10 @@ type WasmBackend = tf.KernelBackend & {
   typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array | Uint8Array;
 };
 
-/** Captures the backend's own Slice kernel once, before ours replaces it. */
+/** The backend's own Slice, for the slices ours does not take. */
 let nativeSlice: tf.KernelFunc | null = null;
 
+/** Keeps the backend's own Slice kernel before registerWasmKernels replaces it. */
 export function captureNativeSlice(): void {
   const own = tf.getKernel(tf.Slice, 'wasm');
   if (own && own.kernelFunc !== slice) nativeSlice = own.kernelFunc;

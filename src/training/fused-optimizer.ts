@@ -41,14 +41,6 @@ export function flatVariable(init: tf.Tensor): tf.Variable<tf.Rank.R1> {
   return v;
 }
 
-/** What one fused step did. */
-export interface FusedStepResult {
-  /** The updated flat parameters θ' (owned by the optimizer: do not dispose). */
-  theta: tf.Tensor1D;
-  /** Global L2 norm of the gradient before clipping (a scalar the caller disposes). */
-  gradNorm: tf.Scalar;
-}
-
 /**
  * Adam (Kingma & Ba 2015, Algorithm 1) on flat buffers, after clipping the gradient's global norm:
  *   g ← g · min(1, c / (‖g‖ + 10⁻⁶))
@@ -76,8 +68,11 @@ export class FusedAdam {
     this.v = flatVariable(tf.zeros([layout.size]));
   }
 
-  /** One update from the gradients (in layout order); clipNorm 0 turns clipping off. */
-  step(grads: readonly tf.Tensor[], learningRate: number, clipNorm: number): FusedStepResult {
+  /**
+   * One update of θ from the gradients (in layout order); clipNorm 0 turns clipping off. Returns the
+   * gradient's global L2 norm before clipping (a scalar the caller disposes).
+   */
+  step(grads: readonly tf.Tensor[], learningRate: number, clipNorm: number): tf.Scalar {
     const t = this.iterations + 1;
     const gradNorm = tf.tidy(() => {
       let g = this.layout.flatten(grads); // [P]
@@ -94,7 +89,7 @@ export class FusedAdam {
       return norm;
     });
     this.iterations = t;
-    return { theta: this.theta, gradNorm };
+    return gradNorm;
   }
 
   /** Replaces the moments and the step count (from a checkpoint). */

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GaussianRng, makeSchedule, type Schedule } from '../diffusion';
 import type { DiffusionConfig } from '../model/io';
+import { weight } from '../model/layers';
 import { UNet } from '../model/model';
 import { FlatLayout, FusedAdam, flatVariable } from './fused-optimizer';
 import { ddpmLossPerExample } from './loss';
@@ -61,7 +62,6 @@ export class Trainer {
   step = 0;
   /** [step, loss] after every step. */
   lossHistory: [number, number][] = [];
-  private readonly layout: FlatLayout;
   private readonly adam: FusedAdam;
   /** The flat EMA of θ (null when emaDecay = 0), and a model that shows it, refreshed when read. */
   private readonly emaFlat: tf.Variable<tf.Rank.R1> | null;
@@ -75,8 +75,7 @@ export class Trainer {
     public rng = new GaussianRng(0),
   ) {
     this.schedule = makeSchedule(diffusion);
-    this.layout = FlatLayout.of(model.weights);
-    this.adam = new FusedAdam(this.layout, [...model.weights.values()], 0.9, 0.999, 1e-8);
+    this.adam = new FusedAdam(FlatLayout.of(model.weights), [...model.weights.values()], 0.9, 0.999, 1e-8);
     this.emaFlat = config.emaDecay > 0 ? flatVariable(this.adam.theta.clone()) : null;
     this.emaModel = config.emaDecay > 0 ? UNet.create(model.config) : null;
     if (this.emaModel) model.copyTo(this.emaModel);
@@ -85,7 +84,7 @@ export class Trainer {
   /** Exponential moving average of the weights, for sampling (null when emaDecay = 0). */
   get ema(): UNet | null {
     if (this.emaModel && this.emaStale) {
-      const pieces = this.layout.unflatten(this.emaFlat!);
+      const pieces = this.adam.layout.unflatten(this.emaFlat!);
       assignAll(this.emaModel, pieces);
       tf.dispose(pieces);
       this.emaStale = false;
@@ -117,9 +116,9 @@ export class Trainer {
         perExample = tf.keep(ddpmLossPerExample(this.model, this.schedule, x0, t, noise, y));
         return tf.mean(perExample) as tf.Scalar;
       }, vars);
-      const { theta, gradNorm } = this.adam.step(vars.map((v) => grads[v.name]), lr, this.config.gradClipNorm);
-      assignAll(this.model, this.layout.unflatten(theta));
-      this.updateEma(theta);
+      const gradNorm = this.adam.step(vars.map((v) => grads[v.name]), lr, this.config.gradClipNorm);
+      assignAll(this.model, this.adam.layout.unflatten(this.adam.theta));
+      this.updateEma(this.adam.theta);
       return [value, gradNorm];
     });
     this.step++;
@@ -143,13 +142,13 @@ export class Trainer {
   /** Sets the EMA weights (by name). */
   setEmaWeights(weights: ReadonlyMap<string, tf.Tensor>): void {
     if (!this.emaFlat) throw new Error('this trainer keeps no EMA (emaDecay = 0)');
-    tf.tidy(() => this.emaFlat!.assign(this.layout.flatten(this.layout.names.map((n) => named(weights, n)))));
+    tf.tidy(() => this.emaFlat!.assign(this.adam.layout.flatten(this.adam.layout.names.map((n) => weight(weights, n)))));
     this.emaStale = true;
   }
 
   /** Adam's moments per weight (new tensors: the caller disposes them) and its update count. */
   adamState(): AdamState {
-    return { iterations: this.adam.iterations, m: this.layout.unflatten(this.adam.m), v: this.layout.unflatten(this.adam.v) };
+    return { iterations: this.adam.iterations, m: this.adam.layout.unflatten(this.adam.m), v: this.adam.layout.unflatten(this.adam.v) };
   }
 
   /** Restores Adam's moments (per weight, in the model's weight order) and update count. */
@@ -167,10 +166,4 @@ export class Trainer {
 /** Assigns tensors (in the model's weight order) to its weights. */
 function assignAll(model: UNet, tensors: readonly tf.Tensor[]): void {
   [...model.weights.values()].forEach((w, i) => w.assign(tensors[i]));
-}
-
-function named(weights: ReadonlyMap<string, tf.Tensor>, name: string): tf.Tensor {
-  const t = weights.get(name);
-  if (!t) throw new Error(`missing weight '${name}'`);
-  return t;
 }

@@ -13,6 +13,7 @@ import time
 import torch
 import torch.nn.functional as F
 
+from train import update
 from unet import UNet, UNetConfig
 
 
@@ -37,14 +38,7 @@ def main():
     def train_step():
         t = torch.randint(0, 1000, (b,))
         eps = torch.randn_like(x0)
-        loss = F.mse_loss(model(0.7 * x0 + 0.7 * eps, t, y), eps)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(0.999).add_(pm, alpha=0.001)
+        update(model, ema, opt, F.mse_loss(model(0.7 * x0 + 0.7 * eps, t, y), eps), 0.999)
 
     def forward():
         with torch.no_grad():

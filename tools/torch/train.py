@@ -32,6 +32,18 @@ def cosine_alphas_cumprod(T, s=0.008):
     return np.cumprod(1.0 - betas)
 
 
+def update(model, ema, opt, loss, ema_decay):
+    """One optimiser step on `loss`: backward, global-norm clipping at 1, the optimiser, then
+    θ_ema ← d·θ_ema + (1 − d)·θ. (tools/torch/bench.py times this same step.)"""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    opt.step()
+    with torch.no_grad():
+        for pe, pm in zip(ema.parameters(), model.parameters()):
+            pe.mul_(ema_decay).add_(pm, alpha=1 - ema_decay)
+
+
 def main():
     p = argparse.ArgumentParser()
     p.add_argument("--out", default="tools/torch/checkpoints/mnist.pt")
@@ -115,13 +127,7 @@ def main():
         loss = F.mse_loss(model(xt, t, y), eps)  # L_simple, eq. (14)
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
-        with torch.no_grad():
-            for pe, pm in zip(ema.parameters(), model.parameters()):
-                pe.mul_(args.ema).add_(pm, alpha=1 - args.ema)
+        update(model, ema, opt, loss, args.ema)
         step += 1
         lv = loss.item()
         running = lv if running is None else 0.99 * running + 0.01 * lv
