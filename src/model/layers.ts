@@ -1,4 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
+import { groupNormOp, type GroupNormShift } from './kernels/group-norm';
+import { registerModelKernels } from './kernels/register';
+
+registerModelKernels();
 
 /**
  * The U-Net's building blocks as plain functions of NHWC tensors and named weights.
@@ -12,9 +16,9 @@ export function weight(w: Weights, name: string): tf.Tensor {
   return t;
 }
 
-/** x·W + b; x [N, in], W [in, out]. */
+/** x·W + b in one kernel (tf.fused.matMul); x [N, in], W [in, out]. */
 export function dense(w: Weights, name: string, x: tf.Tensor): tf.Tensor {
-  return tf.add(tf.matMul(x as tf.Tensor2D, weight(w, `${name}.weight`) as tf.Tensor2D), weight(w, `${name}.bias`));
+  return tf.fused.matMul({ a: x as tf.Tensor2D, b: weight(w, `${name}.weight`) as tf.Tensor2D, bias: weight(w, `${name}.bias`) });
 }
 
 /**
@@ -31,68 +35,31 @@ export function conv(w: Weights, name: string, x: tf.Tensor, stride: 1 | 2 = 1):
 /** Same group count rule as the PyTorch mirror: min(groups, channels). */
 export const groupCount = (groups: number, channels: number): number => Math.min(groups, channels);
 
-/** GroupNorm's ε, as in PyTorch. */
-const GN_EPS = 1e-5;
-
 /**
- * GroupNorm (Wu & He 2018) with its affine transform, optionally followed by SiLU, as one op with a
- * hand-derived gradient. The forward pass is the composite (normalise over H, W and the channels of
- * each group); the backward pass is the closed form
- *   ∂L/∂z = ∂L/∂y · σ(z)(1 + z(1 − σ(z)))      (SiLU, when fused; z = γ x̂ + β)
- *   ∂L/∂γ = Σ_{b,h,w} ∂L/∂z · x̂,  ∂L/∂β = Σ_{b,h,w} ∂L/∂z
- *   ∂L/∂x = r · (g − mean_group(g) − x̂ · mean_group(g · x̂)),  g = ∂L/∂z · γ,  r = 1/√(σ²_group + ε)
- * instead of autodiff through a dozen ops: the training step runs a few kernels per norm instead of
- * ~40, and saves three tensors instead of a copy of every intermediate. tests/unit/layers.test.ts
- * checks values and all three gradients against autodiff of the composite.
+ * GroupNorm (Wu & He 2018) with its affine transform (PyTorch's ε = 1e-5), optionally followed by
+ * SiLU and optionally applied to x + shift (a residual block's timestep projection, taken from the
+ * columns of `shift` starting at its offset): one kernel on every backend, with a closed-form
+ * gradient (./kernels/group-norm).
  */
-export function groupNorm(w: Weights, name: string, x: tf.Tensor, groups: number, fuseSilu = false): tf.Tensor {
-  const [b, h, wd, c] = x.shape;
-  const g = groupCount(groups, c);
-  const grouped = [b, h, wd, g, c / g];
-  const axes = [1, 2, 4];
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const [xIn, gamma, beta] = args as tf.Tensor[];
-    const save = args[3] as tf.GradSaveFunc;
-    const xg = tf.reshape(xIn, grouped); // [B, H, W, G, C/G]
-    const centred = tf.sub(xg, tf.mean(xg, axes, true));
-    const r = tf.rsqrt(tf.add(tf.mean(tf.square(centred), axes, true), GN_EPS)); // [B, 1, 1, G, 1]
-    const xHat = tf.mul(centred, r);
-    const z = tf.add(tf.mul(tf.reshape(xHat, [b, h, wd, c]), gamma), beta);
-    save([xHat, r, z, gamma]);
-    return {
-      value: fuseSilu ? tf.mul(z, tf.sigmoid(z)) : z,
-      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
-        const [sxHat, sr, sz, sGamma] = saved;
-        let dz = dy;
-        if (fuseSilu) {
-          const s = tf.sigmoid(sz);
-          dz = tf.mul(dy, tf.mul(s, tf.add(1, tf.mul(sz, tf.sub(1, s)))));
-        }
-        const xHatFlat = tf.reshape(sxHat, [b, h, wd, c]);
-        const dGamma = tf.sum(tf.mul(dz, xHatFlat), [0, 1, 2]);
-        const dBeta = tf.sum(dz, [0, 1, 2]);
-        const gr = tf.reshape(tf.mul(dz, sGamma), grouped);
-        const dx = tf.mul(sr, tf.sub(tf.sub(gr, tf.mean(gr, axes, true)), tf.mul(sxHat, tf.mean(tf.mul(gr, sxHat), axes, true))));
-        return [tf.reshape(dx, [b, h, wd, c]), dGamma, dBeta];
-      },
-    };
-  });
-  return op(x, weight(w, `${name}.weight`), weight(w, `${name}.bias`));
+export function groupNorm(w: Weights, name: string, x: tf.Tensor, groups: number, fuseSilu = false, shift?: GroupNormShift): tf.Tensor {
+  return groupNormOp(x, weight(w, `${name}.weight`), weight(w, `${name}.bias`), groupCount(groups, x.shape[3]!), { silu: fuseSilu, shift });
 }
 
 /** SiLU / swish, x·σ(x). */
 export const silu = (x: tf.Tensor): tf.Tensor => tf.mul(x, tf.sigmoid(x));
 
-/** 2×2 average pooling: [B, H, W, C] → [B, H/2, W/2, C]. */
+/** 2×2 average pooling: [B, H, W, C] → [B, H/2, W/2, C] (one kernel). */
 export function avgPool2x2(x: tf.Tensor): tf.Tensor {
-  const [b, h, w, c] = x.shape;
-  return tf.mean(tf.reshape(x, [b, h / 2, 2, w / 2, 2, c]), [2, 4]);
+  return tf.avgPool(x as tf.Tensor4D, 2, 2, 'valid');
 }
 
-/** Nearest-neighbour ×2 upsampling: [B, H, W, C] → [B, 2H, 2W, C] (each pixel becomes a 2×2 block). */
+/**
+ * Nearest-neighbour ×2 upsampling: [B, H, W, C] → [B, 2H, 2W, C], each pixel a 2×2 block (one kernel:
+ * without corner alignment or half-pixel centres, output pixel i reads input pixel ⌊i/2⌋).
+ */
 export function upsampleNearest2x(x: tf.Tensor): tf.Tensor {
-  const [b, h, w, c] = x.shape;
-  return tf.reshape(tf.mul(tf.reshape(x, [b, h, 1, w, 1, c]), tf.ones([1, 1, 2, 1, 2, 1])), [b, 2 * h, 2 * w, c]);
+  const [, h, w] = x.shape;
+  return tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [2 * h, 2 * w]);
 }
 
 /**

@@ -1,0 +1,35 @@
+import * as tf from '@tensorflow/tfjs';
+import { GROUP_NORM, GROUP_NORM_GRAD, groupNormComposite, groupNormGradComposite, groupNormGradConfig, type GroupNormAttrs } from './group-norm';
+import { groupNormCpu, groupNormGradCpu, groupNormGradWasm, groupNormWasm } from './group-norm-cpu';
+import { groupNormGradWebGPU, groupNormWebGPU } from './group-norm-webgpu';
+
+/** WebGL: the composites, from the backend's own kernels (exact, not fused). */
+const groupNormWebGL: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [x, gamma, beta, shift] = inputs as unknown as tf.Tensor[];
+  return groupNormComposite(x, gamma, beta, shift, attrs as unknown as GroupNormAttrs);
+};
+const groupNormGradWebGL: tf.KernelFunc = ({ inputs, attrs }) => {
+  const [x, gamma, beta, dy, shift] = inputs as unknown as tf.Tensor[];
+  return groupNormGradComposite(x, gamma, beta, dy, shift, attrs as unknown as GroupNormAttrs);
+};
+
+const KERNELS: tf.KernelConfig[] = [
+  { kernelName: GROUP_NORM, backendName: 'webgpu', kernelFunc: groupNormWebGPU },
+  { kernelName: GROUP_NORM, backendName: 'webgl', kernelFunc: groupNormWebGL },
+  { kernelName: GROUP_NORM, backendName: 'wasm', kernelFunc: groupNormWasm },
+  { kernelName: GROUP_NORM, backendName: 'cpu', kernelFunc: groupNormCpu },
+  { kernelName: GROUP_NORM_GRAD, backendName: 'webgpu', kernelFunc: groupNormGradWebGPU },
+  { kernelName: GROUP_NORM_GRAD, backendName: 'webgl', kernelFunc: groupNormGradWebGL },
+  { kernelName: GROUP_NORM_GRAD, backendName: 'wasm', kernelFunc: groupNormGradWasm },
+  { kernelName: GROUP_NORM_GRAD, backendName: 'cpu', kernelFunc: groupNormGradCpu },
+];
+
+/**
+ * Registers the project's own ops (one kernel per backend, one gradient for all) with tfjs.
+ * Registering needs no backend: tfjs looks a kernel up by (name, backend) when the op runs.
+ * Idempotent: the model's module calls it at import.
+ */
+export function registerModelKernels(): void {
+  for (const k of KERNELS) if (!tf.getKernel(k.kernelName, k.backendName)) tf.registerKernel(k);
+  if (!tf.getGradient(GROUP_NORM)) tf.registerGradient(groupNormGradConfig);
+}
