@@ -4,7 +4,7 @@ import type { ImageBatch, ModelInfo } from '../worker/protocol';
 import { EngineClient } from './engine-client';
 import { ForwardPanel } from './ForwardPanel';
 import { pick } from './pixels';
-import { ReversePanel } from './ReversePanel';
+import { ReversePanel, type Warmup } from './ReversePanel';
 import { TrainPanel } from './TrainPanel';
 
 export function App() {
@@ -17,6 +17,8 @@ export function App() {
   /** Bumped when the panels' model changes, so they start afresh with its size and classes. */
   const [modelVersion, setModelVersion] = useState(0);
   const [dataPreview, setDataPreview] = useState<ImageBatch | null>(null);
+  /** WebGPU: the GPU kernel warm-up in progress (null when none). */
+  const [warmup, setWarmup] = useState<Warmup | null>(null);
 
   useEffect(() => {
     const client = new EngineClient();
@@ -28,7 +30,8 @@ export function App() {
       } else if (m.type === 'model') {
         setModel(m.model);
         setModelVersion((v) => v + 1);
-      } else if (m.type === 'data') setDataPreview(m.summary.preview);
+      } else if (m.type === 'warmup') setWarmup(m.finished ? null : { done: m.done, total: m.total });
+      else if (m.type === 'data') setDataPreview(m.summary.preview);
       else if (m.type === 'error') setError(m.message);
     });
     const preferred = new URLSearchParams(location.search).get('backend') ?? undefined;
@@ -82,7 +85,7 @@ export function App() {
       {engine && model && (
         <>
           <div className="panels">
-            <ReversePanel key={`r${modelVersion}`} engine={engine} model={model} denoiseRequest={denoiseRequest} />
+            <ReversePanel key={`r${modelVersion}`} engine={engine} model={model} denoiseRequest={denoiseRequest} warmup={warmup} />
             <ForwardPanel key={`f${modelVersion}`} engine={engine} model={model} examples={fitting(dataPreview, model)} onDenoiseFromHere={() => setDenoiseRequest((n) => n + 1)} />
           </div>
           <TrainPanel engine={engine} active={model} />

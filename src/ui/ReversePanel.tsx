@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { SAMPLING_DEFAULTS } from '../pipeline/defaults';
-import type { ModelInfo, RunState, SampleFrame, SampleSettings } from '../worker/protocol';
+import { SAMPLE_BATCHES, type ModelInfo, type RunState, type SampleFrame, type SampleSettings } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
 import { download, stripPng, trajectoryGif, type RecordedFrame } from './export';
 import { ImageCanvas } from './ImageCanvas';
@@ -10,6 +10,14 @@ interface Props {
   model: ModelInfo;
   /** Increments when the forward panel asks to "denoise from here". */
   denoiseRequest: number;
+  /** WebGPU: the GPU kernels being compiled before the first run (null when none are). */
+  warmup: Warmup | null;
+}
+
+/** Progress of the GPU kernel warm-up: `total` is null while the kernels are being listed. */
+export interface Warmup {
+  done: number;
+  total: number | null;
 }
 
 const SPEEDS = [
@@ -21,7 +29,7 @@ const SPEEDS = [
 const GIF_FRAMES = 60;
 
 /** "Watch a sample denoise": the reverse process, step by step, with x_t, ε̂ and x̂0. */
-export function ReversePanel({ engine, model, denoiseRequest }: Props) {
+export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
   const conditional = model.config.numClasses > 0;
   const classes = (model.metadata.classes as string[] | undefined) ?? Array.from({ length: model.config.numClasses }, (_, i) => String(i));
   const [settings, setSettings] = useState<SampleSettings>({ ...SAMPLING_DEFAULTS, batch: 1, label: conditional ? Math.min(3, model.config.numClasses - 1) : null });
@@ -64,6 +72,12 @@ export function ReversePanel({ engine, model, denoiseRequest }: Props) {
     setStats('');
     engine.send({ type: 'sample', settings: { ...settings, fromForward } });
   };
+
+  // a run asked for during the warm-up starts when it ends: count its speed from then
+  const warming = warmup !== null;
+  useEffect(() => {
+    if (!warming) runStart.current = performance.now();
+  }, [warming]);
 
   const lastRequest = useRef(denoiseRequest);
   useEffect(() => {
@@ -149,7 +163,7 @@ export function ReversePanel({ engine, model, denoiseRequest }: Props) {
         <label>
           Batch
           <select value={settings.batch} onChange={(e) => set('batch', Number(e.target.value))} data-testid="batch">
-            {[1, 4, 16].map((b) => (
+            {SAMPLE_BATCHES.map((b) => (
               <option key={b} value={b}>
                 {b}
               </option>
@@ -184,6 +198,13 @@ export function ReversePanel({ engine, model, denoiseRequest }: Props) {
         </button>
       </fieldset>
 
+      {warmup && (
+        <div className="status" data-testid="warmup" title="WebGPU compiles each GPU kernel the first time it runs; compiling them all now keeps the first step from freezing">
+          <span role="status">Preparing GPU kernels…{warmup.total ? ` ${warmup.done}/${warmup.total}` : ''}</span>
+          <progress max={warmup.total || undefined} value={warmup.total ? warmup.done : undefined} aria-label="GPU kernels compiled" />
+          {running && <span className="muted">the run starts when they are ready</span>}
+        </div>
+      )}
       <div className="status" aria-live="off">
         <progress max={total} value={shown ? shown.index + 1 : 0} aria-label="Denoising progress" />
         <span data-testid="counter">{shown ? `t = ${shown.t + 1}` : `t = ${settings.sampler === 'ddpm' ? model.diffusion.numTrainTimesteps : '…'}`}</span>

@@ -8,10 +8,12 @@ import { DEFAULT_UNET_CONFIG } from '../model/config';
 import { loadModel, type DiffusionConfig } from '../model/io';
 import { UNet } from '../model/model';
 import { sample } from '../pipeline/sample';
-import type { FromEngine, ImageBatch, ModelInfo, RunState, SampleSettings } from './protocol';
+import { SAMPLE_BATCHES, type FromEngine, type ImageBatch, type ModelInfo, type RunState, type SampleSettings } from './protocol';
 import { stripIndices } from './trajectory';
+import { samplingShapes, warmUpSampling } from './warmup';
 
 const FRAME_INTERVAL_MS = 33;
+const WARMUP_POST_INTERVAL_MS = 100;
 
 /**
  * The engine behind the worker: owns the backend, the model and the running sampler. Pure logic
@@ -28,6 +30,15 @@ export class Engine {
   private delayMs = 0;
   private stepRequests = 0;
   private forward: { x0: Float32Array; noise: Float32Array; size: number; channels: number; t: number } | null = null;
+  /** The GPU kernel warm-up in progress (WebGPU only); tfjs work waits for it (see gpuReady). */
+  private warming: Promise<void> = Promise.resolve();
+  /** The configurations whose sampling pipelines are compiled already (pipelines depend on shapes, not weights). */
+  private readonly warmed = new Set<string>();
+  /**
+   * True while a training run is live (running or paused). No warm-up then: its programs would meet
+   * pipelines still compiling; the training side calls warmUpActive() when the run ends.
+   */
+  trainingBusy: () => boolean = () => false;
 
   constructor(private readonly post: (m: FromEngine, transfer?: Transferable[]) => void) {}
 
@@ -54,6 +65,56 @@ export class Engine {
     this.schedule = makeSchedule(this.diffusion);
     this.shipped = { model: this.model, diffusion: this.diffusion, info };
     this.post({ type: 'ready', report, model: info, warning });
+    this.warmUp(this.model, this.diffusion);
+  }
+
+  /**
+   * Resolves once no GPU kernel warm-up is running (at once off WebGPU). Anything that runs tfjs ops
+   * awaits it first: while pipelines compile, a program that needs one of them would throw.
+   */
+  async gpuReady(): Promise<void> {
+    for (let w = this.warming; ; w = this.warming) {
+      await w;
+      if (w === this.warming) return;
+    }
+  }
+
+  /**
+   * WebGPU: compiles the pipelines of every sampling shape the page offers for this model before a
+   * run needs them, posting progress ('warmup' messages). Queued behind any warm-up in progress.
+   */
+  private warmUp(model: UNet, diffusion: DiffusionConfig): void {
+    const key = JSON.stringify([model.config, diffusion.predictionType]);
+    if (tf.getBackend() !== 'webgpu' || this.warmed.has(key) || this.trainingBusy()) return;
+    this.warmed.add(key);
+    this.warming = this.warming.then(async () => {
+      if (!model.weights.size) {
+        // disposed while it waited (another model was chosen): nothing was compiled for it
+        this.warmed.delete(key);
+        return this.post({ type: 'warmup', done: 0, total: 0, finished: true });
+      }
+      let lastPost = -Infinity;
+      const progress = (done: number, total: number | null) => {
+        const now = performance.now();
+        if (total !== null && done > 0 && done < total && now - lastPost < WARMUP_POST_INTERVAL_MS) return;
+        lastPost = now;
+        this.post({ type: 'warmup', done, total, finished: false });
+      };
+      let pipelines = 0;
+      try {
+        pipelines = (await warmUpSampling(model, diffusion, samplingShapes(model, SAMPLE_BATCHES), progress))?.pipelines ?? 0;
+      } catch (e) {
+        // not fatal: the first run compiles what is missing, as without a warm-up
+        this.warmed.delete(key);
+        this.post({ type: 'error', message: `preparing the GPU kernels failed: ${explainFailure(e)}` });
+      }
+      this.post({ type: 'warmup', done: pipelines, total: pipelines, finished: true });
+    });
+  }
+
+  /** Warms up the panels' model if it is not warm yet (e.g. one chosen while a training run was live). */
+  warmUpActive(): void {
+    if (this.model && this.diffusion) this.warmUp(this.model, this.diffusion);
   }
 
   /** The page's own model (shipped, or the untrained stand-in), e.g. to fine-tune it. */
@@ -75,6 +136,7 @@ export class Engine {
     this.forward = null;
     const m = target.model;
     this.post({ type: 'model', model: { config: m.config, diffusion: target.diffusion, metadata: target.metadata, source: target.source, numParams: m.numParams } });
+    this.warmUp(m, target.diffusion);
   }
 
   private setState(state: RunState): void {
@@ -108,6 +170,10 @@ export class Engine {
     if (nc > 0 && settings.label !== null && !(Number.isInteger(settings.label) && settings.label >= 0 && settings.label < nc))
       throw new Error(`class ${settings.label} does not exist: this model has ${nc} classes (0–${nc - 1})`);
     const labels = new Array<number | null>(settings.batch).fill(nc > 0 ? settings.label : null);
+    // a run asked for during the GPU warm-up waits for it (it is not lost; Stop cancels it)
+    this.setState('running');
+    await this.gpuReady();
+    if (run !== this.runId) return;
     let init: { sample: tf.Tensor; timestep: number } | undefined;
     if (settings.fromForward && this.forward && this.forward.t >= 0) {
       const xt = this.forwardValues(this.forward.t);
@@ -115,7 +181,6 @@ export class Engine {
       init = { sample: tf.tidy(() => tf.tile(one, [settings.batch, 1, 1, 1])), timestep: this.forward.t };
       one.dispose();
     }
-    this.setState('running');
     const started = performance.now();
     let lastPost = -Infinity;
     let steps = 0;

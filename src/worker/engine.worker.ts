@@ -12,9 +12,13 @@ const training = new TrainingController(post, engine);
 /** Messages about the training panel's work report their errors there. */
 const TRAINING = new Set<ToEngine['type']>(['dataAdd', 'dataOptions', 'dataClear', 'trainEstimate', 'trainStart', 'trainResumeSaved', 'trainDiscardSaved', 'trainSavedQuery', 'useModel', 'exportModel', 'importModel']);
 
+/** Messages whose work runs tfjs ops: they wait for the GPU kernel warm-up ('sample' waits inside, so it can be stopped). */
+const GPU_WORK = new Set<ToEngine['type']>(['trainEstimate', 'trainStart', 'trainResumeSaved', 'useModel', 'exportModel', 'importModel']);
+
 scope.onmessage = async (e: MessageEvent<ToEngine>) => {
   const msg = e.data;
   try {
+    if (GPU_WORK.has(msg.type)) await engine.gpuReady();
     switch (msg.type) {
       case 'init':
         return await engine.init(msg.modelUrl, msg.preferredBackend);

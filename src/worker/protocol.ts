@@ -75,6 +75,9 @@ export interface SavedRunInfo {
 
 export type TrainState = 'idle' | 'running' | 'paused';
 
+/** The batch sizes the page offers for sampling (the GPU warm-up compiles these shapes). */
+export const SAMPLE_BATCHES = [1, 4, 16] as const;
+
 export type ToEngine =
   | { type: 'init'; modelUrl: string; preferredBackend?: BackendName }
   | { type: 'sample'; settings: SampleSettings }
@@ -127,6 +130,12 @@ export type FromEngine =
   | { type: 'done'; elapsedMs: number; steps: number }
   | { type: 'forwardFrame'; t: number; xt: ImageBatch; noise: ImageBatch }
   | { type: 'error'; message: string }
+  /**
+   * WebGPU only: the GPU kernels (pipelines) sampling needs are compiling, before the first run needs
+   * them. `total` is null while they are being listed; the last message has `finished: true` (also
+   * after a failure). A run asked for meanwhile starts when it ends.
+   */
+  | { type: 'warmup'; done: number; total: number | null; finished: boolean }
   /** The panels' model changed (after useModel or importModel). */
   | { type: 'model'; model: ModelInfo }
   | { type: 'dataProgress'; done: number; total: number }

@@ -40,7 +40,9 @@ export class TrainingController {
     private readonly post: (m: FromEngine, transfer?: Transferable[]) => void,
     private readonly engine: Engine,
     private readonly store: TrainingStore | null = typeof indexedDB === 'undefined' ? null : new TrainingStore(),
-  ) {}
+  ) {
+    engine.trainingBusy = () => this.running !== null;
+  }
 
   /** Tells the page about a run saved by an earlier visit. */
   async announceSaved(): Promise<void> {
@@ -235,6 +237,7 @@ export class TrainingController {
 
   private async drive(): Promise<void> {
     const session = this.session!;
+    await this.engine.gpuReady(); // a GPU warm-up begun meanwhile (a model chosen) ends first
     this.post({ type: 'trainState', state: 'running', step: session.trainer.step });
     this.running = session.run().then((reason) => {
       if (this.losses.length && this.latest) this.post({ type: 'trainProgress', progress: this.latest, losses: this.losses });
@@ -242,6 +245,7 @@ export class TrainingController {
       this.running = null;
       this.post({ type: 'trainStopped', reason });
       this.post({ type: 'trainState', state: 'idle', step: session.trainer.step });
+      this.engine.warmUpActive(); // a model chosen during the run was not warmed up
     });
     await this.running;
   }

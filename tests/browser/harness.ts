@@ -14,8 +14,12 @@ import { runBrowserBench } from '../../bench/browser';
 import { ImageDataset } from '../../src/data/dataset';
 import { presetConfig } from '../../src/training/presets';
 import { TrainingSession } from '../../src/training/session';
+import { checkGroupNormCases } from '../shared/group-norm-check';
+import { sample } from '../../src/pipeline/sample';
+import { modelToFile } from '../../src/model/model-file';
+import { pipelineCache, samplingShapes, warmUpSampling } from '../../src/worker/warmup';
 
-const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, bench: runBrowserBench, ImageDataset, presetConfig, TrainingSession };
+const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, bench: runBrowserBench, ImageDataset, presetConfig, TrainingSession, checkGroupNormCases, sample, warmUpSampling, samplingShapes, pipelineCache, modelToFile };
 declare global {
   interface Window {
     harness: typeof harness;

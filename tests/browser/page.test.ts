@@ -6,8 +6,8 @@ import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, trac
 
 /**
  * The playground page in headless Chromium with the shipped model, on the backend it picks by
- * itself (here: WASM, since WebGPU and WebGL are software), plus one run forced onto WebGPU
- * (SwiftShader, slow: a few DDIM steps, guidance 1 so one network pass per step).
+ * itself (here: WASM, since WebGPU and WebGL are software). The page forced onto WebGPU is
+ * tests/browser/warmup.test.ts.
  */
 const ARTIFACTS = 'test-artifacts';
 let browser: Browser;
@@ -65,6 +65,8 @@ describe('the playground page', () => {
     expect(badge).toMatch(/^wasm/);
     expect(badge).toMatch(/M-param U-Net/);
     expect(badge).not.toMatch(/untrained/);
+    // no GPU kernel warm-up off WebGPU
+    expect(await page.locator('[data-testid=warmup]').count()).toBe(0);
   });
 
   it('is cross-origin isolated, so WebAssembly runs one thread per core', async () => {
@@ -75,19 +77,7 @@ describe('the playground page', () => {
     expect(await page.locator('[data-testid=threads-note]').count()).toBe(0);
   });
 
-  it('runs on WebGPU when asked (?backend=webgpu) and reports the adapter', async () => {
-    const gpuPage = await browser.newPage();
-    const gpuProblems = collectConsoleProblems(gpuPage);
-    await gpuPage.goto(`${inject('baseUrl')}/?backend=webgpu`);
-    await gpuPage.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
-    expect(await gpuPage.textContent('[data-testid=backend]')).toMatch(/^webgpu.*swiftshader/i);
-    await gpuPage.selectOption('[data-testid=sampler]', 'ddim');
-    await gpuPage.fill('[data-testid=steps]', '2');
-    await gpuPage.click('[data-testid=sample]');
-    await runFinished(gpuPage);
-    expect(gpuProblems).toEqual([]);
-    await gpuPage.close();
-  });
+  // The page on WebGPU (?backend=webgpu: the adapter, the GPU kernel warm-up, runs) is tests/browser/warmup.test.ts.
 
   it('a short run updates x_t, x̂0, ε̂ and the trajectory strip, without blocking the main thread', async () => {
     // Long tasks are wall-clock: on a 2-core machine that is also running the engine worker, a
