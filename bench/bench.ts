@@ -114,6 +114,8 @@ export interface BenchReport {
 export interface KernelCount {
   /** 'shipped', or a preset at an image size, e.g. 'tiny 28×28×1'. */
   name: string;
+  /** The backend counted on: custom kernels make counts backend-specific. */
+  backend: string;
   config: UNetConfig;
   /** Kernels of one forward pass (batch 1), and of one Trainer.trainStep (batch 2: forward, backward, clipping, Adam, EMA). */
   forward: number;
@@ -153,14 +155,14 @@ export async function countKernels(name: string, config: UNetConfig): Promise<Ke
   tf.dispose([x, t, x0, ...(labels ? [labels] : [])]);
   trainer.dispose();
   model.dispose();
-  return { name, config, forward, trainStep: real(train).length, trainStepByKernel: Object.fromEntries(Object.entries(byKernel).sort((a, b) => b[1] - a[1])) };
+  return { name, backend, config, forward, trainStep: real(train).length, trainStepByKernel: Object.fromEntries(Object.entries(byKernel).sort((a, b) => b[1] - a[1])) };
 }
 
 export function modelInfo(config: UNetConfig = DEFAULT_UNET_CONFIG): ModelInfo {
   return { config, params: unetParams(config), gflopsPerForward: unetFlops(config, 1).total / 1e9 };
 }
 
-const DIFFUSION: DiffusionConfig = { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' };
+export const DIFFUSION: DiffusionConfig = { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' };
 
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -168,10 +170,10 @@ export const median = (xs: number[]): number => {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 const round = (x: number, digits = 3): number => Number(x.toPrecision(digits));
-const now = (): number => performance.now();
+export const now = (): number => performance.now();
 
 /** Runs `make`, awaits its output's data (the GPU sync), disposes it; returns elapsed ms. */
-async function timed(make: () => tf.Tensor): Promise<number> {
+export async function timed(make: () => tf.Tensor): Promise<number> {
   const t0 = now();
   const y = make();
   await y.data();
@@ -181,7 +183,7 @@ async function timed(make: () => tf.Tensor): Promise<number> {
 }
 
 /** Deterministic inputs: x ~ N(0, 1) (seeded), t spread over [0, 1000), labels cycling through the classes. */
-function modelInputs(config: UNetConfig, batch: number) {
+export function modelInputs(config: UNetConfig, batch: number) {
   const x = tf.randomNormal([batch, config.imageSize, config.imageSize, config.inChannels], 0, 1, 'float32', 1);
   const t = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 397 + 123) % 1000), 'int32');
   const labelList = Array.from({ length: batch }, (_, i) => (config.numClasses > 0 ? i % config.numClasses : 0));

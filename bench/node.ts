@@ -1,6 +1,7 @@
 /**
- * `npm run bench`: the benchmark in Node on the 'cpu' and 'wasm' backends. JSON on stdout,
- * progress on stderr. `BENCH_BACKENDS=wasm npm run bench` measures a subset;
+ * `npm run bench`: the benchmark in Node, by default on the 'cpu' and 'wasm' backends. JSON on stdout,
+ * progress on stderr. `BENCH_BACKENDS=wasm npm run bench` measures a subset; `BENCH_BACKENDS=webgpu`
+ * measures WebGPU through Dawn (scripts/node-webgpu.ts; no adapter: a message and exit code 2);
  * `BENCH_OPTIONS='{"forwardRuns":1}'` overrides the plans' options (JSON, applied to every backend).
  * Where PyTorch is installed (BENCH_PYTHON, default /usr/bin/python3, must import torch) the same
  * architecture is also trained in PyTorch on this CPU at the wasm plan's batch (tools/torch/bench.py,
@@ -8,58 +9,63 @@
  */
 import { execFileSync } from 'node:child_process';
 import { cpus } from 'node:os';
-import * as tf from '@tensorflow/tfjs';
-import '@tensorflow/tfjs-backend-wasm';
-import { registerWasmKernels } from '../src/model/wasm-kernels';
 import { DEFAULT_UNET_CONFIG } from '../src/model/config';
 import { presetConfig } from '../src/training/presets';
+import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from '../scripts/node-backend';
+import { installNodeWebGPU, NO_ADAPTER_MESSAGE } from '../scripts/node-webgpu';
 import { benchBackend, countKernels, modelInfo, type BackendResult, type BenchOptions, type BenchReport, type KernelCount } from './bench';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 
 /**
  * cpu: its Conv2DBackpropFilter is a naive loop (seconds per image), so training is measured at
- * batch 2 over one timed step after one warm-up step.
+ * batch 2 over one timed step after one warm-up step. webgpu: a GPU server's plan (batch 64); on a
+ * software adapter the phase budget shrinks it and the time limit skips what would not fit.
  */
-const PLANS: Record<string, Partial<BenchOptions>> = {
+const PLANS: Record<NodeBackendName, Partial<BenchOptions>> = {
   cpu: { forwardWarmup: 1, forwardRuns: 3, trainBatch: 2, trainWarmup: 1, trainSteps: 1, matmulWarmup: 1, matmulRuns: 3 },
   wasm: { forwardWarmup: 2, forwardRuns: 7, trainBatch: 16, trainWarmup: 2, trainSteps: 5, matmulWarmup: 2, matmulRuns: 5 },
+  webgpu: { forwardWarmup: 3, forwardRuns: 10, trainBatch: 64, trainWarmup: 2, trainSteps: 5, matmulWarmup: 2, matmulRuns: 5, timeLimitMs: 600_000 },
 };
 
 /** PyTorch's training and forward throughput for `config` at `batch` on 2 threads, or why not measured. */
-function pytorchReference(batch: number): { trainImagesPerSec: number; forwardMs: number; torch: string; threads: number; batch: number } | { notMeasured: string } {
+function pytorchReference(batch: number): { trainImagesPerSec: number; forwardMs: number; torch: string; device: string; threads: number; batch: number } | { notMeasured: string } {
   const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
   try {
-    const out = execFileSync(python, ['tools/torch/bench.py', '--config', JSON.stringify(DEFAULT_UNET_CONFIG), '--batch', String(batch), '--threads', '2'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
+    const out = execFileSync(python, ['tools/torch/bench.py', '--config', JSON.stringify(DEFAULT_UNET_CONFIG), '--batch', String(batch), '--threads', '2', '--device', 'cpu'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
     return JSON.parse(out.trim().split('\n').pop()!);
   } catch (e) {
     return { notMeasured: `PyTorch not measured (${python} tools/torch/bench.py failed: ${(e as Error).message.split('\n')[0]}); apt-get install python3-torch` };
   }
 }
 
-export async function main(): Promise<void> {
-  registerWasmKernels(); // gradient kernels the wasm backend lacks or runs slowly (src/model/wasm-kernels.ts)
-  tf.env().set('PROD', true); // no "install tfjs-node" banner (IS_TEST would also turn on a leak check that fused conv2d's gradient trips falsely)
-  const wanted = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',').map((s) => s.trim()).filter(Boolean);
+export async function main(): Promise<number> {
+  const wanted = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',').map((s) => s.trim()).filter(Boolean) as NodeBackendName[];
+  const unknown = wanted.find((name) => !NODE_BACKENDS.includes(name));
+  if (unknown !== undefined) throw new Error(`bench/node.ts: unknown backend '${unknown}' (${NODE_BACKENDS.join(', ')})`);
+  if (wanted.includes('webgpu') && (await installNodeWebGPU()) === null) {
+    console.error(`error: ${NO_ADAPTER_MESSAGE}`); // now, not after minutes on the other backends
+    return 2;
+  }
   const t0 = performance.now();
   const results: BackendResult[] = [];
   const kernels: KernelCount[] = [];
+  let countedAll = false;
   for (const name of wanted) {
-    if (!PLANS[name]) throw new Error(`bench/node.ts: unknown backend '${name}' (cpu, wasm)`);
-    if (!(await tf.setBackend(name))) throw new Error(`backend '${name}' failed to initialise`);
-    await tf.ready();
-    const info =
-      name === 'wasm'
-        ? `wasm, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'on' : 'off'}`
-        : 'tfjs pure-JS cpu backend';
+    const info = await useCliBackend(name);
+    if (info === null) return 2;
     log(`== ${name} (${info})`);
     const overrides = JSON.parse(process.env.BENCH_OPTIONS ?? '{}') as Partial<BenchOptions>;
     results.push(await benchBackend({ ...PLANS[name], phaseBudgetMs: 180_000, ...overrides, log }, info));
-    if (kernels.length === 0 && (name === 'wasm' || name === wanted[wanted.length - 1])) {
-      // the engine runs the same kernels on every backend: count them once, on the fastest here
-      kernels.push(await countKernels('shipped', DEFAULT_UNET_CONFIG));
-      for (const preset of ['tiny', 'small'] as const) for (const [size, ch] of [[28, 1], [32, 3]] as const) kernels.push(await countKernels(`${preset} ${size}×${size}×${ch}`, presetConfig(preset, size, ch, 0)));
-      log(`kernels (forward / training step): ${kernels.map((k) => `${k.name} ${k.forward} / ${k.trainStep}`).join('; ')}`);
+    // every architecture once, on wasm (or the last backend asked for); the shipped model on webgpu as
+    // well, whose own kernels (one WebGPU program where others run a composite) make its count differ
+    const countAll: boolean = !countedAll && (name === 'wasm' || name === wanted[wanted.length - 1]);
+    if (countAll || name === 'webgpu') {
+      const counts = [await countKernels('shipped', DEFAULT_UNET_CONFIG)];
+      if (countAll) for (const preset of ['tiny', 'small'] as const) for (const [size, ch] of [[28, 1], [32, 3]] as const) counts.push(await countKernels(`${preset} ${size}×${size}×${ch}`, presetConfig(preset, size, ch, 0)));
+      countedAll ||= countAll;
+      log(`[${name}] kernels (forward / training step): ${counts.map((k) => `${k.name} ${k.forward} / ${k.trainStep}`).join('; ')}`);
+      kernels.push(...counts);
     }
   }
   const wasm = results.find((r) => r.backend === 'wasm');
@@ -79,4 +85,5 @@ export async function main(): Promise<void> {
   };
   log(`bench: ${((performance.now() - t0) / 1000).toFixed(1)} s in all`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+  return 0;
 }

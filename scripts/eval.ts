@@ -1,7 +1,7 @@
 /**
  * Sample-quality report (issue 5):
  *   npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim50] [--guidance 2,…] [--seed S]
- *                   [--batch B] [--grids DIR] [--out report.json] [--retrain]
+ *                   [--batch B] [--grids DIR] [--out report.json] [--retrain] [--backend wasm|cpu|webgpu]
  * Every setting (sampler spec × guidance) generates N samples per label 0–9 with the page's own
  * pipeline (generate()) and judges them with the digit classifier in eval/classifier (trained first
  * on the 9,000 training digits when missing, or always with --retrain):
@@ -28,13 +28,13 @@ import type { SamplerName } from '../src/pipeline/sample';
 import { parseArgs, UsageError } from './args';
 import { accuracy, CLASSIFIER_DIR, classify, loadClassifier, saveClassifier, trainClassifier } from './classifier';
 import { loadMnist, toSignedRange } from './mnist';
-import { useNodeBackend } from './node-backend';
+import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
 import { fileHandler } from './node-io';
 import { decodePng, encodePng, toBytes } from './png';
 
 const USAGE =
-  'usage: npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim<K>[-eta<E>],…] [--guidance W,…] [--seed S] [--batch B] [--grids DIR] [--out FILE] [--retrain]\n' +
-  '       npm run eval -- --samples DIR [--grids DIR] [--out FILE] [--retrain]   (scores <label>_<index>.png pictures made elsewhere)';
+  'usage: npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim<K>[-eta<E>],…] [--guidance W,…] [--seed S] [--batch B] [--grids DIR] [--out FILE] [--retrain] [--backend wasm|cpu|webgpu]\n' +
+  '       npm run eval -- --samples DIR [--grids DIR] [--out FILE] [--retrain] [--backend B]   (scores <label>_<index>.png pictures made elsewhere)';
 const CLASSES = 10;
 const CLASSIFIER_TRAINING = { epochs: 10, batchSize: 64, seed: 0 };
 const GRID_COLUMNS = 10;
@@ -131,8 +131,9 @@ export async function main(argv: string[]): Promise<number> {
         samples: { kind: 'string' },
         grids: { kind: 'string' },
         out: { kind: 'string' },
+        backend: { kind: 'string', choices: [...NODE_BACKENDS] },
       },
-      { model: 'public/models/mnist', 'per-label': 100, settings: 'ddpm,ddim50', guidance: String(SAMPLING_DEFAULTS.guidance), seed: 0, batch: 50, samples: '', grids: 'docs', out: '' },
+      { model: 'public/models/mnist', 'per-label': 100, settings: 'ddpm,ddim50', guidance: String(SAMPLING_DEFAULTS.guidance), seed: 0, batch: 50, samples: '', grids: 'docs', out: '', backend: 'wasm' },
     );
     const clash = GENERATION_OPTIONS.find((o) => argv.includes(o));
     if (a.samples !== '' && clash) throw new UsageError(`--samples scores pictures already made; ${clash} (how to make them) does not apply`);
@@ -143,7 +144,8 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  await useNodeBackend('wasm');
+  const backend = await useCliBackend(a.backend as NodeBackendName);
+  if (backend === null) return 2;
   let given: { images: Float32Array[]; labels: number[] } | null = null;
   let generator: (LoadedModel & { settings: Setting[] }) | null = null;
   try {
@@ -236,6 +238,7 @@ export async function main(argv: string[]): Promise<number> {
     classifier: { path: CLASSIFIER_DIR, trainedThisRun: trained, heldOutAccuracy, features: real.features[0].length },
     floor: { frechetDistance: round(floor, 4), between: `${heldOut.images.length} held-out digits and ${reference.images.length} training digits (first ${HELD_OUT_PER_CLASS} per class)` },
     settings: results,
+    backend,
   };
   const json = JSON.stringify(report, null, 2);
   console.log(json);

@@ -10,11 +10,11 @@ import { loadModel } from '../src/model/io';
 import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
 import { generate } from '../src/pipeline/generate';
 import { parseArgs, UsageError } from './args';
-import { useNodeBackend } from './node-backend';
+import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
 import { fileHandler } from './node-io';
 import { encodePng, toBytes } from './png';
 
-const USAGE = 'usage: npm run sample -- [--model DIR] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim] [--steps K] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu]';
+const USAGE = 'usage: npm run sample -- [--model DIR] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim] [--steps K] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
 
 export async function main(argv: string[]): Promise<number> {
   let a;
@@ -32,7 +32,7 @@ export async function main(argv: string[]): Promise<number> {
         seed: { kind: 'int', min: 0, max: 2 ** 31 - 1 },
         out: { kind: 'string' },
         batch: { kind: 'int', min: 1, max: 1024 },
-        backend: { kind: 'string', choices: ['wasm', 'cpu'] },
+        backend: { kind: 'string', choices: [...NODE_BACKENDS] },
       },
       { model: 'public/models/mnist', label: 'all', count: 1, ...SAMPLING_DEFAULTS, out: 'samples', batch: 50, backend: 'wasm' },
     );
@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     throw e;
   }
-  await useNodeBackend(a.backend as 'wasm' | 'cpu');
+  if ((await useCliBackend(a.backend as NodeBackendName)) === null) return 2;
   const { model, diffusion } = await loadModel(fileHandler(String(a.model)));
   const nc = model.config.numClasses;
   const label = String(a.label);

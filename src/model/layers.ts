@@ -61,14 +61,3 @@ export function upsampleNearest2x(x: tf.Tensor): tf.Tensor {
   const [, h, w] = x.shape;
   return tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [2 * h, 2 * w]);
 }
-
-/**
- * Transformer sinusoidal embedding of the timestep (Ho et al. 2020, appendix B; Vaswani et al. 2017):
- * [sin(t·f_i), cos(t·f_i)], f_i = 10000^(−i/(half−1)), i < half = dim/2. t [B] → [B, dim].
- */
-export function timestepEmbedding(t: tf.Tensor, dim: number): tf.Tensor {
-  const half = dim / 2;
-  const freqs = Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / (half - 1)));
-  const args = tf.mul(tf.reshape(tf.cast(t, 'float32'), [-1, 1]), tf.tensor2d(freqs, [1, half])); // [B, half]
-  return tf.concat([tf.sin(args), tf.cos(args)], 1);
-}

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import { GaussianRng } from '../diffusion/random';
 import type { UNetConfig } from './config';
-import { avgPool2x2, conv, dense, groupNorm, silu, timestepEmbedding, upsampleNearest2x, weight, type Weights } from './layers';
+import { timestepEmbedding } from './kernels/timestep-embedding';
+import { avgPool2x2, conv, dense, groupNorm, silu, upsampleNearest2x, weight, type Weights } from './layers';
 
 /** Name and shape of every weight, in the order of the PyTorch mirror's state_dict (tools/torch/unet.py). */
 export interface WeightSpec {

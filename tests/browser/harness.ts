@@ -15,11 +15,12 @@ import { ImageDataset } from '../../src/data/dataset';
 import { presetConfig } from '../../src/training/presets';
 import { TrainingSession } from '../../src/training/session';
 import { checkGroupNormCases } from '../shared/group-norm-check';
+import { checkTimestepEmbedding } from '../shared/timestep-embedding-check';
 import { sample } from '../../src/pipeline/sample';
 import { modelToFile } from '../../src/model/model-file';
 import { pipelineCache, samplingShapes, warmUpSampling } from '../../src/worker/warmup';
 
-const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, bench: runBrowserBench, ImageDataset, presetConfig, TrainingSession, checkGroupNormCases, sample, warmUpSampling, samplingShapes, pipelineCache, modelToFile };
+const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, bench: runBrowserBench, ImageDataset, presetConfig, TrainingSession, checkGroupNormCases, checkTimestepEmbedding, sample, warmUpSampling, samplingShapes, pipelineCache, modelToFile };
 declare global {
   interface Window {
     harness: typeof harness;

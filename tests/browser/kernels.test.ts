@@ -13,10 +13,10 @@ afterAll(async () => {
 });
 
 /**
- * The project's own kernels (src/model/kernels) in a real browser: the WGSL GroupNorm on Chromium's
- * WebGPU (SwiftShader here), the composite on WebGL, the heap loop on wasm — each against the
- * composite it replaces, values and all gradients (tests/shared/group-norm-check.ts; the Node tests
- * run the same check on cpu, wasm and Dawn's WebGPU).
+ * The project's own kernels (src/model/kernels) in a real browser: WGSL on Chromium's WebGPU
+ * (SwiftShader here), the composites on WebGL, loops over the heap on wasm — GroupNorm against the
+ * composite it replaces, values and all gradients, and the timestep embedding against its closed
+ * form (tests/shared/; the Node tests run the same checks on cpu, wasm and Dawn's WebGPU).
  */
 describe('the GroupNorm kernel in Chromium', () => {
   it.each([
@@ -37,5 +37,23 @@ describe('the GroupNorm kernel in Chromium', () => {
       expect(r.leakedTensors, r.name).toBe(0);
       expect(r.validationError, r.name).toBeNull();
     }
+  });
+});
+
+describe('the timestep embedding in Chromium', () => {
+  it.each([
+    ['webgpu', 2e-7, 1],
+    ['wasm', 2e-7, 1],
+    ['webgl', 1e-3, null], // the composite: WebGL's own sin/cos
+  ] as const)('%s: sin/cos of t·f_i for every t < 1000 to %s; one kernel where fused; no leak', async (backend, tolerance, kernels) => {
+    const r = await page.evaluate(async (b) => {
+      const { selectBackend, checkTimestepEmbedding } = window.harness;
+      await selectBackend(b);
+      return checkTimestepEmbedding();
+    }, backend);
+    expect(r.backend).toBe(backend);
+    expect(r.maxError).toBeLessThan(tolerance);
+    if (kernels !== null) expect(r.kernels).toBe(kernels);
+    expect(r.leakedTensors).toBe(0);
   });
 });

@@ -14,9 +14,9 @@ afterAll(async () => {
  * Kernel budgets of the shipped architecture (counts, not times: deterministic). Each engine kernel
  * costs a fixed overhead on wasm and a dispatch on a GPU, so a change that adds many fails here.
  * History: 405 / 4,492 at first; 315 / 1,474 with the fused optimizer, the hand-derived GroupNorm
- * gradient and fused conv bias; 85 / 961 with GroupNorm (+ SiLU, + the timestep shift) as one kernel
- * forward and one backward, all blocks' timestep projections in one matMul, pooling and upsampling
- * as single kernels (issue 12's target: ≤ 90 per forward pass).
+ * gradient and fused conv bias; 80 / 949 with GroupNorm (+ SiLU, + the timestep shift) as one kernel
+ * forward and one backward, the sinusoidal embedding as one kernel, all blocks' timestep projections
+ * in one matMul, pooling and upsampling as single kernels (issue 12's target: ≤ 90 per forward pass).
  */
 const BUDGET = { forward: 90, trainStep: 1000 };
 

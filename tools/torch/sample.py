@@ -20,7 +20,6 @@ import time
 
 import numpy as np
 import torch
-from PIL import Image
 
 sys.path.insert(0, os.path.dirname(__file__))
 from train import cosine_alphas_cumprod, linear_alphas_cumprod  # noqa: E402
@@ -70,6 +69,7 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--out", required=True)
     args = p.parse_args()
+    from PIL import Image  # here, not at the top: bench.py imports DDPMStep on machines without Pillow
     torch.set_num_threads(args.threads)
 
     ck = torch.load(args.ckpt)

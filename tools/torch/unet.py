@@ -1,7 +1,8 @@
 """PyTorch mirror of src/model/unet.ts — same layers, same order, same weight names.
 
-Used only to train the shipped default model fast on a CPU (tools/torch/train.py) and to
-produce parity fixtures (tools/torch/make_fixtures.py); the app never needs Python.
+Used only to train the shipped default model fast on a CPU (tools/torch/train.py), to
+produce parity fixtures (tools/torch/make_fixtures.py) and to time the same network on a CPU or a
+CUDA GPU (tools/torch/bench.py; it runs on the device of its inputs); the app never needs Python.
 Weights are exported to the tfjs layout by export.py:
   conv  torch [out, in, kh, kw] -> tfjs [kh, kw, in, out]
   dense torch [out, in]         -> tfjs [in, out]
@@ -35,7 +36,7 @@ def timestep_embedding(t: torch.Tensor, dim: int) -> torch.Tensor:
     """Transformer sinusoidal embedding as in DDPM (Ho et al. 2020, appendix B):
     freq_i = exp(-ln(10000) * i / (half - 1)), emb = [sin(t * freq), cos(t * freq)]."""
     half = dim // 2
-    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32) / (half - 1))
+    freqs = torch.exp(-math.log(10000.0) * torch.arange(half, dtype=torch.float32, device=t.device) / (half - 1))
     args = t.float()[:, None] * freqs[None, :]
     return torch.cat([torch.sin(args), torch.cos(args)], dim=1)
 
@@ -148,7 +149,7 @@ class UNet(nn.Module):
         emb = self.time_mlp2(F.silu(self.time_mlp1(timestep_embedding(t, self.cfg.baseChannels))))
         if self.label_emb is not None:
             if label is None:
-                label = torch.full((x.shape[0],), self.cfg.numClasses, dtype=torch.long)
+                label = torch.full((x.shape[0],), self.cfg.numClasses, dtype=torch.long, device=x.device)
             emb = emb + self.label_emb(label)
         h = self.conv_in(x)
         skips = []

@@ -2,6 +2,9 @@ import * as tf from '@tensorflow/tfjs';
 import { GROUP_NORM, GROUP_NORM_GRAD, groupNormComposite, groupNormGradComposite, groupNormGradConfig, type GroupNormAttrs } from './group-norm';
 import { groupNormCpu, groupNormGradCpu, groupNormGradWasm, groupNormWasm } from './group-norm-cpu';
 import { groupNormGradWebGPU, groupNormWebGPU } from './group-norm-webgpu';
+import { TIMESTEP_EMBEDDING, timestepEmbeddingComposite } from './timestep-embedding';
+import { timestepEmbeddingCpu, timestepEmbeddingWasm } from './timestep-embedding-cpu';
+import { timestepEmbeddingWebGPU } from './timestep-embedding-webgpu';
 
 /** WebGL: the composites, from the backend's own kernels (exact, not fused). */
 const groupNormWebGL: tf.KernelFunc = ({ inputs, attrs }) => {
@@ -13,6 +16,11 @@ const groupNormGradWebGL: tf.KernelFunc = ({ inputs, attrs }) => {
   return groupNormGradComposite(x, gamma, beta, dy, shift, attrs as unknown as GroupNormAttrs);
 };
 
+const timestepEmbeddingWebGL: tf.KernelFunc = ({ inputs }) => {
+  const { t, freqs } = inputs as unknown as { t: tf.Tensor; freqs: tf.Tensor };
+  return timestepEmbeddingComposite(t, freqs);
+};
+
 const KERNELS: tf.KernelConfig[] = [
   { kernelName: GROUP_NORM, backendName: 'webgpu', kernelFunc: groupNormWebGPU },
   { kernelName: GROUP_NORM, backendName: 'webgl', kernelFunc: groupNormWebGL },
@@ -22,6 +30,10 @@ const KERNELS: tf.KernelConfig[] = [
   { kernelName: GROUP_NORM_GRAD, backendName: 'webgl', kernelFunc: groupNormGradWebGL },
   { kernelName: GROUP_NORM_GRAD, backendName: 'wasm', kernelFunc: groupNormGradWasm },
   { kernelName: GROUP_NORM_GRAD, backendName: 'cpu', kernelFunc: groupNormGradCpu },
+  { kernelName: TIMESTEP_EMBEDDING, backendName: 'webgpu', kernelFunc: timestepEmbeddingWebGPU },
+  { kernelName: TIMESTEP_EMBEDDING, backendName: 'webgl', kernelFunc: timestepEmbeddingWebGL },
+  { kernelName: TIMESTEP_EMBEDDING, backendName: 'wasm', kernelFunc: timestepEmbeddingWasm },
+  { kernelName: TIMESTEP_EMBEDDING, backendName: 'cpu', kernelFunc: timestepEmbeddingCpu },
 ];
 
 /**

@@ -5,7 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/model/layers'; // registers the model's kernels
 import { registerWasmKernels } from '../../src/model/wasm-kernels';
 import { installNodeWebGPU } from '../../scripts/node-webgpu';
+import { readFileSync } from 'node:fs';
+import { loadModel } from '../../src/model/io';
+import { fileHandler } from '../../scripts/node-io';
 import { checkGroupNorm, GROUP_NORM_CASES } from '../shared/group-norm-check';
+import { checkTimestepEmbedding } from '../shared/timestep-embedding-check';
 
 registerWasmKernels();
 /** Chromium's software Vulkan driver (Debian chromium): WebGPU in Node without a GPU. */
@@ -38,6 +42,40 @@ describe.each(['cpu', 'wasm', 'webgpu'])('the GroupNorm kernel against its compo
     expect(r.backwardKernels).toBeLessThan(r.compositeBackwardKernels / 3);
     expect(r.leakedTensors).toBe(0);
     expect(r.validationError).toBeNull();
+  });
+});
+
+describe.each(['cpu', 'wasm', 'webgpu'])('the timestep embedding (%s)', (backend) => {
+  it('is sin/cos of the float32 argument t·f_i to float32 rounding, for every t < 1000; one kernel', async () => {
+    if (backend === 'webgpu' && !adapter) return;
+    expect(await tf.setBackend(backend)).toBe(true);
+    const r = await checkTimestepEmbedding();
+    expect(r.backend).toBe(backend);
+    // one float32 rounding (6e-8); GPU sin/cos err by up to 1.9e-4 here, hence the kernel
+    expect(r.maxError).toBeLessThan(2e-7);
+    expect(r.kernels).toBe(1);
+    expect(r.leakedTensors).toBe(0);
+  });
+});
+
+describe('PyTorch parity on WebGPU in Node (Dawn)', () => {
+  it.each([
+    ['mnist-like', 'tests/fixtures/parity/mnist-like', 'tests/fixtures/parity/mnist-like/io.json'],
+    ['shipped-mnist', 'public/models/mnist', 'tests/fixtures/parity/shipped-mnist-io.json'],
+  ])('%s: the tfjs U-Net on webgpu gives PyTorch’s outputs within 1e-4', async (_name, dir, ioPath) => {
+    if (!adapter) return;
+    await tf.setBackend('webgpu');
+    const io = JSON.parse(readFileSync(ioPath, 'utf8')) as { x: number[]; shape: [number, number, number, number]; t: number[]; labels: number[] | null; y: number[] };
+    const { model } = await loadModel(fileHandler(dir));
+    const [x, t] = [tf.tensor4d(io.x, io.shape), tf.tensor1d(io.t)];
+    const labels = io.labels ? tf.tensor1d(io.labels, 'int32') : undefined;
+    const y = model.predict(x, t, labels ? { labels } : {});
+    const got = await y.data();
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - io.y[i]));
+    expect(worst).toBeLessThanOrEqual(1e-4); // 3.7e-6 here for the shipped model (1.3e-4 with the GPU's own sin/cos)
+    tf.dispose([x, t, y, ...(labels ? [labels] : [])]);
+    model.dispose();
   });
 });
 
