@@ -1,184 +1,179 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import { checkGroupNormInputs, gradOutputSize, type GroupNormAttrs } from './group-norm';
+import { rawBuffers } from './raw-buffers';
+
+/** A GroupNorm's float32 inputs as flat arrays: x [B, H, W, C], γ, β [C], shift [B, shiftWidth] or null. */
+export interface GroupNormBuffers {
+  x: Float32Array;
+  gamma: Float32Array;
+  beta: Float32Array;
+  shift: Float32Array | null;
+  shiftWidth: number;
+  shape: readonly number[];
+}
 
 /**
- * GroupNorm (+ shift, + SiLU; ./group-norm) as one loop over the raw float32 buffers, for the cpu
- * backend (JS arrays) and the wasm backend (views of its heap). One pass per group for the mean,
- * one for the variance of the centred values (the two-pass form, as exact as the composite), one to
- * write; sums in float64. On wasm this one kernel replaces ~12 engine calls, each with a fixed cost.
+ * GroupNorm (+ shift, + SiLU; ./group-norm) as loops over the raw float32 buffers, for the cpu
+ * backend (JS arrays) and the wasm backend (views of its heap). Each image is read in memory order:
+ * one pass sums u = x + shift and u² per group (in float64, where E[u²] − E[u]² loses nothing that
+ * matters at float32 output), one writes z = u·γr + (β − mean·γr) through SiLU — per-channel
+ * coefficients, so the inner loop is a multiply-add and an exp. `silu` false writes z alone (wasm
+ * takes the sigmoid with its own SIMD kernel: ./group-norm-wasm).
  */
-export function groupNormForward(
-  x: Float32Array,
-  gamma: Float32Array,
-  beta: Float32Array,
-  shift: Float32Array | null,
-  shiftWidth: number,
-  shape: readonly number[],
-  attrs: GroupNormAttrs,
-  out: Float32Array,
-): void {
-  forEachGroup(x, shift, shiftWidth, shape, attrs, (idx, chs, u, mean, r) => {
-    for (let k = 0; k < idx.length; k++) {
-      const i = idx[k];
-      const ch = chs[k];
-      const z = gamma[ch] * (x[i] + u[ch] - mean) * r + beta[ch];
-      out[i] = attrs.silu ? z / (1 + Math.exp(-z)) : z;
+export function groupNormForward(buffers: GroupNormBuffers, attrs: GroupNormAttrs, out: Float32Array, silu = attrs.silu): void {
+  const { x, gamma, beta } = buffers;
+  forEachImage(buffers, attrs, ({ base, hw, c, a, b }) => {
+    // z = γ x̂ + β = x·(γ a) + (γ b + β), with x̂ = x·a + b per channel
+    const scale = new Float64Array(c);
+    const offset = new Float64Array(c);
+    for (let ch = 0; ch < c; ch++) {
+      scale[ch] = gamma[ch] * a[ch];
+      offset[ch] = gamma[ch] * b[ch] + beta[ch];
     }
+    for (let p = 0, i = base; p < hw; p++)
+      for (let ch = 0; ch < c; ch++, i++) {
+        const z = x[i] * scale[ch] + offset[ch];
+        out[i] = silu ? z / (1 + Math.exp(-z)) : z;
+      }
   });
 }
 
 /**
- * GROUP_NORM_GRAD (./group-norm) on the raw buffers: per group, recompute x̂ and z, then
+ * GROUP_NORM_GRAD (./group-norm) on the raw buffers, per image: recompute x̂ and z, then
  *   ∂L/∂u = r · (g − mean(g) − x̂ · mean(g · x̂)),  g = ∂L/∂z · γ;
- * out holds ∂L/∂u and then the three [B, C] sums Σ_{h,w} ∂L/∂z · x̂, Σ ∂L/∂z, Σ ∂L/∂u.
+ * out holds ∂L/∂u and then the three [B, C] sums Σ_{h,w} ∂L/∂z · x̂, Σ ∂L/∂z, Σ ∂L/∂u. The first
+ * pass parks ∂L/∂z in out (with σ(z) from `sigma` when given, else one exp per value) and sums it per
+ * channel; γ being per channel, the group sums of g and g·x̂ follow from those. The second pass turns
+ * ∂L/∂z into ∂L/∂u, a per-channel linear form in ∂L/∂z and x.
  */
-export function groupNormBackward(
-  x: Float32Array,
-  gamma: Float32Array,
-  beta: Float32Array,
-  dy: Float32Array,
-  shift: Float32Array | null,
-  shiftWidth: number,
-  shape: readonly number[],
-  attrs: GroupNormAttrs,
-  out: Float32Array,
-): void {
-  const [b, h, w, c] = shape;
-  const n = b * h * w * c;
-  const bc = b * c;
+export function groupNormBackward(buffers: GroupNormBuffers, dy: Float32Array, attrs: GroupNormAttrs, out: Float32Array, sigma: Float32Array | null = null): void {
+  const { x, gamma, beta, shape } = buffers;
+  const [batch, h, w, c] = shape;
+  const n = batch * h * w * c;
+  const bc = batch * c;
   const cg = c / attrs.groups;
-  const dz = (i: number, ch: number, xHat: number) => {
-    if (!attrs.silu) return dy[i];
-    const z = gamma[ch] * xHat + beta[ch];
-    const s = 1 / (1 + Math.exp(-z));
-    return dy[i] * s * (1 + z * (1 - s)); // SiLU′(z)
-  };
-  forEachGroup(x, shift, shiftWidth, shape, attrs, (idx, chs, u, mean, r, bi) => {
-    const sums = new Float64Array(3 * cg); // per channel of the group: Σ dz·x̂, Σ dz, Σ du
-    let sg = 0;
-    let sgx = 0;
-    const count = idx.length;
-    for (let k = 0; k < count; k++) {
-      const i = idx[k];
-      const ch = chs[k];
-      const xHat = (x[i] + u[ch] - mean) * r;
-      const d = dz(i, ch, xHat);
-      const g = d * gamma[ch];
-      sg += g;
-      sgx += g * xHat;
-      sums[ch % cg] += d * xHat;
-      sums[cg + (ch % cg)] += d;
+  const count = h * w * cg;
+  forEachImage(buffers, attrs, ({ image, base, hw, a, b }) => {
+    const sums = new Float64Array(3 * c); // per channel: Σ dz·x̂, Σ dz, Σ du
+    for (let p = 0, i = base; p < hw; p++)
+      for (let ch = 0; ch < c; ch++, i++) {
+        const xHat = x[i] * a[ch] + b[ch];
+        let dz = dy[i];
+        if (attrs.silu) {
+          const z = gamma[ch] * xHat + beta[ch];
+          const s = sigma ? sigma[i] : 1 / (1 + Math.exp(-z));
+          dz *= s * (1 + z * (1 - s)); // SiLU′(z)
+        }
+        out[i] = dz;
+        sums[ch] += dz * xHat;
+        sums[c + ch] += dz;
+      }
+    // du = r (dz γ − mean(g) − x̂ mean(g x̂)) = dz·P + x·Q + R per channel (r = a)
+    const P = new Float64Array(c);
+    const Q = new Float64Array(c);
+    const R = new Float64Array(c);
+    for (let g = 0; g < attrs.groups; g++) {
+      let meanG = 0;
+      let meanGx = 0;
+      for (let ch = g * cg; ch < (g + 1) * cg; ch++) {
+        meanG += gamma[ch] * sums[c + ch];
+        meanGx += gamma[ch] * sums[ch];
+      }
+      meanG /= count;
+      meanGx /= count;
+      for (let ch = g * cg; ch < (g + 1) * cg; ch++) {
+        P[ch] = a[ch] * gamma[ch];
+        Q[ch] = -a[ch] * meanGx * a[ch];
+        R[ch] = -a[ch] * (meanG + meanGx * b[ch]);
+      }
     }
-    const [meanG, meanGx] = [sg / count, sgx / count];
-    for (let k = 0; k < count; k++) {
-      const i = idx[k];
-      const ch = chs[k];
-      const xHat = (x[i] + u[ch] - mean) * r;
-      const du = r * (dz(i, ch, xHat) * gamma[ch] - meanG - xHat * meanGx);
-      out[i] = du;
-      sums[2 * cg + (ch % cg)] += du;
-    }
-    const c0 = chs[0];
-    for (let j = 0; j < cg; j++) for (let row = 0; row < 3; row++) out[n + row * bc + bi * c + c0 + j] = sums[row * cg + j];
+    for (let p = 0, i = base; p < hw; p++)
+      for (let ch = 0; ch < c; ch++, i++) {
+        const du = out[i] * P[ch] + x[i] * Q[ch] + R[ch];
+        out[i] = du;
+        sums[2 * c + ch] += du;
+      }
+    for (let row = 0; row < 3; row++) for (let ch = 0; ch < c; ch++) out[n + row * bc + image * c + ch] = sums[row * c + ch];
   });
 }
 
+interface ImageStats {
+  image: number;
+  /** Flat index of the image's first value; it has hw pixels of c channels. */
+  base: number;
+  hw: number;
+  c: number;
+  /** Per channel: x̂ = x·a + b, i.e. a = r = 1/√(σ² + ε) and b = (shift − mean)·r of the channel's group. */
+  a: Float64Array;
+  b: Float64Array;
+}
+
 /**
- * Calls `visit` once per (image, group) with the group's flat indices and their channels, this
- * image's shift per channel, the group's mean and r = 1/√(σ² + ε) of u = x + shift (two passes, float64).
+ * Calls `visit` once per image with its GroupNorm statistics: one pass in memory order summing
+ * x and x² per channel (float64), then per group the mean and variance of u = x + shift.
  */
-function forEachGroup(
-  x: Float32Array,
-  shift: Float32Array | null,
-  shiftWidth: number,
-  shape: readonly number[],
-  attrs: GroupNormAttrs,
-  visit: (idx: Int32Array, chs: Int32Array, u: Float64Array, mean: number, r: number, image: number) => void,
-): void {
-  const [b, h, w, c] = shape;
+function forEachImage({ x, shift, shiftWidth, shape }: GroupNormBuffers, attrs: GroupNormAttrs, visit: (s: ImageStats) => void): void {
+  const [batch, h, w, c] = shape;
   const hw = h * w;
   const cg = c / attrs.groups;
-  const m = hw * cg;
-  const u = new Float64Array(c); // this image's shift, per channel
-  const idx = new Int32Array(m);
-  const chs = new Int32Array(m);
-  for (let bi = 0; bi < b; bi++) {
-    for (let ch = 0; ch < c; ch++) u[ch] = shift ? shift[bi * shiftWidth + attrs.shiftOffset + ch] : 0;
+  const count = hw * cg;
+  const sum = new Float64Array(c);
+  const sumSq = new Float64Array(c);
+  const a = new Float64Array(c);
+  const b = new Float64Array(c);
+  for (let image = 0; image < batch; image++) {
+    sum.fill(0);
+    sumSq.fill(0);
+    const base = image * hw * c;
+    for (let p = 0, i = base; p < hw; p++)
+      for (let ch = 0; ch < c; ch++, i++) {
+        const v = x[i];
+        sum[ch] += v;
+        sumSq[ch] += v * v;
+      }
     for (let g = 0; g < attrs.groups; g++) {
-      for (let p = 0, k = 0; p < hw; p++)
-        for (let j = 0; j < cg; j++, k++) {
-          chs[k] = g * cg + j;
-          idx[k] = (bi * hw + p) * c + chs[k];
-        }
-      let sum = 0;
-      for (let k = 0; k < m; k++) sum += x[idx[k]] + u[chs[k]];
-      const mean = sum / m;
-      let sq = 0;
-      for (let k = 0; k < m; k++) sq += (x[idx[k]] + u[chs[k]] - mean) ** 2;
-      visit(idx, chs, u, mean, 1 / Math.sqrt(sq / m + attrs.epsilon), bi);
+      // u = x + s_ch: Σu = Σx + hw·s, Σu² = Σx² + 2 s Σx + hw s²
+      let su = 0;
+      let su2 = 0;
+      for (let ch = g * cg; ch < (g + 1) * cg; ch++) {
+        const sh = shift ? shift[image * shiftWidth + attrs.shiftOffset + ch] : 0;
+        su += sum[ch] + hw * sh;
+        su2 += sumSq[ch] + 2 * sh * sum[ch] + hw * sh * sh;
+      }
+      const mean = su / count;
+      const rg = 1 / Math.sqrt(Math.max(0, su2 / count - mean * mean) + attrs.epsilon);
+      for (let ch = g * cg; ch < (g + 1) * cg; ch++) {
+        const sh = shift ? shift[image * shiftWidth + attrs.shiftOffset + ch] : 0;
+        a[ch] = rg;
+        b[ch] = (sh - mean) * rg;
+      }
     }
+    visit({ image, base, hw, c, a, b });
   }
 }
 
-type Inputs = [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo?];
-
-function requireFloat32(inputs: (tf.TensorInfo | undefined)[]): void {
-  const other = inputs.find((t) => t && t.dtype !== 'float32');
+/** The inputs of GROUP_NORM (x, γ, β, shift?) or GROUP_NORM_GRAD (x, γ, β, ∂L/∂y, shift?), checked. */
+export function groupNormKernelInputs(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined, grad: boolean) {
+  const list = inputs as unknown as tf.TensorInfo[];
+  const [x, gamma, beta] = list;
+  const [dy, shift] = grad ? [list[3], list[4]] : [undefined, list[3]];
+  const a = attrs as unknown as GroupNormAttrs;
+  checkGroupNormInputs(x, gamma, beta, shift, a);
+  const other = list.find((t) => t.dtype !== 'float32');
   if (other) throw new TypeError(`GroupNorm takes float32 tensors, got ${other.dtype}`);
+  return { x, gamma, beta, dy, shift, attrs: a };
 }
 
-/** The cpu backend's kernel: its tensors are JS typed arrays. */
-export const groupNormCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const [x, gamma, beta, shift] = inputs as unknown as Inputs;
-  const a = attrs as unknown as GroupNormAttrs;
-  checkGroupNormInputs(x, gamma, beta, shift, a);
-  requireFloat32([x, gamma, beta, shift]);
-  const be = backend as tf.KernelBackend & { data: { get(id: object): { values: Float32Array } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo };
-  const values = (t: tf.TensorInfo) => be.data.get(t.dataId).values;
-  const out = new Float32Array(tf.util.sizeFromShape(x.shape));
-  groupNormForward(values(x), values(gamma), values(beta), shift ? values(shift) : null, shift?.shape[1] ?? 0, x.shape, a, out);
-  return be.makeTensorInfo(x.shape, 'float32', out);
-};
+/** GROUP_NORM or GROUP_NORM_GRAD on the cpu backend. */
+function cpuKernel(grad: boolean): tf.KernelFunc {
+  return ({ inputs, backend, attrs }) => {
+    const { x, gamma, beta, dy, shift, attrs: a } = groupNormKernelInputs(inputs, attrs, grad);
+    const raw = rawBuffers(backend, 'cpu');
+    const view = (t: tf.TensorInfo) => raw.view(t) as Float32Array;
+    const buffers = { x: view(x), gamma: view(gamma), beta: view(beta), shift: shift ? view(shift) : null, shiftWidth: shift?.shape[1] ?? 0, shape: x.shape };
+    return raw.run(grad ? [gradOutputSize(x.shape)] : x.shape, (out) => (dy ? groupNormBackward(buffers, view(dy), a, out) : groupNormForward(buffers, a, out)));
+  };
+}
 
-/** The wasm backend's kernel: reads and writes views of the wasm heap, no copies. */
-export const groupNormWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const [x, gamma, beta, shift] = inputs as unknown as Inputs;
-  const a = attrs as unknown as GroupNormAttrs;
-  checkGroupNormInputs(x, gamma, beta, shift, a);
-  requireFloat32([x, gamma, beta, shift]);
-  const be = backend as tf.KernelBackend & { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
-  const out = be.makeOutput(x.shape, 'float32');
-  // views taken after the allocation: makeOutput may grow the heap, which detaches older views
-  const view = (t: tf.TensorInfo) => be.typedArrayFromHeap(t);
-  groupNormForward(view(x), view(gamma), view(beta), shift ? view(shift) : null, shift?.shape[1] ?? 0, x.shape, a, view(out));
-  return out;
-};
-
-type GradInputs = [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo?];
-
-/** GROUP_NORM_GRAD on cpu. */
-export const groupNormGradCpu: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const [x, gamma, beta, dy, shift] = inputs as unknown as GradInputs;
-  const a = attrs as unknown as GroupNormAttrs;
-  checkGroupNormInputs(x, gamma, beta, shift, a);
-  requireFloat32([x, gamma, beta, dy, shift]);
-  const be = backend as tf.KernelBackend & { data: { get(id: object): { values: Float32Array } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo };
-  const values = (t: tf.TensorInfo) => be.data.get(t.dataId).values;
-  const size = gradOutputSize(x.shape);
-  const out = new Float32Array(size);
-  groupNormBackward(values(x), values(gamma), values(beta), values(dy), shift ? values(shift) : null, shift?.shape[1] ?? 0, x.shape, a, out);
-  return be.makeTensorInfo([size], 'float32', out);
-};
-
-/** GROUP_NORM_GRAD on wasm, on views of the heap. */
-export const groupNormGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const [x, gamma, beta, dy, shift] = inputs as unknown as GradInputs;
-  const a = attrs as unknown as GroupNormAttrs;
-  checkGroupNormInputs(x, gamma, beta, shift, a);
-  requireFloat32([x, gamma, beta, dy, shift]);
-  const be = backend as tf.KernelBackend & { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array };
-  const out = be.makeOutput([gradOutputSize(x.shape)], 'float32');
-  const view = (t: tf.TensorInfo) => be.typedArrayFromHeap(t); // after the allocation (see groupNormWasm)
-  groupNormBackward(view(x), view(gamma), view(beta), view(dy), shift ? view(shift) : null, shift?.shape[1] ?? 0, x.shape, a, view(out));
-  return out;
-};
+export const groupNormCpu = cpuKernel(false);
+export const groupNormGradCpu = cpuKernel(true);

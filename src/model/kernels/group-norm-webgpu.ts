@@ -6,33 +6,43 @@ import { checkGroupNormInputs, gradOutputSize, type GroupNormAttrs } from './gro
 const WORKGROUP = 256;
 
 /**
+ * What both programs share: one workgroup per (image, group), shapes from tfjs' uniforms (so one
+ * compiled pipeline serves every batch and size of the same rank), G, the shift's offset and ε as
+ * uniforms of their own; SiLU and the shift change the code and are part of the shader key.
+ */
+abstract class GroupProgram implements WebGPUProgram {
+  variableNames: string[];
+  outputShape: number[];
+  shaderKey: string;
+  dispatchLayout = { x: [0] };
+  dispatch: [number, number, number];
+  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
+  uniforms = 'groups : i32, shiftOffset : i32, epsilon : f32,';
+  protected readonly silu: boolean;
+  protected readonly hasShift: boolean;
+
+  constructor(xShape: number[], outputShape: number[], groups: number, silu: boolean, hasShift: boolean, variableNames: string[], name: string) {
+    this.outputShape = outputShape;
+    this.variableNames = variableNames;
+    this.dispatch = [xShape[0] * groups, 1, 1];
+    this.silu = silu;
+    this.hasShift = hasShift;
+    this.shaderKey = `${name}_${silu}_${hasShift}`;
+  }
+
+  abstract getUserCode(): string;
+}
+
+/**
  * GroupNorm (+ shift, + SiLU; ./group-norm) as one WebGPU dispatch, written like tfjs' own programs
  * (see tfjs-backend-webgpu's reduce_webgpu.js): one workgroup per (image b, group g); its threads
  * stride over the group's H·W·C/G values three times — the sum (mean), the sum of squared
  * deviations (variance, the two-pass form), then the normalised, affine, SiLU'd output — with a
- * tree reduction in workgroup memory after each of the first two passes. Shapes come in through
- * tfjs' uniforms (outShape, shiftShape), so one compiled pipeline serves every batch and size of
- * the same rank; SiLU and the shift change the code and are part of the shader key.
+ * tree reduction in workgroup memory after each of the first two passes.
  */
-export class GroupNormProgram implements WebGPUProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  uniforms = 'groups : i32, shiftOffset : i32, epsilon : f32,';
-  private readonly silu: boolean;
-  private readonly hasShift: boolean;
-
+export class GroupNormProgram extends GroupProgram {
   constructor(xShape: number[], groups: number, silu: boolean, hasShift: boolean) {
-    this.outputShape = xShape;
-    this.variableNames = hasShift ? ['x', 'gamma', 'beta', 'shift'] : ['x', 'gamma', 'beta'];
-    this.dispatchLayout = { x: [0] };
-    this.dispatch = [xShape[0] * groups, 1, 1];
-    this.silu = silu;
-    this.hasShift = hasShift;
-    this.shaderKey = `ddpmGroupNorm_${silu}_${hasShift}`;
+    super(xShape, xShape, groups, silu, hasShift, ['x', 'gamma', 'beta', ...(hasShift ? ['shift'] : [])], 'ddpmGroupNorm');
   }
 
   getUserCode(): string {
@@ -119,26 +129,10 @@ function groupStatsSnippet(hasShift: boolean): string {
  * g = ∂L/∂z·γ and g·x̂ over the group and ∂L/∂z·x̂, ∂L/∂z per channel; a second writes ∂L/∂u and
  * sums it per channel; thread j < C/G writes channel j's three sums after the image's ∂L/∂u.
  */
-export class GroupNormGradProgram implements WebGPUProgram {
-  variableNames: string[];
-  outputShape: number[];
-  shaderKey: string;
-  dispatchLayout: { x: number[] };
-  dispatch: [number, number, number];
-  workgroupSize: [number, number, number] = [WORKGROUP, 1, 1];
-  uniforms = 'groups : i32, shiftOffset : i32, epsilon : f32,';
-  private readonly silu: boolean;
-  private readonly hasShift: boolean;
-
+export class GroupNormGradProgram extends GroupProgram {
   constructor(xShape: number[], groups: number, silu: boolean, hasShift: boolean) {
-    this.outputShape = [gradOutputSize(xShape)];
     // β enters only through SiLU′(z); a binding the shader does not read would not be in its layout
-    this.variableNames = ['x', 'gamma', ...(silu ? ['beta'] : []), 'dy', ...(hasShift ? ['shift'] : [])];
-    this.dispatchLayout = { x: [0] };
-    this.dispatch = [xShape[0] * groups, 1, 1];
-    this.silu = silu;
-    this.hasShift = hasShift;
-    this.shaderKey = `ddpmGroupNormGrad_${silu}_${hasShift}`;
+    super(xShape, [gradOutputSize(xShape)], groups, silu, hasShift, ['x', 'gamma', ...(silu ? ['beta'] : []), 'dy', ...(hasShift ? ['shift'] : [])], 'ddpmGroupNormGrad');
   }
 
   getUserCode(): string {

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GROUP_NORM, GROUP_NORM_GRAD, groupNormComposite, groupNormGradComposite, groupNormGradConfig, type GroupNormAttrs } from './group-norm';
-import { groupNormCpu, groupNormGradCpu, groupNormGradWasm, groupNormWasm } from './group-norm-cpu';
+import { groupNormCpu, groupNormGradCpu } from './group-norm-cpu';
+import { groupNormGradWasm, groupNormWasm } from './group-norm-wasm';
 import { groupNormGradWebGPU, groupNormWebGPU } from './group-norm-webgpu';
 import { TIMESTEP_EMBEDDING, timestepEmbeddingComposite } from './timestep-embedding';
 import { timestepEmbeddingCpu, timestepEmbeddingWasm } from './timestep-embedding-cpu';
