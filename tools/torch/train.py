@@ -1,8 +1,12 @@
 """Train the shipped default model: a class-conditional DDPM on MNIST (Algorithm 1 of Ho et al. 2020).
 
-  /usr/bin/python3 tools/torch/train.py --out tools/torch/checkpoints/mnist.pt   # resumes if the file exists
+  /usr/bin/python3 tools/torch/train.py --base 24 --attention 0 --steps 30000
+      # writes tools/torch/runs/mnist.pt (git-ignored) and resumes from it if it exists; the first run
+      # starts from --resume-from, the released checkpoint tools/torch/checkpoints/mnist.pt
 
-Prints a progress line (step, loss, images/s, ETA) and writes a resumable checkpoint every
+Training checkpoints stay out of git: a run writes to tools/torch/runs/, and only a model that is
+shipped is released, deliberately, by copying its checkpoint to tools/torch/checkpoints/ in the
+commit that exports it (README, "The shipped model"). Prints a progress line (step, loss, images/s, ETA) and writes a resumable checkpoint every
 --ckpt-every steps (model, EMA, optimiser, RNG states, loss history). Export the EMA weights to the
 tfjs format with tools/torch/export.py.
 """
@@ -46,7 +50,9 @@ def update(model, ema, opt, loss, ema_decay):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--out", default="tools/torch/checkpoints/mnist.pt")
+    p.add_argument("--out", default="tools/torch/runs/mnist.pt", help="this run's checkpoint (git-ignored); resumed if it exists")
+    p.add_argument("--resume-from", default="tools/torch/checkpoints/mnist.pt",
+                   help="where a new --out starts from if it exists (the released checkpoint); '' for fresh weights")
     p.add_argument("--steps", type=int, default=30000, help="total optimiser steps (the LR schedule spans them)")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
@@ -81,8 +87,9 @@ def main():
     step, history = 0, []
     diffusion = {"numTrainTimesteps": args.T, "betaSchedule": args.schedule, "predictionType": "epsilon"}
 
-    if os.path.exists(args.out):
-        ck = torch.load(args.out)
+    start = args.out if os.path.exists(args.out) else args.resume_from
+    if start and os.path.exists(start):
+        ck = torch.load(start)
         assert ck["config"] == cfg.to_json(), f"checkpoint config {ck['config']} differs from {cfg.to_json()}"
         model.load_state_dict(ck["model"])
         ema.load_state_dict(ck["ema"])
@@ -90,7 +97,7 @@ def main():
         gen.set_state(ck["gen"])
         torch.set_rng_state(ck["torch_rng"])
         step, history = ck["step"], ck["history"]
-        print(f"resumed from {args.out} at step {step}", flush=True)
+        print(f"resumed from {start} at step {step}", flush=True)
 
     x_train, y_train = load_split("train")
     x_train = torch.from_numpy(x_train * 2 - 1)[:, None]  # [N, 1, 28, 28] in [-1, 1]
