@@ -35,8 +35,10 @@ export interface TrainProgress {
   /** Images per second over the recent steps. */
   imagesPerSecond: number;
   etaSeconds: number;
-  /** Mean recent loss per timestep bucket (t in [k·T/10, (k+1)·T/10)); NaN where no sample fell yet. */
+  /** Mean recent loss per timestep bucket (t in [k·T/n, (k+1)·T/n), n = its length); NaN where no sample fell yet. */
   bucketLoss: number[];
+  /** T, the diffusion's number of timesteps: what the buckets divide. */
+  numTrainTimesteps: number;
 }
 
 export interface PreviewFrame {
@@ -187,6 +189,7 @@ export class TrainingSession {
       imagesPerSecond: this.options.batchSize / perStep,
       etaSeconds: perStep * Math.max(0, this.options.totalSteps - result.step),
       bucketLoss: Array.from(this.bucketSum, (s, k) => (this.bucketCount[k] > 0 ? s / this.bucketCount[k] : NaN)),
+      numTrainTimesteps: this.trainer.diffusion.numTrainTimesteps,
     };
   }
 

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { DEFAULT_SETUP, defaultLearningRate, qualityStage } from '../training/recipe';
-import { LOSS_BUCKETS, type StopReason, type TrainProgress } from '../training/session';
+import type { StopReason, TrainProgress } from '../training/session';
 import type { DataSummary, ImageBatch, ModelInfo, SavedRunInfo, TrainSetup, TrainState } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
 import { ImageCanvas } from './ImageCanvas';
@@ -52,6 +52,9 @@ function Expectation({ seconds, setup }: { seconds: number; setup: TrainSetup })
     </p>
   );
 }
+
+/** Where loss bucket k starts: the buckets split t = 0 … T−1 evenly (as the session fills them). */
+const bucketEdge = (p: TrainProgress, k: number): number => Math.round((k * p.numTrainTimesteps) / p.bucketLoss.length);
 
 /** Train a diffusion model on your own pictures, in the worker, and watch it learn. */
 export function TrainPanel({ engine, active }: Props) {
@@ -287,15 +290,15 @@ export function TrainPanel({ engine, active }: Props) {
             <LossChart losses={losses} />
             {progress && (
               <figure className="plot">
-                <div className="buckets" role="img" aria-label="loss by timestep, from t = 0 (left) to t = 1000 (right)" data-testid="bucket-strip">
+                <div className="buckets" role="img" aria-label={`loss by timestep, from t = 0 (left) to t = ${progress.numTrainTimesteps} (right)`} data-testid="bucket-strip">
                   {progress.bucketLoss.map((l, k) => (
-                    <div key={k} className="bucket" title={`t ∈ [${k * 100}, ${(k + 1) * 100}): ${Number.isFinite(l) ? l.toFixed(4) : 'no samples yet'}`}>
+                    <div key={k} className="bucket" title={`t ∈ [${bucketEdge(progress, k)}, ${bucketEdge(progress, k + 1)}): ${Number.isFinite(l) ? l.toFixed(4) : 'no samples yet'}`}>
                       <div className="bar" style={{ height: `${Number.isFinite(l) ? Math.max(2, (100 * l) / bucketMax) : 0}%` }} />
                     </div>
                   ))}
                 </div>
                 <figcaption>
-                  loss by timestep, t = 0 → {LOSS_BUCKETS * 100}: nearly clean steps are the hard ones; the average hides them
+                  loss by timestep, t = 0 → {progress.numTrainTimesteps}: nearly clean steps are the hard ones; the average hides them
                 </figcaption>
               </figure>
             )}
