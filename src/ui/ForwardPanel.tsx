@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import { makeSchedule } from '../diffusion/schedule';
 import type { ImageBatch, ModelInfo } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
@@ -29,14 +29,17 @@ export function ForwardPanel({ engine, model, examples: given, onDenoiseFromHere
   const inFlight = useRef(false);
   const pending = useRef<number | null>(null);
 
-  const request = (v: number) => {
-    if (inFlight.current) {
-      pending.current = v;
-      return;
-    }
-    inFlight.current = true;
-    engine.send({ type: 'forwardAt', t: v - 1 });
-  };
+  const request = useCallback(
+    (v: number) => {
+      if (inFlight.current) {
+        pending.current = v;
+        return;
+      }
+      inFlight.current = true;
+      engine.send({ type: 'forwardAt', t: v - 1 });
+    },
+    [engine],
+  );
 
   useEffect(
     () =>
@@ -50,10 +53,23 @@ export function ForwardPanel({ engine, model, examples: given, onDenoiseFromHere
           request(v);
         }
       }),
-    [engine],
+    [engine, request],
   );
 
+  const choose = (img: ImageBatch) => {
+    setX0(img);
+    engine.send({ type: 'forwardImage', image: { ...img, values: img.values.slice() } });
+    request(slider);
+  };
+
+  // The example strip is picked when the panel opens and when the image size changes, not on every
+  // render: `given` is a fresh array each time and `choose` reads the slider, so read their latest.
+  const latest = useRef({ given, choose });
   useEffect(() => {
+    latest.current = { given, choose };
+  });
+  useEffect(() => {
+    const { given, choose } = latest.current;
     if (given.length > 0) {
       setExamples(given);
       choose(given[0]);
@@ -64,16 +80,10 @@ export function ForwardPanel({ engine, model, examples: given, onDenoiseFromHere
       .then(({ images }) => {
         const picks = images.filter((_, i) => i % 10 < 2).map((img) => toChannels(img, channels));
         setExamples(picks);
-        choose(picks[0]);
+        latest.current.choose(picks[0]);
       })
       .catch(() => setUploadError('could not load the example digits; upload a picture instead'));
   }, [size, channels]);
-
-  const choose = (img: ImageBatch) => {
-    setX0(img);
-    engine.send({ type: 'forwardImage', image: { ...img, values: img.values.slice() } });
-    request(slider);
-  };
 
   const onUpload = async (file: File | undefined) => {
     if (!file) return;
