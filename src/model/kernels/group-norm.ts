@@ -6,9 +6,10 @@ import * as tf from '@tensorflow/tfjs';
  *   z = γ · (u − mean_g(u)) / √(var_g(u) + ε) + β   (statistics over H, W and the C/G channels of each group)
  *   y = SiLU(z) = z·σ(z)                       (optional)
  * Built from tfjs ops it is ~12 kernels (and ~40 in the backward pass); each backend registers one
- * kernel for the name GROUP_NORM: WGSL on WebGPU (./group-norm-webgpu), a loop over the raw
- * buffers on cpu and wasm (./group-norm-cpu), and `groupNormComposite` (below) on WebGL. The
- * gradient is registered once for the op, whatever the backend (`groupNormGradConfig`).
+ * kernel for the name GROUP_NORM: WGSL on WebGPU (./group-norm-webgpu), loops over the raw
+ * buffers on cpu (./group-norm-cpu) and on wasm's heap (./group-norm-wasm), and `groupNormComposite`
+ * (below) on WebGL. The gradient is registered once for the op, whatever the backend
+ * (`groupNormGradConfig`), and is one kernel too (GROUP_NORM_GRAD).
  * Inputs, in order: x [B, H, W, C], γ [C], β [C], and optionally shift [B, S] with offset + C ≤ S.
  */
 export const GROUP_NORM = 'DdpmGroupNorm';
@@ -49,7 +50,7 @@ export function groupNormOp(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, gro
   return tf.engine().runKernel(GROUP_NORM, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
 }
 
-/** The op's intermediate values, from tfjs ops: the composite forward pass, and what the gradient recomputes. */
+/** The op's intermediate values, from tfjs ops: for the composites of both kernels. */
 function parts(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, shift: tf.Tensor | undefined, attrs: GroupNormAttrs) {
   const [b, h, w, c] = x.shape;
   const g = attrs.groups;
