@@ -1,5 +1,5 @@
 import type * as tf from '@tensorflow/tfjs';
-import { checkGroupNormInputs, gradOutputSize, type GroupNormAttrs } from './group-norm';
+import { gradOutputSize, groupNormKernelInputs, type GroupNormAttrs } from './group-norm';
 import { rawBuffers } from './raw-buffers';
 
 /** A GroupNorm's float32 inputs as flat arrays: x [B, H, W, C], γ, β [C], shift [B, shiftWidth] or null. */
@@ -150,18 +150,6 @@ function forEachImage({ x, shift, shiftWidth, shape }: GroupNormBuffers, attrs: 
     }
     visit({ image, base, hw, c, a, b });
   }
-}
-
-/** The inputs of GROUP_NORM (x, γ, β, shift?) or GROUP_NORM_GRAD (x, γ, β, ∂L/∂y, shift?), checked. */
-export function groupNormKernelInputs(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined, grad: boolean) {
-  const list = inputs as unknown as tf.TensorInfo[];
-  const [x, gamma, beta] = list;
-  const [dy, shift] = grad ? [list[3], list[4]] : [undefined, list[3]];
-  const a = attrs as unknown as GroupNormAttrs;
-  checkGroupNormInputs(x, gamma, beta, shift, a);
-  const other = list.find((t) => t.dtype !== 'float32');
-  if (other) throw new TypeError(`GroupNorm takes float32 tensors, got ${other.dtype}`);
-  return { x, gamma, beta, dy, shift, attrs: a };
 }
 
 /** GROUP_NORM or GROUP_NORM_GRAD on the cpu backend. */

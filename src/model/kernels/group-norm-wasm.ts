@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import { getKernel } from '@tensorflow/tfjs';
-import { gradOutputSize } from './group-norm';
-import { groupNormBackward, groupNormForward, groupNormKernelInputs, type GroupNormBuffers } from './group-norm-cpu';
+import { gradOutputSize, groupNormKernelInputs } from './group-norm';
+import { groupNormBackward, groupNormForward, type GroupNormBuffers } from './group-norm-cpu';
 
 /**
  * GroupNorm's two kernels on wasm: the loops of ./group-norm-cpu on views of the wasm heap, with the

@@ -1,6 +1,6 @@
 import type * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend, WebGPUProgram } from '@tensorflow/tfjs-backend-webgpu';
-import { checkGroupNormInputs, gradOutputSize, type GroupNormAttrs } from './group-norm';
+import { gradOutputSize, groupNormKernelInputs, type GroupNormAttrs } from './group-norm';
 
 /** Threads per workgroup: one workgroup normalises one (image, group) pair. */
 const WORKGROUP = 256;
@@ -215,11 +215,7 @@ export class GroupNormGradProgram extends GroupProgram {
 }
 
 export const groupNormWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const [x, gamma, beta, shift] = inputs as unknown as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo?];
-  const a = attrs as unknown as GroupNormAttrs;
-  checkGroupNormInputs(x, gamma, beta, shift, a);
-  const other = [x, gamma, beta, shift].find((t) => t && t.dtype !== 'float32');
-  if (other) throw new TypeError(`GroupNorm takes float32 tensors, got ${other.dtype}`);
+  const { x, gamma, beta, shift, attrs: a } = groupNormKernelInputs(inputs, attrs, false);
   const program = new GroupNormProgram(x.shape, a.groups, a.silu, shift !== undefined);
   return (backend as WebGPUBackend).runWebGPUProgram(program, shift ? [x, gamma, beta, shift] : [x, gamma, beta], 'float32', uniformsOf(a));
 };
@@ -231,12 +227,8 @@ const uniformsOf = (a: GroupNormAttrs) => [
 ];
 
 export const groupNormGradWebGPU: tf.KernelFunc = ({ inputs, backend, attrs }) => {
-  const [x, gamma, beta, dy, shift] = inputs as unknown as [tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo, tf.TensorInfo?];
-  const a = attrs as unknown as GroupNormAttrs;
-  checkGroupNormInputs(x, gamma, beta, shift, a);
-  const other = [x, gamma, beta, dy, shift].find((t) => t && t.dtype !== 'float32');
-  if (other) throw new TypeError(`GroupNorm takes float32 tensors, got ${other.dtype}`);
+  const { x, gamma, beta, dy, shift, attrs: a } = groupNormKernelInputs(inputs, attrs, true);
   const program = new GroupNormGradProgram(x.shape, a.groups, a.silu, shift !== undefined);
-  const used = [x, gamma, ...(a.silu ? [beta] : []), dy, ...(shift ? [shift] : [])];
+  const used = [x, gamma, ...(a.silu ? [beta] : []), dy!, ...(shift ? [shift] : [])];
   return (backend as WebGPUBackend).runWebGPUProgram(program, used, 'float32', uniformsOf(a));
 };

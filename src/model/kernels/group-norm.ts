@@ -42,6 +42,18 @@ export function checkGroupNormInputs(x: { shape: number[] }, gamma: { shape: num
     throw new RangeError(`GroupNorm: shift [${shift.shape}] has no columns ${attrs.shiftOffset}…${attrs.shiftOffset + c - 1} for a batch of ${b}`);
 }
 
+/** The inputs of GROUP_NORM (x, γ, β, shift?) or GROUP_NORM_GRAD (x, γ, β, ∂L/∂y, shift?), checked. */
+export function groupNormKernelInputs(inputs: tf.NamedTensorInfoMap, attrs: tf.NamedAttrMap | undefined, grad: boolean) {
+  const list = inputs as unknown as tf.TensorInfo[];
+  const [x, gamma, beta] = list;
+  const [dy, shift] = grad ? [list[3], list[4]] : [undefined, list[3]];
+  const a = attrs as unknown as GroupNormAttrs;
+  checkGroupNormInputs(x, gamma, beta, shift, a);
+  const other = list.find((t) => t.dtype !== 'float32');
+  if (other) throw new TypeError(`GroupNorm takes float32 tensors, got ${other.dtype}`);
+  return { x, gamma, beta, dy, shift, attrs: a };
+}
+
 /** y = GroupNorm(x (+ shift)) (then SiLU): one kernel on every backend. */
 export function groupNormOp(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, groups: number, options: { silu?: boolean; epsilon?: number; shift?: GroupNormShift } = {}): tf.Tensor {
   const attrs: GroupNormAttrs = { groups, epsilon: options.epsilon ?? 1e-5, silu: options.silu ?? false, shiftOffset: options.shift?.offset ?? 0 };
