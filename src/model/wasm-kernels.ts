@@ -23,7 +23,7 @@ import { captureNativeSlice, slice, splitV } from './wasm-slice';
  */
 
 /** Runs one of the WASM backend's kernels (looked up per call: ours where they replace the backend's). */
-function run(backend: tf.KernelBackend, name: string, inputs: tf.NamedTensorInfoMap | tf.TensorInfo[], attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
+export function run(backend: tf.KernelBackend, name: string, inputs: tf.NamedTensorInfoMap | tf.TensorInfo[], attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
   if (!kernel) throw new Error(`wasm-kernels: the wasm backend has no '${name}' kernel (import '@tensorflow/tfjs-backend-wasm')`);
   // Concat takes its inputs as an array, like tfjs-core's concat op passes them.

@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import '../../src/model/layers'; // registers the model's kernels
 import { registerWasmKernels } from '../../src/model/wasm-kernels';
 import { installNodeWebGPU } from '../../scripts/node-webgpu';
-import { readFileSync } from 'node:fs';
+import { parity } from '../../bench/gpu-phases';
 import { loadModel } from '../../src/model/io';
 import { fileHandler } from '../../scripts/node-io';
 import { checkGroupNorm, GROUP_NORM_CASES } from '../shared/group-norm-check';
@@ -65,16 +65,9 @@ describe('PyTorch parity on WebGPU in Node (Dawn)', () => {
   ])('%s: the tfjs U-Net on webgpu gives PyTorch’s outputs within 1e-4', async (_name, dir, ioPath) => {
     if (!adapter) return;
     await tf.setBackend('webgpu');
-    const io = JSON.parse(readFileSync(ioPath, 'utf8')) as { x: number[]; shape: [number, number, number, number]; t: number[]; labels: number[] | null; y: number[] };
     const { model } = await loadModel(fileHandler(dir));
-    const [x, t] = [tf.tensor4d(io.x, io.shape), tf.tensor1d(io.t)];
-    const labels = io.labels ? tf.tensor1d(io.labels, 'int32') : undefined;
-    const y = model.predict(x, t, labels ? { labels } : {});
-    const got = await y.data();
-    let worst = 0;
-    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - io.y[i]));
-    expect(worst).toBeLessThanOrEqual(1e-4); // 3.7e-6 here for the shipped model (1.3e-4 with the GPU's own sin/cos)
-    tf.dispose([x, t, y, ...(labels ? [labels] : [])]);
+    const { maxAbsError } = await parity(model, ioPath);
+    expect(maxAbsError).toBeLessThanOrEqual(1e-4); // 3.7e-6 here for the shipped model (1.3e-4 with the GPU's own sin/cos)
     model.dispose();
   });
 });

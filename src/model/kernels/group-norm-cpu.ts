@@ -12,6 +12,11 @@ export interface GroupNormBuffers {
   shape: readonly number[];
 }
 
+/** GroupNormBuffers of a kernel's inputs, each read through `view`. */
+export function groupNormBuffers(view: (t: tf.TensorInfo) => Float32Array, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, shift: tf.TensorInfo | undefined): GroupNormBuffers {
+  return { x: view(x), gamma: view(gamma), beta: view(beta), shift: shift ? view(shift) : null, shiftWidth: shift?.shape[1] ?? 0, shape: x.shape };
+}
+
 /**
  * GroupNorm (+ shift, + SiLU; ./group-norm) as loops over the raw float32 buffers, for the cpu
  * backend (JS arrays) and the wasm backend (views of its heap). Each image is read in memory order:
@@ -158,7 +163,7 @@ function cpuKernel(grad: boolean): tf.KernelFunc {
     const { x, gamma, beta, dy, shift, attrs: a } = groupNormKernelInputs(inputs, attrs, grad);
     const raw = rawBuffers(backend, 'cpu');
     const view = (t: tf.TensorInfo) => raw.view(t) as Float32Array;
-    const buffers = { x: view(x), gamma: view(gamma), beta: view(beta), shift: shift ? view(shift) : null, shiftWidth: shift?.shape[1] ?? 0, shape: x.shape };
+    const buffers = groupNormBuffers(view, x, gamma, beta, shift);
     return raw.run(grad ? [gradOutputSize(x.shape)] : x.shape, (out) => (dy ? groupNormBackward(buffers, view(dy), a, out) : groupNormForward(buffers, a, out)));
   };
 }

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { GROUP_NORM, GROUP_NORM_GRAD, groupNormComposite, groupNormGradComposite, groupNormGradConfig, type GroupNormAttrs } from './group-norm';
+import { GROUP_NORM, GROUP_NORM_GRAD, groupNormComposite, groupNormGradComposite, groupNormGradConfig, groupNormKernelInputs } from './group-norm';
 import { groupNormCpu, groupNormGradCpu } from './group-norm-cpu';
 import { groupNormGradWasm, groupNormWasm } from './group-norm-wasm';
 import { groupNormGradWebGPU, groupNormWebGPU } from './group-norm-webgpu';
@@ -9,12 +9,12 @@ import { timestepEmbeddingWebGPU } from './timestep-embedding-webgpu';
 
 /** WebGL: the composites, from the backend's own kernels (exact, not fused). */
 const groupNormWebGL: tf.KernelFunc = ({ inputs, attrs }) => {
-  const [x, gamma, beta, shift] = inputs as unknown as tf.Tensor[];
-  return groupNormComposite(x, gamma, beta, shift, attrs as unknown as GroupNormAttrs);
+  const { x, gamma, beta, shift, attrs: a } = groupNormKernelInputs(inputs, attrs, false);
+  return groupNormComposite(x as tf.Tensor, gamma as tf.Tensor, beta as tf.Tensor, shift as tf.Tensor | undefined, a);
 };
 const groupNormGradWebGL: tf.KernelFunc = ({ inputs, attrs }) => {
-  const [x, gamma, beta, dy, shift] = inputs as unknown as tf.Tensor[];
-  return groupNormGradComposite(x, gamma, beta, dy, shift, attrs as unknown as GroupNormAttrs);
+  const { x, gamma, beta, dy, shift, attrs: a } = groupNormKernelInputs(inputs, attrs, true);
+  return groupNormGradComposite(x as tf.Tensor, gamma as tf.Tensor, beta as tf.Tensor, dy as tf.Tensor, shift as tf.Tensor | undefined, a);
 };
 
 const timestepEmbeddingWebGL: tf.KernelFunc = ({ inputs }) => {

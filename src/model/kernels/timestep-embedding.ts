@@ -7,8 +7,8 @@ import * as tf from '@tensorflow/tfjs';
  * inaccurate for large arguments (t·f_0 = t reaches 999: SwiftShader's err by 1.9e-4, which put the
  * shipped model 1.3e-4 away from PyTorch). Every backend's kernel forms the argument t·f_i in
  * float32, as PyTorch does, and then takes its sine and cosine accurately: in float64 on cpu and
- * wasm (./timestep-embedding-cpu), after an exact reduction modulo 2π on WebGPU
- * (./timestep-embedding-webgpu); WebGL runs the composite. t is data, not a weight: no gradient.
+ * wasm (./timestep-embedding-cpu); on WebGPU by an exact reduction modulo π/2 and minimax polynomials
+ * instead of the GPU's sin/cos (./timestep-embedding-webgpu); WebGL runs the composite. t is data, not a weight: no gradient.
  */
 export const TIMESTEP_EMBEDDING = 'DdpmTimestepEmbedding';
 
