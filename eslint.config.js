@@ -24,6 +24,11 @@ export default tseslint.config(
             { group: ['@tensorflow/*'], message: 'the UI never imports tfjs: send the worker a message (src/worker/protocol.ts)' },
             { group: ['**/training/*', '!**/training/recipe'], allowTypeImports: true, message: 'training runs in the worker; the UI may import its types (and the tfjs-free recipe.ts)' },
             { group: ['**/model/*', '!**/model/config'], allowTypeImports: true, message: 'the model runs in the worker; the UI may import its types (and the tfjs-free config.ts)' },
+            {
+              group: ['**/diffusion/*', '!**/diffusion/schedule', '!**/diffusion/timestep', '!**/diffusion/forward-values', '!**/diffusion/seeded-normal'],
+              allowTypeImports: true,
+              message: 'these diffusion files work on tensors; the UI may use the tfjs-free schedule.ts, timestep.ts, forward-values.ts and seeded-normal.ts',
+            },
           ],
         },
       ],

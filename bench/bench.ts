@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../src/model/config';
 import { unetFlops, unetParams } from '../src/model/flops';
-import type { DiffusionConfig } from '../src/model/io';
+import type { DiffusionConfig } from '../src/diffusion/scheduler';
 import { UNet } from '../src/model/model';
 import { Trainer } from '../src/training/trainer';
 

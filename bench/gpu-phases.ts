@@ -5,9 +5,10 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import type { DiffusionConfig } from '../src/model/io';
+import type { DiffusionConfig } from '../src/diffusion/scheduler';
 import { UNet } from '../src/model/model';
-import { sample, type SamplerName } from '../src/pipeline/sample';
+import type { SamplerName } from '../src/pipeline/defaults';
+import { sample } from '../src/pipeline/sample';
 import { Trainer } from '../src/training/trainer';
 import { DIFFUSION, modelInputs, now, timed } from './bench';
 

@@ -17,14 +17,13 @@
  * Progress goes to stderr, the JSON report to stdout (and --out); a sample grid per setting to
  * <grids>/samples-<setting>.png (default docs/; one row per label, its first 10 samples).
  */
-import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
+import { SAMPLING_DEFAULTS, type SamplerName } from '../src/pipeline/defaults';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { DIGIT_SIZE, firstPerClass, HELD_OUT_PER_CLASS } from '../src/data/mnist-split';
 import { frechetDistanceOf } from '../src/eval/frechet';
 import { loadModel, type LoadedModel } from '../src/model/io';
 import { generate } from '../src/pipeline/generate';
-import type { SamplerName } from '../src/pipeline/sample';
 import { parseArgs, UsageError } from './args';
 import { accuracy, CLASSIFIER_DIR, classify, loadClassifier, saveClassifier, trainClassifier } from './classifier';
 import { loadMnist, toSignedRange } from './mnist';
@@ -33,7 +32,7 @@ import { fileHandler } from './node-io';
 import { decodePng, encodePng, toBytes } from './png';
 
 const USAGE =
-  'usage: npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim<K>[-eta<E>],…] [--guidance W,…] [--seed S] [--batch B] [--grids DIR] [--out FILE] [--retrain] [--backend wasm|cpu|webgpu]\n' +
+  'usage: npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim<K>[-eta<E>],dpm<K>,…] [--guidance W,…] [--seed S] [--batch B] [--grids DIR] [--out FILE] [--retrain] [--backend wasm|cpu|webgpu]\n' +
   '       npm run eval -- --samples DIR [--grids DIR] [--out FILE] [--retrain] [--backend B]   (scores <label>_<index>.png pictures made elsewhere)';
 const CLASSES = 10;
 const CLASSIFIER_TRAINING = { epochs: 10, batchSize: 64, seed: 0 };
@@ -41,7 +40,7 @@ const GRID_COLUMNS = 10;
 const GRID_GAP = 2;
 
 interface Setting {
-  /** e.g. 'ddpm-g2', 'ddim50-g2', 'ddim50-eta1-g3' (also the grid's file name). */
+  /** e.g. 'ddpm-g2', 'ddim50-g2', 'ddim50-eta1-g3', 'dpm20-g1' (also the grid's file name). */
   name: string;
   sampler: SamplerName;
   steps: number;
@@ -49,7 +48,10 @@ interface Setting {
   guidance: number;
 }
 
-/** 'ddpm' (every train timestep) or 'ddim<K>[-eta<E>]' (K steps, η = E, default 0), each with every guidance scale. */
+/**
+ * 'ddpm' (every train timestep), 'ddim<K>[-eta<E>]' (K steps, η = E, default 0) or 'dpm<K>'
+ * (DPM-Solver++(2M), K steps), each with every guidance scale.
+ */
 function parseSettings(specs: string, guidances: string, trainSteps: number): Setting[] {
   const scales = guidances.split(',').map((g) => {
     const w = Number(g);
@@ -58,12 +60,14 @@ function parseSettings(specs: string, guidances: string, trainSteps: number): Se
   });
   return specs.split(',').flatMap((spec) => {
     const ddim = /^ddim(\d+)(?:-eta([0-9.]+))?$/.exec(spec);
-    if (spec !== 'ddpm' && !ddim) throw new UsageError(`--settings entries are 'ddpm' or 'ddim<steps>[-eta<η>]' (e.g. ddim50, ddim50-eta1); got '${spec}'`);
-    const steps = ddim ? Number(ddim[1]) : trainSteps;
+    const dpm = /^dpm(\d+)$/.exec(spec);
+    if (spec !== 'ddpm' && !ddim && !dpm) throw new UsageError(`--settings entries are 'ddpm', 'ddim<steps>[-eta<η>]' or 'dpm<steps>' (e.g. ddim50, ddim50-eta1, dpm20); got '${spec}'`);
+    const sampler: SamplerName = ddim ? 'ddim' : dpm ? 'dpm-solver++' : 'ddpm';
+    const steps = ddim ? Number(ddim[1]) : dpm ? Number(dpm[1]) : trainSteps;
     const eta = ddim?.[2] === undefined ? 0 : Number(ddim[2]);
-    if (steps < 1 || steps > trainSteps) throw new UsageError(`'${spec}': DDIM steps must be in [1, ${trainSteps}]`);
+    if (steps < 1 || steps > trainSteps) throw new UsageError(`'${spec}': steps must be in [1, ${trainSteps}]`);
     if (!(eta >= 0 && eta <= 1)) throw new UsageError(`'${spec}': η must be in [0, 1]`);
-    return scales.map((guidance) => ({ name: `${spec}-g${guidance}`, sampler: ddim ? ('ddim' as const) : ('ddpm' as const), steps, eta, guidance }));
+    return scales.map((guidance) => ({ name: `${spec}-g${guidance}`, sampler, steps, eta, guidance }));
   });
 }
 

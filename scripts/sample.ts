@@ -1,20 +1,20 @@
 /**
  * Sampling CLI — the same pipeline code the page runs, in Node:
- *   npm run sample -- --model public/models/mnist --label <0-9|all> --count N --sampler ddpm|ddim
+ *   npm run sample -- --model public/models/mnist --label <0-9|all> --count N --sampler ddpm|ddim|dpm-solver++
  *                     --steps K --eta E --guidance W --seed S --out DIR
  * Writes DIR/<label>_<index>.png (8-bit, the model's resolution) and prints the time taken.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { loadModel } from '../src/model/io';
-import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
+import { runSteps, SAMPLER_NAMES, SAMPLING_DEFAULTS, type SamplerName } from '../src/pipeline/defaults';
 import { generate } from '../src/pipeline/generate';
 import { parseArgs, UsageError } from './args';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
 import { fileHandler } from './node-io';
 import { encodePng, toBytes } from './png';
 
-const USAGE = 'usage: npm run sample -- [--model DIR] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim] [--steps K] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
+const USAGE = 'usage: npm run sample -- [--model DIR] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim|dpm-solver++] [--steps K (default: DDIM 50, DPM-Solver++ 20)] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
 
 export async function main(argv: string[]): Promise<number> {
   let a;
@@ -25,7 +25,7 @@ export async function main(argv: string[]): Promise<number> {
         model: { kind: 'string' },
         label: { kind: 'string' },
         count: { kind: 'int', min: 1, max: 100000 },
-        sampler: { kind: 'string', choices: ['ddpm', 'ddim'] },
+        sampler: { kind: 'string', choices: SAMPLER_NAMES },
         steps: { kind: 'int', min: 1, max: 1000 },
         eta: { kind: 'number', min: 0, max: 1 },
         guidance: { kind: 'number', min: 0, max: 50 },
@@ -34,7 +34,8 @@ export async function main(argv: string[]): Promise<number> {
         batch: { kind: 'int', min: 1, max: 1024 },
         backend: { kind: 'string', choices: [...NODE_BACKENDS] },
       },
-      { model: 'public/models/mnist', label: 'all', count: 1, ...SAMPLING_DEFAULTS, out: 'samples', batch: 50, backend: 'wasm' },
+      // steps 0: the sampler's own default (SAMPLERS)
+      { model: 'public/models/mnist', label: 'all', count: 1, ...SAMPLING_DEFAULTS, steps: 0, out: 'samples', batch: 50, backend: 'wasm' },
     );
   } catch (e) {
     if (e instanceof UsageError) {
@@ -60,8 +61,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const started = performance.now();
   const images = await generate(model, diffusion, labels, {
-    sampler: a.sampler as 'ddpm' | 'ddim',
-    steps: Number(a.steps),
+    sampler: a.sampler as SamplerName,
+    steps: Number(a.steps) || undefined,
     eta: Number(a.eta),
     guidance: Number(a.guidance),
     seed: Number(a.seed),
@@ -79,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     await writeFile(join(String(a.out), `${name}_${k}.png`), encodePng(toBytes(images[i]), size, size, model.config.inChannels as 1 | 3));
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`wrote ${images.length} samples to ${a.out} in ${seconds.toFixed(1)} s (${a.sampler}${a.sampler === 'ddim' ? ` ${a.steps} steps, η ${a.eta}` : ', 1000 steps'}, guidance ${a.guidance}, seed ${a.seed})`);
+  console.log(`wrote ${images.length} samples to ${a.out} in ${seconds.toFixed(1)} s (${a.sampler} ${runSteps(a.sampler as SamplerName, Number(a.steps) || undefined, diffusion.numTrainTimesteps)} steps${a.sampler === 'ddim' ? `, η ${a.eta}` : ''}, guidance ${a.guidance}, seed ${a.seed})`);
   model.dispose();
   return 0;
 }

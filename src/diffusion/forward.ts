@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { posteriorCoefficients, type Schedule } from './schedule';
+import { asTimestep } from './timestep';
 
 /** A single timestep (same for the whole batch) or an int32 tensor [B] of per-example timesteps. */
 export type Timesteps = number | tf.Tensor1D;
@@ -19,7 +20,7 @@ export function qSample(schedule: Schedule, x0: tf.Tensor, noise: tf.Tensor, t: 
 
 /** The posterior q(x_{t−1} | x_t, x0) = N(mean, variance·I), eq. (6)–(7). The caller owns `mean`. */
 export function qPosterior(schedule: Schedule, x0: tf.Tensor, xt: tf.Tensor, t: number): { mean: tf.Tensor; variance: number } {
-  checkTimestep(schedule, t);
+  asTimestep(t, schedule.numTrainTimesteps);
   const c = posteriorCoefficients(schedule, t);
   return { mean: tf.tidy(() => tf.add(tf.mul(c.x0Coef, x0), tf.mul(c.xtCoef, xt))), variance: c.variance };
 }
@@ -30,17 +31,12 @@ export function qPosterior(schedule: Schedule, x0: tf.Tensor, xt: tf.Tensor, t: 
  */
 function gather(schedule: Schedule, table: Float64Array, t: Timesteps, rank: number, f: (v: number) => number): number | tf.Tensor {
   if (typeof t === 'number') {
-    checkTimestep(schedule, t);
+    asTimestep(t, schedule.numTrainTimesteps);
     return f(table[t]);
   }
   if (t.dtype !== 'int32' || t.rank !== 1) throw new TypeError(`per-example timesteps must be an int32 tensor [B], got ${t.dtype} [${t.shape}]`);
   const values = Float32Array.from(table, f);
   return tf.gather(tf.tensor1d(values), t).reshape([t.shape[0], ...new Array<number>(rank - 1).fill(1)]);
-}
-
-export function checkTimestep(schedule: Schedule, t: number): void {
-  if (!Number.isInteger(t) || t < 0 || t >= schedule.numTrainTimesteps)
-    throw new RangeError(`timestep must be an integer in [0, ${schedule.numTrainTimesteps - 1}], got ${t}`);
 }
 
 export function checkSameShape(a: tf.Tensor, b: tf.Tensor, nameA: string, nameB: string): void {

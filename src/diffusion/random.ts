@@ -1,86 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
+import { SeededNormal, type SeededNormalState } from './seeded-normal';
 
 /**
- * Seeded standard-normal noise, identical on every backend and platform (generated in JS,
- * then uploaded): the same seed gives the same sequence of noise tensors and therefore the
- * same sampling trajectory.
- * Uniforms from xoshiro128** (seeded through splitmix32); normals by the Box–Muller transform.
+ * The seeded generator as tensors: the same seed gives the same sequence of noise tensors on every
+ * backend (generated in JS, then uploaded) and therefore the same sampling trajectory.
  */
-export class GaussianRng {
-  private s0: number;
-  private s1: number;
-  private s2: number;
-  private s3: number;
-  private spare: number | null = null;
-
-  constructor(readonly seed: number) {
-    if (!Number.isInteger(seed)) throw new RangeError(`seed must be an integer, got ${seed}`);
-    let x = seed >>> 0;
-    const splitmix32 = () => {
-      x = (x + 0x9e3779b9) | 0;
-      let z = x;
-      z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
-      z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
-      return (z ^ (z >>> 16)) >>> 0;
-    };
-    this.s0 = splitmix32();
-    this.s1 = splitmix32();
-    this.s2 = splitmix32();
-    this.s3 = splitmix32();
-  }
-
-  /** The generator's full state (for checkpoints): restore with GaussianRng.fromState. */
-  getState(): { seed: number; words: [number, number, number, number]; spare: number | null } {
-    return { seed: this.seed, words: [this.s0, this.s1, this.s2, this.s3], spare: this.spare };
-  }
-
-  static fromState(state: ReturnType<GaussianRng['getState']>): GaussianRng {
-    const rng = new GaussianRng(state.seed);
-    [rng.s0, rng.s1, rng.s2, rng.s3] = state.words;
-    rng.spare = state.spare;
-    return rng;
-  }
-
-  /** Uniform in (0, 1), never 0 (so log() in Box–Muller is finite). */
-  uniform(): number {
-    const result = Math.imul(rotl(Math.imul(this.s1, 5), 7), 9) >>> 0;
-    const t = this.s1 << 9;
-    this.s2 ^= this.s0;
-    this.s3 ^= this.s1;
-    this.s1 ^= this.s2;
-    this.s0 ^= this.s3;
-    this.s2 ^= t;
-    this.s3 = rotl(this.s3, 11);
-    return (result + 0.5) / 4294967296;
-  }
-
-  normal(): number {
-    if (this.spare !== null) {
-      const v = this.spare;
-      this.spare = null;
-      return v;
-    }
-    const r = Math.sqrt(-2 * Math.log(this.uniform()));
-    const theta = 2 * Math.PI * this.uniform();
-    this.spare = r * Math.sin(theta);
-    return r * Math.cos(theta);
-  }
-
-  /** n standard-normal values. */
-  normalArray(n: number): Float32Array {
-    const out = new Float32Array(n);
-    for (let i = 0; i < n; i++) out[i] = this.normal();
-    return out;
+export class GaussianRng extends SeededNormal {
+  static fromState(state: SeededNormalState): GaussianRng {
+    return new GaussianRng(state.seed).restore(state);
   }
 
   /** A float32 tensor of standard-normal values; the caller owns (disposes) it. */
   randn(shape: number[]): tf.Tensor {
     return tf.tensor(this.normalArray(shape.reduce((a, b) => a * b, 1)), shape, 'float32');
   }
-}
-
-function rotl(x: number, k: number): number {
-  return (x << k) | (x >>> (32 - k));
 }
 
 /**

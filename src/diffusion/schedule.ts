@@ -60,18 +60,21 @@ export function alphaCumprodAt(schedule: Schedule, t: number): number {
 }
 
 /**
- * Coefficients of the true posterior q(x_{t−1} | x_t, x_0) = N(μ̃_t, β̃_t I), eq. (6)–(7):
- *   μ̃_t = [√ᾱ_{t−1} β_t / (1 − ᾱ_t)] x_0 + [√α_t (1 − ᾱ_{t−1}) / (1 − ᾱ_t)] x_t
- *   β̃_t = (1 − ᾱ_{t−1}) / (1 − ᾱ_t) · β_t
+ * Coefficients of the true posterior q(x_prev | x_t, x_0) = N(μ̃_t, β̃_t I), eq. (6)–(7), where prev is
+ * t − 1 (the paper) or any earlier timestep (a shorter run: β_t becomes 1 − ᾱ_t / ᾱ_prev, the β of
+ * the one jump from prev to t, as in diffusers' DDPMScheduler):
+ *   μ̃_t = [√ᾱ_prev β_t / (1 − ᾱ_t)] x_0 + [√(1 − β_t) (1 − ᾱ_prev) / (1 − ᾱ_t)] x_t
+ *   β̃_t = (1 − ᾱ_prev) / (1 − ᾱ_t) · β_t
  */
-export function posteriorCoefficients(schedule: Schedule, t: number) {
+export function posteriorCoefficients(schedule: Schedule, t: number, prevT = t - 1) {
   const acT = alphaCumprodAt(schedule, t);
-  const acPrev = alphaCumprodAt(schedule, t - 1);
-  const beta = schedule.betas[t];
+  const acPrev = alphaCumprodAt(schedule, prevT);
+  const beta = prevT === t - 1 ? schedule.betas[t] : 1 - acT / acPrev;
   return {
     x0Coef: (Math.sqrt(acPrev) * beta) / (1 - acT),
-    xtCoef: (Math.sqrt(schedule.alphas[t]) * (1 - acPrev)) / (1 - acT),
+    xtCoef: (Math.sqrt(1 - beta) * (1 - acPrev)) / (1 - acT),
     variance: ((1 - acPrev) / (1 - acT)) * beta,
+    beta,
   };
 }
 

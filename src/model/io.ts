@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type { DiffusionConfig } from '../diffusion/scheduler';
 import { ModelConfigError, validateUNetConfig, type UNetConfig } from './config';
 import { UNet } from './model';
 import { weightSpecs } from './unet';
@@ -10,12 +11,6 @@ import { weightSpecs } from './unet';
  */
 export const MODEL_FORMAT = 'ddpm-playground-unet';
 
-/** How the model was trained: the pipeline builds its scheduler from this. */
-export interface DiffusionConfig {
-  numTrainTimesteps: number;
-  betaSchedule: 'linear' | 'cosine';
-  predictionType: 'epsilon' | 'sample' | 'v_prediction';
-}
 
 export interface LoadedModel {
   model: UNet;
@@ -111,7 +106,13 @@ function validateDiffusion(raw: unknown): DiffusionConfig {
   if (d.betaSchedule !== 'linear' && d.betaSchedule !== 'cosine') throw new ModelLoadError(`diffusion.betaSchedule must be 'linear' or 'cosine'`);
   const p = d.predictionType;
   if (p !== 'epsilon' && p !== 'sample' && p !== 'v_prediction') throw new ModelLoadError(`diffusion.predictionType must be 'epsilon', 'sample' or 'v_prediction'`);
-  return { numTrainTimesteps: d.numTrainTimesteps as number, betaSchedule: d.betaSchedule, predictionType: p };
+  const range: Partial<DiffusionConfig> = {};
+  for (const k of ['betaStart', 'betaEnd'] as const) {
+    if (d[k] === undefined) continue;
+    if (typeof d[k] !== 'number' || !(d[k] > 0 && d[k] < 1)) throw new ModelLoadError(`diffusion.${k} must be a number in (0, 1), got ${JSON.stringify(d[k])}`);
+    range[k] = d[k];
+  }
+  return { numTrainTimesteps: d.numTrainTimesteps as number, betaSchedule: d.betaSchedule, predictionType: p, ...range };
 }
 
 /** Bytes a manifest entry occupies: 4 per float32 value, fewer when quantised. */

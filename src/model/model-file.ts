@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { fromArtifacts, ModelLoadError, toArtifacts, type DiffusionConfig, type LoadedModel } from './io';
+import type { DiffusionConfig } from '../diffusion/scheduler';
+import { fromArtifacts, ModelLoadError, toArtifacts, type LoadedModel } from './io';
 import type { UNet } from './model';
 
 /**

@@ -1,10 +1,33 @@
-import type { SamplerName } from './sample';
+/** The samplers the page and the CLIs offer, and the settings the page starts with. No tfjs here: the UI reads it. */
+export type SamplerName = 'ddpm' | 'ddim' | 'dpm-solver++';
+
+export interface SamplerInfo {
+  /** What the page's menu says. */
+  label: string;
+  /** Steps a run takes unless told otherwise; null: every train timestep (the paper's Algorithm 2). */
+  defaultSteps: number | null;
+  /** Whether DDIM's η (the amount of fresh noise per step) applies. */
+  eta: boolean;
+}
+
+export const SAMPLERS: Record<SamplerName, SamplerInfo> = {
+  ddpm: { label: 'DDPM', defaultSteps: null, eta: false },
+  ddim: { label: 'DDIM', defaultSteps: 50, eta: true },
+  'dpm-solver++': { label: 'DPM-Solver++ (2M)', defaultSteps: 20, eta: false },
+};
+
+export const SAMPLER_NAMES = Object.keys(SAMPLERS) as SamplerName[];
+
+/** The steps a run of `sampler` takes: `steps` for a few-step sampler (its default when absent), all T for DDPM. */
+export function runSteps(sampler: SamplerName, steps: number | undefined, numTrainTimesteps: number): number {
+  return SAMPLERS[sampler].defaultSteps === null ? numTrainTimesteps : (steps ?? SAMPLERS[sampler].defaultSteps!);
+}
 
 /** The sampling settings the page starts with; the CLI (scripts/sample.ts) uses the same. */
 export const SAMPLING_DEFAULTS = {
   /** The paper's ancestral sampler, all 1000 steps: the run the page exists to show. */
   sampler: 'ddpm' as SamplerName,
-  /** DDIM steps when DDIM is chosen. */
+  /** Steps when a few-step sampler (DDIM, DPM-Solver++) is chosen. */
   steps: 50,
   /** DDIM η. */
   eta: 0,

@@ -1,4 +1,4 @@
-import type { DiffusionConfig } from '../model/io';
+import type { DiffusionConfig } from '../diffusion/scheduler';
 import type { UNet } from '../model/model';
 import { sample, type SampleOptions } from './sample';
 

@@ -1,19 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
-import { DDIMScheduler, DDPMScheduler, GaussianRng, toX0AndEpsilon } from '../diffusion';
-import type { DiffusionConfig } from '../model/io';
+import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, GaussianRng, toX0AndEpsilon, type DiffusionConfig, type Scheduler, type Timestep } from '../diffusion';
 import type { UNet } from '../model/model';
+import { runSteps, type SamplerName } from './defaults';
 
 /**
  * The pipeline: the only place the model and a scheduler meet. It is just the unrolled reverse
  * process — predict the noise, step the scheduler — as a generator, so a caller can run, pause or
  * single-step it and look at every intermediate image.
  */
-export type SamplerName = 'ddpm' | 'ddim';
-
 export interface SampleOptions {
-  /** 'ddpm': ancestral sampling, one step per train timestep (Algorithm 2). 'ddim': `steps` steps. */
+  /** 'ddpm': ancestral sampling, one step per train timestep (Algorithm 2); 'ddim', 'dpm-solver++': `steps` steps. */
   sampler: SamplerName;
-  /** DDIM only: number of inference steps (default 50). */
+  /** Few-step samplers only: number of inference steps (default: the sampler's, SAMPLERS). */
   steps?: number;
   /** DDIM only: η, 0 = deterministic (default 0). */
   eta?: number;
@@ -25,8 +23,8 @@ export interface SampleOptions {
   guidance?: number;
   /** Same seed → same noise → same trajectory. */
   seed: number;
-  /** Start from this x_t (e.g. "denoise from here") at timestep `startTimestep` instead of pure noise. */
-  init?: { sample: tf.Tensor; timestep: number };
+  /** Start from this x_t at timestep `timestep` ("denoise from here") instead of pure noise: the run visits the timesteps ≤ it. */
+  init?: { sample: tf.Tensor; timestep: Timestep };
 }
 
 /** One reverse step's images. The tensors belong to the generator: read them before asking for the next step. */
@@ -34,9 +32,9 @@ export interface SampleStep {
   /** 0-based position in this run, and how many steps it has. */
   index: number;
   total: number;
-  /** The 0-based timestep just denoised (the page shows t+1). */
-  t: number;
-  /** x_{t−1}, the sample after this step. */
+  /** The timestep just denoised. */
+  t: Timestep;
+  /** The sample after this step (x_{t−1} for DDPM). */
   sample: tf.Tensor;
   /** x̂0, the model's guess of the clean image at this step. */
   predOriginalSample: tf.Tensor;
@@ -44,20 +42,26 @@ export interface SampleStep {
   predNoise: tf.Tensor;
 }
 
-export function makeScheduler(diffusion: DiffusionConfig, sampler: SamplerName): DDPMScheduler | DDIMScheduler {
-  const config = { ...diffusion, clipSample: true };
-  return sampler === 'ddpm' ? new DDPMScheduler(config) : new DDIMScheduler(config);
+const SCHEDULERS: Record<SamplerName, (config: DiffusionConfig & { clipSample: boolean }) => Scheduler> = {
+  ddpm: (c) => new DDPMScheduler(c),
+  ddim: (c) => new DDIMScheduler(c),
+  'dpm-solver++': (c) => new DPMSolverMultistepScheduler(c),
+};
+
+/** The scheduler a run uses, its timesteps set: x̂0 is clipped to the data range [−1, 1] on every sampler. */
+export function makeScheduler(diffusion: DiffusionConfig, options: Pick<SampleOptions, 'sampler' | 'steps'>): Scheduler {
+  const scheduler = SCHEDULERS[options.sampler]({ ...diffusion, clipSample: true });
+  scheduler.setTimesteps(runSteps(options.sampler, options.steps, diffusion.numTrainTimesteps));
+  return scheduler;
 }
 
-/** The timesteps a run visits, for a sampler (and a start timestep for "denoise from here"). */
-export function runTimesteps(diffusion: DiffusionConfig, options: Pick<SampleOptions, 'sampler' | 'steps'>, startTimestep?: number): number[] {
-  const s = makeScheduler(diffusion, options.sampler);
-  if (s instanceof DDIMScheduler) s.setTimesteps(options.steps ?? 50);
-  return startTimestep === undefined ? s.timesteps : s.timesteps.filter((t) => t <= startTimestep);
+/** The timesteps a run visits: all of the scheduler's, or from `startTimestep` down ("denoise from here"). */
+export function runTimesteps(scheduler: Scheduler, startTimestep?: Timestep): readonly Timestep[] {
+  return startTimestep === undefined ? scheduler.timesteps : scheduler.timesteps.filter((t) => t <= startTimestep);
 }
 
 /** The model output for a batch, with classifier-free guidance when the model is conditional and s ≠ 1. */
-export function guidedNoise(model: UNet, x: tf.Tensor, t: number, labels: (number | null)[] | undefined, guidance: number): tf.Tensor {
+export function guidedNoise(model: UNet, x: tf.Tensor, t: Timestep, labels: (number | null)[] | undefined, guidance: number): tf.Tensor {
   return tf.tidy(() => {
     const b = x.shape[0];
     const ts = tf.fill([b], t) as tf.Tensor1D;
@@ -78,21 +82,16 @@ export function guidedNoise(model: UNet, x: tf.Tensor, t: number, labels: (numbe
  */
 export function* sample(model: UNet, diffusion: DiffusionConfig, options: SampleOptions): Generator<SampleStep, void, void> {
   const { imageSize: size, inChannels } = model.config;
-  const shape = [options.batch, size, size, inChannels];
   const rng = new GaussianRng(options.seed);
-  const scheduler = makeScheduler(diffusion, options.sampler);
-  if (scheduler instanceof DDIMScheduler) scheduler.setTimesteps(options.steps ?? 50);
-  const timesteps = options.init ? scheduler.timesteps.filter((t) => t <= options.init!.timestep) : scheduler.timesteps;
-  let x = options.init ? options.init.sample.clone() : rng.randn(shape); // x_T ~ N(0, I)
+  const scheduler = makeScheduler(diffusion, options);
+  const timesteps = runTimesteps(scheduler, options.init?.timestep);
+  let x = options.init ? options.init.sample.clone() : rng.randn([options.batch, size, size, inChannels]); // x_T ~ N(0, I)
   let previous: tf.Tensor[] = [];
   try {
     for (let i = 0; i < timesteps.length; i++) {
       const t = timesteps[i];
       const modelOutput = guidedNoise(model, x, t, options.labels, options.guidance ?? 1);
-      const out =
-        scheduler instanceof DDPMScheduler
-          ? scheduler.step(modelOutput, t, x, rng)
-          : scheduler.step(modelOutput, t, x, { eta: options.eta ?? 0, noise: rng });
+      const out = scheduler.step(modelOutput, t, x, { eta: options.eta ?? 0, noise: rng });
       // ε̂ for display, whatever the model predicts
       let predNoise = modelOutput;
       if (diffusion.predictionType !== 'epsilon') {
@@ -108,5 +107,6 @@ export function* sample(model: UNet, diffusion: DiffusionConfig, options: Sample
     }
   } finally {
     tf.dispose([...previous, x]);
+    scheduler.reset();
   }
 }

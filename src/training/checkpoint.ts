@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { GaussianRng } from '../diffusion/random';
 import type { UNetConfig } from '../model/config';
-import type { DiffusionConfig } from '../model/io';
+import type { DiffusionConfig } from '../diffusion/scheduler';
 import { UNet } from '../model/model';
 import { weightSpecs } from '../model/unet';
 import { Trainer, type TrainConfig } from './trainer';

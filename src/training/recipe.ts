@@ -1,4 +1,4 @@
-import type { DiffusionConfig } from '../model/io';
+import type { DiffusionConfig } from '../diffusion/scheduler';
 import type { ModelPreset } from './presets';
 import type { TrainConfig } from './trainer';
 

@@ -2,9 +2,10 @@ import * as tf from '@tensorflow/tfjs';
 import { GaussianRng } from '../diffusion/random';
 import type { ImageDataset } from '../data/dataset';
 import { explainFailure } from '../engine/failures';
+import { PauseGate, type RunState } from '../engine/pause-gate';
 import { yieldToEvents } from '../engine/yield';
 import type { UNetConfig } from '../model/config';
-import type { DiffusionConfig } from '../model/io';
+import type { DiffusionConfig } from '../diffusion/scheduler';
 import { UNet } from '../model/model';
 import { sample } from '../pipeline/sample';
 import { restoreTrainer, saveCheckpoint, type TrainingCheckpoint } from './checkpoint';
@@ -58,6 +59,8 @@ export interface SessionHooks {
   onStep?: (result: StepResult, progress: TrainProgress) => void;
   onPreview?: (frame: PreviewFrame) => void;
   onCheckpoint?: (checkpoint: TrainingCheckpoint) => Promise<void> | void;
+  /** The run started, paused, resumed or ended. */
+  onState?: (state: RunState, step: number) => void;
 }
 
 const PREVIEW_BATCH = 8;
@@ -71,8 +74,7 @@ const RATE_WINDOW = 20;
  * and loss by timestep. Framework-free: the worker drives it, and so do the tests in Node.
  */
 export class TrainingSession {
-  state: 'idle' | 'running' | 'paused' = 'idle';
-  private stopRequested = false;
+  private readonly gate: PauseGate;
   /** The newest checkpoint known to be good: a step after it still had a finite loss. */
   private lastGood: TrainingCheckpoint | null = null;
   /** A checkpoint waiting for that proof. */
@@ -87,6 +89,7 @@ export class TrainingSession {
     public options: RunOptions,
     private readonly hooks: SessionHooks = {},
   ) {
+    this.gate = new PauseGate((state) => hooks.onState?.(state, this.trainer.step));
     const { config } = trainer.model;
     if (config.imageSize !== dataset.size || config.inChannels !== dataset.channels)
       throw new RangeError(`the model takes ${config.imageSize}×${config.imageSize}×${config.inChannels} images; the data set has ${dataset.size}×${dataset.size}×${dataset.channels}`);
@@ -111,30 +114,25 @@ export class TrainingSession {
     return this.trainer.ema ?? this.trainer.model;
   }
 
-  private isPaused(): boolean {
-    return this.state === 'paused';
+  get state(): RunState {
+    return this.gate.state;
   }
   pause(): void {
-    if (this.state === 'running') this.state = 'paused';
+    this.gate.pause();
   }
   resume(): void {
-    if (this.state === 'paused') this.state = 'running';
+    this.gate.resume();
   }
   stop(): void {
-    this.stopRequested = true;
+    this.gate.stop();
   }
 
   /** Trains until totalSteps, stop() or a failure; resolves with why it ended. */
   async run(): Promise<StopReason> {
-    this.state = 'running';
-    this.stopRequested = false;
+    this.gate.start();
     try {
       if (!this.lastGood) await this.confirm(await saveCheckpoint(this.trainer));
-      while (this.trainer.step < this.options.totalSteps && !this.stopRequested) {
-        if (this.isPaused()) {
-          await new Promise((r) => setTimeout(r, 20));
-          continue;
-        }
+      while (this.trainer.step < this.options.totalSteps && (await this.gate.next())) {
         const result = await this.trainStep();
         if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm)) return await this.rollBack(result);
         if (this.candidate) await this.confirm(this.candidate);
@@ -146,11 +144,11 @@ export class TrainingSession {
       }
       // the last step's loss was finite and its gradient too: keep where it stopped
       if (this.lastGood?.step !== this.trainer.step) await this.confirm(await saveCheckpoint(this.trainer));
-      return { kind: this.stopRequested ? 'stopped' : 'finished' };
+      return { kind: this.gate.stopRequested ? 'stopped' : 'finished' };
     } catch (e) {
       return { kind: 'error', message: explainFailure(e) };
     } finally {
-      this.state = 'idle';
+      this.gate.finish();
     }
   }
 
@@ -202,7 +200,7 @@ export class TrainingSession {
     for (const s of sample(model, this.trainer.diffusion, { sampler: 'ddim', steps: PREVIEW_STEPS, batch: PREVIEW_BATCH, labels, guidance: 1, seed: PREVIEW_SEED })) {
       if (s.index === s.total - 1) images = (await s.sample.data()) as Float32Array;
       else await yieldToEvents();
-      if (this.stopRequested) break;
+      if (this.gate.stopRequested) break;
     }
     const frame = { step: this.trainer.step, images, batch: PREVIEW_BATCH };
     if (images.length) this.hooks.onPreview?.(frame);
@@ -240,7 +238,14 @@ export class TrainingSession {
  * Seconds per 1,000 training steps of a config on this device: one warm-up step (compiles shaders,
  * allocates), then a few timed steps on random images. Frees everything it made.
  */
-export async function measureSecondsPer1000Steps(config: UNetConfig, diffusion: DiffusionConfig, trainConfig: TrainConfig, batchSize: number, timedSteps = 3): Promise<number> {
+export async function measureSecondsPer1000Steps(
+  config: UNetConfig,
+  diffusion: DiffusionConfig,
+  trainConfig: TrainConfig,
+  batchSize: number,
+  timedSteps = 3,
+  now: () => number = () => performance.now(),
+): Promise<number> {
   const model = UNet.create(config, 0);
   const trainer = new Trainer(model, diffusion, trainConfig);
   const s = config.imageSize;
@@ -248,9 +253,10 @@ export async function measureSecondsPer1000Steps(config: UNetConfig, diffusion: 
   const labels = config.numClasses > 0 ? Array.from({ length: batchSize }, (_, i) => i % config.numClasses) : undefined;
   try {
     await trainer.trainStep(x0, labels);
-    const start = performance.now();
+    const start = now();
     for (let i = 0; i < timedSteps; i++) await trainer.trainStep(x0, labels);
-    return (performance.now() - start) / timedSteps;
+    // ms per step = s per 1,000 steps
+    return (now() - start) / timedSteps;
   } finally {
     x0.dispose();
     model.dispose();

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { GaussianRng, makeSchedule, type Schedule } from '../diffusion';
-import type { DiffusionConfig } from '../model/io';
+import type { DiffusionConfig } from '../diffusion/scheduler';
 import { weight } from '../model/layers';
 import { UNet } from '../model/model';
 import { FlatLayout, FusedAdam, flatVariable } from './fused-optimizer';

@@ -1,47 +1,48 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { BackendReport } from '../engine/backend';
-import type { ImageBatch, ModelInfo } from '../worker/protocol';
+import type { ModelInfo } from '../worker/protocol';
 import { EngineClient } from './engine-client';
 import { ForwardPanel } from './ForwardPanel';
-import { pick } from './pixels';
+import { ModelBar } from './ModelBar';
 import { ReversePanel, type Warmup } from './ReversePanel';
-import { TrainPanel } from './TrainPanel';
+import { SamplingChannel } from './sampling-channel';
+import { TrainPanel } from './train/TrainPanel';
 
 export function App() {
   const [engine, setEngine] = useState<EngineClient | null>(null);
   const [report, setReport] = useState<BackendReport | null>(null);
-  const [model, setModel] = useState<ModelInfo | null>(null);
+  /** The model the panels run on, and how many times it changed (the panels start afresh with each). */
+  const [active, setActive] = useState<{ model: ModelInfo; version: number } | null>(null);
   const [warning, setWarning] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [denoiseRequest, setDenoiseRequest] = useState(0);
-  /** Bumped when the panels' model changes, so they start afresh with its size and classes. */
-  const [modelVersion, setModelVersion] = useState(0);
-  const [dataPreview, setDataPreview] = useState<ImageBatch | null>(null);
   /** WebGPU: the GPU kernel warm-up in progress (null when none). */
   const [warmup, setWarmup] = useState<Warmup | null>(null);
 
   useEffect(() => {
     const client = new EngineClient();
-    const unsubscribe = client.subscribe((m) => {
+    const offEngine = client.subscribe('engine', (m) => {
       if (m.type === 'ready') {
         setReport(m.report);
-        setModel(m.model);
         setWarning(m.warning ?? null);
-      } else if (m.type === 'model') {
-        setModel(m.model);
-        setModelVersion((v) => v + 1);
       } else if (m.type === 'warmup') setWarmup(m.finished ? null : { done: m.done, total: m.total });
-      else if (m.type === 'data') setDataPreview(m.summary.preview);
-      else if (m.type === 'error') setError(m.message);
+      else setError(m.message);
+    });
+    const offModels = client.subscribe('models', (m) => {
+      if (m.type === 'active') setActive((a) => ({ model: m.model, version: (a?.version ?? 0) + 1 }));
     });
     const preferred = new URLSearchParams(location.search).get('backend') ?? undefined;
-    client.send({ type: 'init', modelUrl: new URL('models/mnist/model.json', document.baseURI).href, preferredBackend: preferred as never });
+    client.send({ channel: 'engine', type: 'init', modelUrl: new URL('models/mnist/model.json', document.baseURI).href, preferredBackend: preferred as never });
     setEngine(client);
     return () => {
-      unsubscribe();
+      offEngine();
+      offModels();
       client.terminate();
     };
   }, []);
+
+  const model = active?.model ?? null;
+  // one set of sampling settings per model, shared by both panels
+  const sampling = useMemo(() => (engine && model ? new SamplingChannel(engine, model) : null), [engine, model]);
 
   return (
     <main>
@@ -82,21 +83,16 @@ export function App() {
           {warning}
         </p>
       )}
-      {engine && model && (
+      {engine && active && sampling && report && (
         <>
+          <ModelBar engine={engine} active={active.model} />
           <div className="panels">
-            <ReversePanel key={`r${modelVersion}`} engine={engine} model={model} denoiseRequest={denoiseRequest} warmup={warmup} />
-            <ForwardPanel key={`f${modelVersion}`} engine={engine} model={model} examples={fitting(dataPreview, model)} onDenoiseFromHere={() => setDenoiseRequest((n) => n + 1)} />
+            <ReversePanel key={`r${active.version}`} engine={engine} sampling={sampling} model={active.model} warmup={warmup} />
+            <ForwardPanel key={`f${active.version}`} engine={engine} sampling={sampling} model={active.model} />
           </div>
-          <TrainPanel engine={engine} active={model} />
+          <TrainPanel engine={engine} />
         </>
       )}
     </main>
   );
-}
-
-/** Up to 20 training pictures as forward-process examples, when they fit the model. */
-function fitting(preview: ImageBatch | null, model: ModelInfo): ImageBatch[] {
-  if (!preview || preview.size !== model.config.imageSize || preview.channels !== model.config.inChannels) return [];
-  return Array.from({ length: Math.min(20, preview.batch) }, (_, i) => pick(preview, i));
 }

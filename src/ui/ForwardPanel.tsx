@@ -1,108 +1,93 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
+import { noisedValues } from '../diffusion/forward-values';
 import { makeSchedule } from '../diffusion/schedule';
+import { SeededNormal } from '../diffusion/seeded-normal';
+import { fromDisplayStep } from '../diffusion/timestep';
 import type { ImageBatch, ModelInfo } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
 import { ImageCanvas } from './ImageCanvas';
 import { decodeUpload, loadExampleDigits, toChannels } from './images';
+import { pick } from './pixels';
+import type { SamplingChannel } from './sampling-channel';
 import { SchedulePlot } from './SchedulePlot';
 
 interface Props {
   engine: EngineClient;
+  sampling: SamplingChannel;
   model: ModelInfo;
-  /** Pictures of the model's size to pick from (the training set's); the shipped digits otherwise. */
-  examples: ImageBatch[];
-  onDenoiseFromHere: () => void;
 }
 
-/** "Drag a timestep slider": x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε with a fixed ε (eq. 4). */
-export function ForwardPanel({ engine, model, examples: given, onDenoiseFromHere }: Props) {
+/** Training pictures shown as examples, when they fit the model. */
+const MAX_EXAMPLES = 20;
+
+/**
+ * "Drag a timestep slider": x_t = √ᾱ_t x0 + √(1−ᾱ_t) ε with a fixed ε (eq. 4), computed right here
+ * on every slider move — a few thousand multiply-adds, no worker round trip.
+ */
+export function ForwardPanel({ engine, sampling, model }: Props) {
   const { imageSize: size, inChannels: channels } = model.config;
   const T = model.diffusion.numTrainTimesteps;
   const schedule = useMemo(() => makeSchedule(model.diffusion), [model.diffusion]);
   const [examples, setExamples] = useState<ImageBatch[]>([]);
+  const [fromTraining, setFromTraining] = useState(false);
   const [x0, setX0] = useState<ImageBatch | null>(null);
+  /** The slider shows the paper's step, T … 1, and 0 for the clean image. */
   const [slider, setSlider] = useState(Math.round(T / 2));
-  const [view, setView] = useState<{ xt: ImageBatch; noise: ImageBatch } | null>(null);
+  const [noiseSeed, setNoiseSeed] = useState(0);
   const [uploadError, setUploadError] = useState<string | null>(null);
-  const noiseSeed = useRef(0);
-  // one request in flight at a time; the newest slider value wins
-  const inFlight = useRef(false);
-  const pending = useRef<number | null>(null);
+  const t = fromDisplayStep(slider, T);
 
-  const request = useCallback(
-    (v: number) => {
-      if (inFlight.current) {
-        pending.current = v;
-        return;
+  const noise = useMemo(() => new SeededNormal(noiseSeed).normalArray(size * size * channels), [noiseSeed, size, channels]);
+  const xt = useMemo(() => (x0 ? { ...x0, values: noisedValues(schedule, x0.values, noise, t) } : null), [x0, schedule, noise, t]);
+  const eps = useMemo(() => ({ values: noise, batch: 1, size, channels }), [noise, size, channels]);
+
+  // the examples: the training set's pictures when they fit the model, else the shipped digits (28×28)
+  const picked = useRef(false);
+  useEffect(() => {
+    let digits: ImageBatch[] = [];
+    const off = engine.subscribe('training', (m) => {
+      if (m.type !== 'data') return;
+      const p = m.summary.preview;
+      const fits = p.batch > 0 && p.size === size && p.channels === channels;
+      const images = fits ? Array.from({ length: Math.min(MAX_EXAMPLES, p.batch) }, (_, i) => pick(p, i)) : digits;
+      setExamples(images);
+      setFromTraining(fits);
+      if (fits && !picked.current) {
+        picked.current = true;
+        setX0(images[0]);
       }
-      inFlight.current = true;
-      engine.send({ type: 'forwardAt', t: v - 1 });
-    },
-    [engine],
-  );
-
-  useEffect(
-    () =>
-      engine.subscribe((m) => {
-        if (m.type !== 'forwardFrame') return;
-        setView({ xt: m.xt, noise: m.noise });
-        inFlight.current = false;
-        if (pending.current !== null) {
-          const v = pending.current;
-          pending.current = null;
-          request(v);
-        }
-      }),
-    [engine, request],
-  );
-
-  const choose = (img: ImageBatch) => {
-    setX0(img);
-    engine.send({ type: 'forwardImage', image: { ...img, values: img.values.slice() } });
-    request(slider);
-  };
-
-  // The example strip is picked when the panel opens and when the image size changes, not on every
-  // render: `given` is a fresh array each time and `choose` reads the slider, so read their latest.
-  const latest = useRef({ given, choose });
-  useEffect(() => {
-    latest.current = { given, choose };
-  });
-  useEffect(() => {
-    const { given, choose } = latest.current;
-    if (given.length > 0) {
-      setExamples(given);
-      choose(given[0]);
-      return;
+    });
+    if (size === 28 && !picked.current) {
+      loadExampleDigits()
+        .then(({ images }) => {
+          digits = images.filter((_, i) => i % 10 < 2).map((img) => toChannels(img, channels));
+          if (picked.current) return;
+          picked.current = true;
+          setExamples(digits);
+          setX0(digits[0]);
+        })
+        .catch(() => setUploadError('could not load the example digits; upload a picture instead'));
     }
-    if (size !== 28) return;
-    loadExampleDigits()
-      .then(({ images }) => {
-        const picks = images.filter((_, i) => i % 10 < 2).map((img) => toChannels(img, channels));
-        setExamples(picks);
-        latest.current.choose(picks[0]);
-      })
-      .catch(() => setUploadError('could not load the example digits; upload a picture instead'));
-  }, [size, channels]);
+    return off;
+  }, [engine, size, channels]);
 
   const onUpload = async (file: File | undefined) => {
     if (!file) return;
     setUploadError(null);
     try {
-      choose(await decodeUpload(file, size, channels));
+      setX0(await decodeUpload(file, size, channels));
     } catch (e) {
       setUploadError(`${file.name}: ${e instanceof Error ? e.message : String(e)}`);
     }
   };
 
-  const t = slider - 1; // 0-based; −1 is the clean image
-  const ac = t >= 0 ? schedule.alphasCumprod[t] : 1;
+  const ac = t !== null ? schedule.alphasCumprod[t] : 1;
   const rows: [string, string][] = [
-    ['β_t', t >= 0 ? schedule.betas[t].toExponential(3) : '—'],
+    ['β_t', t !== null ? schedule.betas[t].toExponential(3) : '—'],
     ['ᾱ_t', ac.toPrecision(4)],
     ['√ᾱ_t (signal)', Math.sqrt(ac).toPrecision(4)],
     ['√(1−ᾱ_t) (noise)', Math.sqrt(1 - ac).toPrecision(4)],
-    ['SNR = ᾱ/(1−ᾱ)', t >= 0 ? (ac / (1 - ac)).toPrecision(4) : '∞'],
+    ['SNR = ᾱ/(1−ᾱ)', t !== null ? (ac / (1 - ac)).toPrecision(4) : '∞'],
   ];
 
   return (
@@ -113,7 +98,7 @@ export function ForwardPanel({ engine, model, examples: given, onDenoiseFromHere
       </p>
       <div className="picker" role="group" aria-label="Choose an image">
         {examples.map((img, i) => (
-          <ImageCanvas key={i} image={img} displaySize={36} label={given.length ? `training image ${i + 1}` : `example digit ${Math.floor(i / 2)}`} onClick={() => choose(img)} />
+          <ImageCanvas key={i} image={img} displaySize={36} label={fromTraining ? `training image ${i + 1}` : `example digit ${Math.floor(i / 2)}`} onClick={() => setX0(img)} />
         ))}
         <label className="upload">
           Upload…
@@ -134,11 +119,7 @@ export function ForwardPanel({ engine, model, examples: given, onDenoiseFromHere
           min={0}
           max={T}
           value={slider}
-          onChange={(e) => {
-            const v = Number(e.target.value);
-            setSlider(v);
-            request(v);
-          }}
+          onChange={(e) => setSlider(Number(e.target.value))}
           aria-label="Timestep t"
           data-testid="forward-slider"
         />
@@ -149,11 +130,11 @@ export function ForwardPanel({ engine, model, examples: given, onDenoiseFromHere
           <figcaption>x<sub>0</sub></figcaption>
         </figure>
         <figure>
-          <ImageCanvas image={view?.xt ?? null} displaySize={192} label="noised image x_t" testId="forward-xt" />
+          <ImageCanvas image={xt} displaySize={192} label="noised image x_t" testId="forward-xt" />
           <figcaption>x<sub>t</sub></figcaption>
         </figure>
         <figure>
-          <ImageCanvas image={view?.noise ?? null} range="noise" displaySize={128} label="the noise ε" testId="forward-eps" />
+          <ImageCanvas image={x0 ? eps : null} range="noise" displaySize={128} label="the noise ε" testId="forward-eps" />
           <figcaption>ε</figcaption>
         </figure>
         <table className="values" aria-label="Schedule values at t">
@@ -174,15 +155,12 @@ export function ForwardPanel({ engine, model, examples: given, onDenoiseFromHere
       <div className="controls">
         <button
           type="button"
-          onClick={() => {
-            engine.send({ type: 'forwardNoise', seed: ++noiseSeed.current });
-            request(slider);
-          }}
+          onClick={() => setNoiseSeed((n) => n + 1)}
           data-testid="resample-noise"
         >
           Resample noise
         </button>
-        <button type="button" className="primary" disabled={!x0 || slider === 0} onClick={onDenoiseFromHere} data-testid="denoise-from-here">
+        <button type="button" className="primary" disabled={!xt || t === null} onClick={() => xt && t !== null && sampling.start({ xt: xt.values, t })} data-testid="denoise-from-here">
           Denoise from here
         </button>
       </div>

@@ -1,15 +1,16 @@
-import { useEffect, useRef, useState } from 'react';
-import { SAMPLING_DEFAULTS } from '../pipeline/defaults';
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { displayStep } from '../diffusion/timestep';
+import { runSteps, SAMPLER_NAMES, SAMPLERS } from '../pipeline/defaults';
 import { SAMPLE_BATCHES, type ModelInfo, type RunState, type SampleFrame, type SampleSettings } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
 import { download, stripPng, trajectoryGif, type RecordedFrame } from './export';
 import { ImageCanvas } from './ImageCanvas';
+import type { SamplingChannel } from './sampling-channel';
 
 interface Props {
   engine: EngineClient;
+  sampling: SamplingChannel;
   model: ModelInfo;
-  /** Increments when the forward panel asks to "denoise from here". */
-  denoiseRequest: number;
   /** WebGPU: the GPU kernels being compiled before the first run (null when none are). */
   warmup: Warmup | null;
 }
@@ -28,50 +29,67 @@ const SPEEDS = [
 ];
 const GIF_FRAMES = 60;
 
+/** What the panel shows of one run. */
+interface RunView {
+  run: number;
+  frame: SampleFrame | null;
+  strip: SampleFrame[];
+  /** A strip step clicked to look at (null: follow the run live). */
+  selected: SampleFrame | null;
+  stats: string;
+}
+const EMPTY: RunView = { run: 0, frame: null, strip: [], selected: null, stats: '' };
+
 /** "Watch a sample denoise": the reverse process, step by step, with x_t, ε̂ and x̂0. */
-export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
+export function ReversePanel({ engine, sampling, model, warmup }: Props) {
   const conditional = model.config.numClasses > 0;
+  const T = model.diffusion.numTrainTimesteps;
   const classes = (model.metadata.classes as string[] | undefined) ?? Array.from({ length: model.config.numClasses }, (_, i) => String(i));
-  const [settings, setSettings] = useState<SampleSettings>({ ...SAMPLING_DEFAULTS, batch: 1, label: conditional ? Math.min(3, model.config.numClasses - 1) : null });
+  const settings = useSyncExternalStore(sampling.subscribe, sampling.getSettings);
   const [state, setState] = useState<RunState>('idle');
-  const [frame, setFrame] = useState<SampleFrame | null>(null);
-  const [strip, setStrip] = useState<SampleFrame[]>([]);
-  const [selected, setSelected] = useState<SampleFrame | null>(null);
+  const [view, setView] = useState<RunView>(EMPTY);
   const [speed, setSpeed] = useState(0);
-  const [stats, setStats] = useState<string>('');
+  const [error, setError] = useState<string | null>(null);
   const gifFrames = useRef<RecordedFrame[]>([]);
   const nextGifIndex = useRef(0);
   const runStart = useRef(0);
+  /** The run whose frames `view` holds. */
+  const shownRun = useRef(0);
+  /** The newest run, started here or by the forward panel's "Denoise from here". */
+  const run = useSyncExternalStore(sampling.subscribe, sampling.getRun);
 
   useEffect(
     () =>
-      engine.subscribe((m) => {
-        if (m.type === 'state') setState(m.state);
-        else if (m.type === 'frame') {
+      engine.subscribe('sampling', (m) => {
+        if (m.type === 'error') return setError(m.message);
+        // messages about a run this page has since replaced (a double click, a stop) are stale
+        if (!engine.isCurrentRun(m.run)) return;
+        if (m.type === 'state') {
+          setState(m.state);
+          if (m.run !== shownRun.current) {
+            // the first word of a new run: start afresh
+            shownRun.current = m.run;
+            gifFrames.current = [];
+            nextGifIndex.current = 0;
+            runStart.current = performance.now();
+            setError(null);
+            setView({ ...EMPTY, run: m.run });
+          }
+        } else if (m.type === 'frame') {
           const f = m.frame;
-          setFrame(f);
-          if (f.keep) setStrip((s) => [...s, f]);
           if (f.keep || f.index >= nextGifIndex.current) {
-            gifFrames.current.push({ step: f.t + 1, image: f.xt });
+            gifFrames.current.push({ step: displayStep(f.t), image: f.xt });
             nextGifIndex.current = f.index + f.total / GIF_FRAMES;
           }
           const seconds = (performance.now() - runStart.current) / 1000;
-          setStats(`${((f.index + 1) / seconds).toFixed(1)} steps/s`);
-        } else if (m.type === 'done') setStats(`${m.steps} steps in ${(m.elapsedMs / 1000).toFixed(1)} s (${((m.steps * 1000) / m.elapsedMs).toFixed(1)} steps/s)`);
+          setView((v) => ({ ...v, frame: f, strip: f.keep ? [...v.strip, f] : v.strip, stats: `${((f.index + 1) / seconds).toFixed(1)} steps/s` }));
+        } else if (m.type === 'done') setView((v) => ({ ...v, stats: `${m.steps} steps in ${(m.elapsedMs / 1000).toFixed(1)} s (${((m.steps * 1000) / m.elapsedMs).toFixed(1)} steps/s)` }));
       }),
     [engine],
   );
-
-  const start = (fromForward = false) => {
-    setFrame(null);
-    setStrip([]);
-    setSelected(null);
-    gifFrames.current = [];
-    nextGifIndex.current = 0;
-    runStart.current = performance.now();
-    setStats('');
-    engine.send({ type: 'sample', settings: { ...settings, fromForward } });
-  };
+  // until the worker answers a new run, the panel shows it empty (not the last run's frames)
+  const { frame, strip, selected, stats } = view.run === run ? view : EMPTY;
+  const setSelected = (f: SampleFrame | null) => setView((v) => ({ ...v, selected: f }));
 
   // a run asked for during the warm-up starts when it ends: count its speed from then
   const warming = warmup !== null;
@@ -79,18 +97,11 @@ export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
     if (!warming) runStart.current = performance.now();
   }, [warming]);
 
-  const lastRequest = useRef(denoiseRequest);
-  useEffect(() => {
-    if (denoiseRequest !== lastRequest.current) {
-      lastRequest.current = denoiseRequest;
-      start(true);
-    }
-  });
-
-  const set = <K extends keyof SampleSettings>(k: K, v: SampleSettings[K]) => setSettings((s) => ({ ...s, [k]: v }));
+  const set = <K extends keyof SampleSettings>(k: K, v: SampleSettings[K]) => sampling.set(k, v);
   const shown = selected ?? frame;
   const running = state !== 'idle';
-  const total = shown?.total ?? (settings.sampler === 'ddpm' ? model.diffusion.numTrainTimesteps : settings.steps);
+  const total = shown?.total ?? runSteps(settings.sampler, settings.steps, T);
+  const fewSteps = SAMPLERS[settings.sampler].defaultSteps !== null;
 
   return (
     <section className="panel" aria-labelledby="reverse-title">
@@ -100,24 +111,24 @@ export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
       </p>
       <div className="controls" role="group" aria-label="Sampling controls">
         {state === 'idle' && (
-          <button type="button" className="primary" onClick={() => start()} data-testid="sample">
+          <button type="button" className="primary" onClick={() => sampling.start()} data-testid="sample">
             ▶ Sample
           </button>
         )}
         {state === 'running' && (
-          <button type="button" className="primary" onClick={() => engine.send({ type: 'pause' })} data-testid="pause">
+          <button type="button" className="primary" onClick={() => sampling.pause()} data-testid="pause">
             ⏸ Pause
           </button>
         )}
         {state === 'paused' && (
-          <button type="button" className="primary" onClick={() => engine.send({ type: 'resume' })} data-testid="resume">
+          <button type="button" className="primary" onClick={() => sampling.resume()} data-testid="resume">
             ▶ Resume
           </button>
         )}
-        <button type="button" onClick={() => engine.send({ type: 'step' })} disabled={state !== 'paused'} data-testid="step">
+        <button type="button" onClick={() => sampling.step()} disabled={state !== 'paused'} data-testid="step">
           Step
         </button>
-        <button type="button" onClick={() => engine.send({ type: 'stop' })} disabled={!running} data-testid="stop">
+        <button type="button" onClick={() => sampling.stop()} disabled={!running} data-testid="stop">
           ■ Stop
         </button>
         <label>
@@ -128,7 +139,7 @@ export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
             onChange={(e) => {
               const v = Number(e.target.value);
               setSpeed(v);
-              engine.send({ type: 'speed', delayMs: SPEEDS[v].delayMs });
+              sampling.setSpeed(SPEEDS[v].delayMs);
             }}
           >
             {SPEEDS.map((s, i) => (
@@ -143,22 +154,35 @@ export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
         <legend className="visually-hidden">Sampler settings</legend>
         <label>
           Sampler
-          <select value={settings.sampler} onChange={(e) => set('sampler', e.target.value as SampleSettings['sampler'])} data-testid="sampler">
-            <option value="ddpm">DDPM ({model.diffusion.numTrainTimesteps} steps)</option>
-            <option value="ddim">DDIM</option>
+          <select
+            value={settings.sampler}
+            onChange={(e) => {
+              const sampler = e.target.value as SampleSettings['sampler'];
+              set('sampler', sampler);
+              // each few-step sampler starts at its own usual step count (DDIM 50, DPM-Solver++ 20)
+              if (SAMPLERS[sampler].defaultSteps !== null) set('steps', SAMPLERS[sampler].defaultSteps!);
+            }}
+            data-testid="sampler"
+          >
+            {SAMPLER_NAMES.map((name) => (
+              <option key={name} value={name}>
+                {SAMPLERS[name].label}
+                {SAMPLERS[name].defaultSteps === null ? ` (${T} steps)` : ''}
+              </option>
+            ))}
           </select>
         </label>
-        {settings.sampler === 'ddim' && (
-          <>
-            <label>
-              Steps
-              <input type="number" min={1} max={model.diffusion.numTrainTimesteps} value={settings.steps} onChange={(e) => set('steps', clampInt(e.target.value, 1, model.diffusion.numTrainTimesteps))} data-testid="steps" />
-            </label>
-            <label>
-              η {settings.eta.toFixed(2)}
-              <input type="range" min={0} max={1} step={0.05} value={settings.eta} onChange={(e) => set('eta', Number(e.target.value))} />
-            </label>
-          </>
+        {fewSteps && (
+          <label>
+            Steps
+            <input type="number" min={1} max={T} value={settings.steps} onChange={(e) => set('steps', clampInt(e.target.value, 1, T))} data-testid="steps" />
+          </label>
+        )}
+        {SAMPLERS[settings.sampler].eta && (
+          <label>
+            η {settings.eta.toFixed(2)}
+            <input type="range" min={0} max={1} step={0.05} value={settings.eta} onChange={(e) => set('eta', Number(e.target.value))} />
+          </label>
         )}
         <label>
           Batch
@@ -198,6 +222,11 @@ export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
         </button>
       </fieldset>
 
+      {error && (
+        <p role="alert" className="error" data-testid="sample-error">
+          {error}
+        </p>
+      )}
       {warmup && (
         <div className="status" data-testid="warmup" title="WebGPU compiles each GPU kernel the first time it runs; compiling them all now keeps the first step from freezing">
           <span role="status">Preparing GPU kernels…{warmup.total ? ` ${warmup.done}/${warmup.total}` : ''}</span>
@@ -207,7 +236,7 @@ export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
       )}
       <div className="status" aria-live="off">
         <progress max={total} value={shown ? shown.index + 1 : 0} aria-label="Denoising progress" />
-        <span data-testid="counter">{shown ? `t = ${shown.t + 1}` : `t = ${settings.sampler === 'ddpm' ? model.diffusion.numTrainTimesteps : '…'}`}</span>
+        <span data-testid="counter">{shown ? `t = ${displayStep(shown.t)}` : `t = ${fewSteps ? '…' : T}`}</span>
         <span>{shown ? `step ${shown.index + 1} / ${shown.total}` : ''}</span>
         <span className="muted">{stats}</span>
         {selected && (
@@ -236,8 +265,8 @@ export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
       <ol className="strip" data-testid="strip">
         {strip.map((f) => (
           <li key={f.index}>
-            <ImageCanvas image={f.xt} displaySize={64} label={`step t = ${f.t + 1}`} onClick={() => setSelected(f)} />
-            <span>t={f.t + 1}</span>
+            <ImageCanvas image={f.xt} displaySize={64} label={`step t = ${displayStep(f.t)}`} onClick={() => setSelected(f)} />
+            <span>t={displayStep(f.t)}</span>
           </li>
         ))}
       </ol>
@@ -248,7 +277,7 @@ export function ReversePanel({ engine, model, denoiseRequest, warmup }: Props) {
         <button
           type="button"
           disabled={running || strip.length === 0}
-          onClick={async () => download(await stripPng(strip.map((f) => ({ step: f.t + 1, image: f.xt }))), 'ddpm-strip.png')}
+          onClick={async () => download(await stripPng(strip.map((f) => ({ step: displayStep(f.t), image: f.xt }))), 'ddpm-strip.png')}
           data-testid="export-png"
         >
           Export PNG strip

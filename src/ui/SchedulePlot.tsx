@@ -1,9 +1,10 @@
 import { useMemo } from 'react';
 import { makeSchedule } from '../diffusion/schedule';
+import type { Timestep } from '../diffusion/timestep';
 
 interface Props {
-  /** 0-based timestep of the marker, or −1 for none. */
-  t: number;
+  /** The timestep of the marker, or null for none (the clean image). */
+  t: Timestep | null;
   numTrainTimesteps: number;
   /** What to plot over t: ᾱ_t, or log10 SNR. */
   quantity: 'alphaCumprod' | 'logSnr';
@@ -44,7 +45,7 @@ export function SchedulePlot({ t, numTrainTimesteps: T, quantity }: Props) {
         {paths.map((p) => (
           <path key={p.betaSchedule} d={p.d} className={`curve ${p.betaSchedule}`} />
         ))}
-        {t >= 0 && <line x1={x(t, T)} x2={x(t, T)} y1={6} y2={H - PAD} className="marker" />}
+        {t !== null && <line x1={x(t, T)} x2={x(t, T)} y1={6} y2={H - PAD} className="marker" />}
       </svg>
       <figcaption>
         {title}: <span className="key linear">linear</span> <span className="key cosine">cosine</span>

@@ -1,23 +1,51 @@
-import type { FromEngine, ToEngine } from '../worker/protocol';
+import { messageKey, REPLAYED, type Channel, type FromEngine, type ToEngine } from '../worker/protocol';
 
-/** The page's handle on the engine worker: send commands, subscribe to its messages. */
+export type ChannelEvent<C extends Channel> = Extract<FromEngine, { channel: C }>;
+
+/**
+ * The page's handle on the engine worker: send requests, subscribe to one channel's events. It keeps
+ * the latest of each state message (REPLAYED) and replays them to a listener that subscribes later,
+ * so a panel that mounts after the worker spoke still learns how things stand.
+ */
 export class EngineClient {
   private readonly worker: Worker;
   private readonly listeners = new Set<(m: FromEngine) => void>();
+  private readonly latest = new Map<string, FromEngine>();
+  /** The id of the newest sampling run this page asked for; messages about older runs are stale. */
+  private samplingRun = 0;
 
   constructor() {
     this.worker = new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module' });
-    this.worker.onmessage = (e: MessageEvent<FromEngine>) => this.listeners.forEach((l) => l(e.data));
-    this.worker.onerror = (e) => this.listeners.forEach((l) => l({ type: 'error', message: e.message || 'the engine worker failed to start' }));
+    this.worker.onmessage = (e: MessageEvent<FromEngine>) => this.dispatch(e.data);
+    this.worker.onerror = (e) => this.dispatch({ channel: 'engine', type: 'error', message: e.message || 'the engine worker failed to start' });
+  }
+
+  private dispatch(m: FromEngine): void {
+    if (REPLAYED.includes(messageKey(m))) this.latest.set(messageKey(m), m);
+    this.listeners.forEach((l) => l(m));
   }
 
   send(m: ToEngine): void {
     this.worker.postMessage(m);
   }
 
-  subscribe(listener: (m: FromEngine) => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+  /** A new sampling run's id; `isCurrentRun` is false for every earlier one from then on. */
+  nextSamplingRun(): number {
+    return ++this.samplingRun;
+  }
+
+  isCurrentRun(run: number): boolean {
+    return run === this.samplingRun;
+  }
+
+  /** Calls `listener` with the channel's replayed state now, then with every event on the channel. */
+  subscribe<C extends Channel>(channel: C, listener: (m: ChannelEvent<C>) => void): () => void {
+    for (const m of this.latest.values()) if (m.channel === channel) listener(m as ChannelEvent<C>);
+    const l = (m: FromEngine) => {
+      if (m.channel === channel) listener(m as ChannelEvent<C>);
+    };
+    this.listeners.add(l);
+    return () => this.listeners.delete(l);
   }
 
   terminate(): void {

@@ -1,14 +1,31 @@
 /**
  * The typed message protocol between the page (React, no tfjs) and the engine worker (all tfjs).
- * One discriminated union each way. Images travel as Float32Array in [−1, 1], NHWC, batch-major.
+ * Every message names its channel — 'engine' (start-up, GPU warm-up, device failures), 'sampling',
+ * 'training' or 'models' — and each channel has its own sub-union both ways, its own 'error', and
+ * its own panel. Images travel as Float32Array in [−1, 1], NHWC, batch-major.
  */
-import type { DataOptions } from '../data/dataset';
+import type { DataFile, DataOptions, DataSummary } from '../data/collection';
+import type { DiffusionConfig } from '../diffusion/scheduler';
+import type { Timestep } from '../diffusion/timestep';
 import type { BackendName, BackendReport } from '../engine/backend';
+import type { RunState } from '../engine/pause-gate';
+import type { UNetConfig } from '../model/config';
+import type { SamplerName } from '../pipeline/defaults';
 import type { TrainSetup } from '../training/recipe';
 import type { PreviewFrame, StopReason, TrainProgress } from '../training/session';
-import type { DiffusionConfig } from '../model/io';
-import type { UNetConfig } from '../model/config';
-import type { SamplerName } from '../pipeline/sample';
+
+export type { RunState } from '../engine/pause-gate';
+export type { DataFile, DataSummary } from '../data/collection';
+export type { TrainSetup } from '../training/recipe';
+export type Channel = 'engine' | 'sampling' | 'training' | 'models';
+
+/** A batch of images: values [batch·size·size·channels]. */
+export interface ImageBatch {
+  values: Float32Array;
+  batch: number;
+  size: number;
+  channels: number;
+}
 
 export interface ModelInfo {
   config: UNetConfig;
@@ -19,9 +36,12 @@ export interface ModelInfo {
   numParams: number;
 }
 
+/** The batch sizes the page offers for sampling (the GPU warm-up compiles these shapes). */
+export const SAMPLE_BATCHES = [1, 4, 16] as const;
+
 export interface SampleSettings {
   sampler: SamplerName;
-  /** DDIM steps. */
+  /** Steps of a few-step sampler (DDIM, DPM-Solver++); DDPM takes every train timestep. */
   steps: number;
   /** DDIM η. */
   eta: number;
@@ -30,40 +50,24 @@ export interface SampleSettings {
   label: number | null;
   guidance: number;
   seed: number;
-  /** Start from the forward panel's current x_t instead of pure noise ("denoise from here"). */
-  fromForward?: boolean;
 }
 
-/** A batch of images: values [batch·size·size·channels]. */
-export interface ImageBatch {
-  values: Float32Array;
-  batch: number;
-  size: number;
-  channels: number;
+/** "Denoise from here": the forward panel's x_t (one image, repeated over the batch) at its timestep t. */
+export interface SampleStart {
+  xt: Float32Array;
+  t: Timestep;
 }
 
-/** A file to add to the training set, with its path below what was dropped or picked (for folder labels). */
-export interface DataFile {
-  file: File;
-  path: string;
+/** One reverse step's pictures. `keep` marks the steps that belong in the trajectory strip. */
+export interface SampleFrame {
+  index: number;
+  total: number;
+  t: Timestep;
+  xt: ImageBatch;
+  predOriginal: ImageBatch;
+  predNoise: ImageBatch;
+  keep: boolean;
 }
-
-/** What the training set holds now, and what was left out and why. */
-export interface DataSummary {
-  options: DataOptions;
-  count: number;
-  classNames: string[];
-  /** Images per class ('' = unlabelled). */
-  counts: Record<string, number>;
-  /** Files that could not be used, each with the reason. */
-  rejected: { name: string; reason: string }[];
-  /** Files beyond the cap that were not read. */
-  overCap: number;
-  /** The first images (up to PREVIEW_IMAGES), for the preview grid. */
-  preview: ImageBatch;
-}
-
-export type { TrainSetup } from '../training/recipe';
 
 /** A training run saved in this browser (IndexedDB) that can be resumed. */
 export interface SavedRunInfo {
@@ -73,80 +77,88 @@ export interface SavedRunInfo {
   savedAt: number;
 }
 
-export type TrainState = 'idle' | 'running' | 'paused';
+// ——— page → worker ———
 
-/** The batch sizes the page offers for sampling (the GPU warm-up compiles these shapes). */
-export const SAMPLE_BATCHES = [1, 4, 16] as const;
+export type EngineRequest = { channel: 'engine'; type: 'init'; modelUrl: string; preferredBackend?: BackendName };
 
-export type ToEngine =
-  | { type: 'init'; modelUrl: string; preferredBackend?: BackendName }
-  | { type: 'sample'; settings: SampleSettings }
-  | { type: 'pause' }
-  | { type: 'resume' }
-  | { type: 'step' }
-  | { type: 'stop' }
+/** `run` is the page's id for the run: every message about it carries it back. */
+export type SamplingRequest =
+  | { channel: 'sampling'; type: 'start'; run: number; settings: SampleSettings; from?: SampleStart }
+  | { channel: 'sampling'; type: 'pause' | 'resume' | 'step' | 'stop' }
   /** Minimum milliseconds between steps (0 = as fast as possible). */
-  | { type: 'speed'; delayMs: number }
-  /** Forward process: the clean image x0 for the slider (in [−1, 1], the model's size and channels). */
-  | { type: 'forwardImage'; image: ImageBatch }
-  | { type: 'forwardNoise'; seed: number }
-  /** x_t for a 0-based timestep, or t = −1 for x0 itself. */
-  | { type: 'forwardAt'; t: number }
+  | { channel: 'sampling'; type: 'speed'; delayMs: number };
+
+export type TrainingRequest =
   /** Training data: add files, change size/colour/fit (re-decodes everything kept), or start over. */
-  | { type: 'dataAdd'; files: DataFile[] }
-  | { type: 'dataOptions'; options: DataOptions }
-  | { type: 'dataClear' }
-  | { type: 'trainEstimate'; setup: TrainSetup }
-  | { type: 'trainStart'; setup: TrainSetup }
-  | { type: 'trainResumeSaved' }
-  | { type: 'trainPause' }
-  | { type: 'trainResume' }
-  | { type: 'trainStop' }
-  | { type: 'trainDiscardSaved' }
-  /** Ask whether an earlier visit saved a run (answered with savedRun); the training panel sends it once it listens. */
-  | { type: 'trainSavedQuery' }
-  /** Make the panels run on the trained model (its EMA weights), an imported one, or the shipped one again. */
-  | { type: 'useModel'; which: 'trained' | 'shipped' }
-  | { type: 'exportModel' }
-  | { type: 'importModel'; files: File[] };
+  | { channel: 'training'; type: 'addFiles'; files: DataFile[] }
+  | { channel: 'training'; type: 'dataOptions'; options: DataOptions }
+  | { channel: 'training'; type: 'clearData' }
+  | { channel: 'training'; type: 'estimate' | 'start'; setup: TrainSetup }
+  | { channel: 'training'; type: 'resumeSaved' | 'discardSaved' | 'pause' | 'resume' | 'stop' };
 
-/** One reverse step's pictures. `keep` marks the steps that belong in the trajectory strip. */
-export interface SampleFrame {
-  index: number;
-  total: number;
-  t: number;
-  xt: ImageBatch;
-  predOriginal: ImageBatch;
-  predNoise: ImageBatch;
-  keep: boolean;
-}
+export type ModelsRequest =
+  /** Make the panels run on the trained model (its EMA weights), or on the shipped one again. */
+  | { channel: 'models'; type: 'use'; which: 'trained' | 'shipped' }
+  | { channel: 'models'; type: 'export' }
+  | { channel: 'models'; type: 'import'; files: File[] };
 
-export type RunState = 'idle' | 'running' | 'paused';
+export type ToEngine = EngineRequest | SamplingRequest | TrainingRequest | ModelsRequest;
 
-export type FromEngine =
-  | { type: 'ready'; report: BackendReport; model: ModelInfo; warning?: string }
-  | { type: 'state'; state: RunState }
-  | { type: 'frame'; frame: SampleFrame }
-  | { type: 'done'; elapsedMs: number; steps: number }
-  | { type: 'forwardFrame'; t: number; xt: ImageBatch; noise: ImageBatch }
-  | { type: 'error'; message: string }
+// ——— worker → page ———
+
+export type EngineEvent =
+  | { channel: 'engine'; type: 'ready'; report: BackendReport; warning?: string }
   /**
    * WebGPU only: the GPU kernels (pipelines) sampling needs are compiling, before the first run needs
    * them. `total` is null while they are being listed; the last message has `finished: true` (also
    * after a failure). A run asked for meanwhile starts when it ends.
    */
-  | { type: 'warmup'; done: number; total: number | null; finished: boolean }
-  /** The panels' model changed (after useModel or importModel). */
-  | { type: 'model'; model: ModelInfo }
-  | { type: 'dataProgress'; done: number; total: number }
-  | { type: 'data'; summary: DataSummary }
-  | { type: 'trainEstimate'; secondsPer1000Steps: number; setup: TrainSetup }
-  | { type: 'trainState'; state: TrainState; step: number }
+  | { channel: 'engine'; type: 'warmup'; done: number; total: number | null; finished: boolean }
+  /** Something that concerns the whole page (a lost GPU device, a worker that failed to start). */
+  | { channel: 'engine'; type: 'error'; message: string };
+
+export type SamplingEvent =
+  | { channel: 'sampling'; type: 'state'; run: number; state: RunState }
+  | { channel: 'sampling'; type: 'frame'; run: number; frame: SampleFrame }
+  | { channel: 'sampling'; type: 'done'; run: number; elapsedMs: number; steps: number }
+  | { channel: 'sampling'; type: 'error'; message: string };
+
+export type TrainingEvent =
+  | { channel: 'training'; type: 'dataProgress'; done: number; total: number }
+  | { channel: 'training'; type: 'data'; summary: DataSummary }
+  | { channel: 'training'; type: 'estimate'; secondsPer1000Steps: number; setup: TrainSetup }
+  | { channel: 'training'; type: 'state'; state: RunState; step: number }
   /** Progress, with every [step, loss] since the last message. */
-  | { type: 'trainProgress'; progress: TrainProgress; losses: [number, number][] }
-  | { type: 'trainPreview'; frame: PreviewFrame; size: number; channels: number }
-  | { type: 'trainStopped'; reason: StopReason }
-  | { type: 'savedRun'; run: SavedRunInfo | null }
-  | { type: 'modelFile'; data: ArrayBuffer; name: string }
-  /** A problem with training, importing or exporting (shown in the training panel). */
-  | { type: 'trainError'; message: string };
+  | { channel: 'training'; type: 'progress'; progress: TrainProgress; losses: [number, number][] }
+  | { channel: 'training'; type: 'preview'; frame: PreviewFrame; size: number; channels: number }
+  | { channel: 'training'; type: 'stopped'; reason: StopReason }
+  /** A run saved by an earlier visit, or null. */
+  | { channel: 'training'; type: 'savedRun'; run: SavedRunInfo | null }
+  | { channel: 'training'; type: 'error'; message: string };
+
+export type ModelsEvent =
+  /** The model the panels run on (at start-up, and whenever it changes). */
+  | { channel: 'models'; type: 'active'; model: ModelInfo }
+  /** The trained model can be used or exported. */
+  | { channel: 'models'; type: 'trained'; available: boolean }
+  | { channel: 'models'; type: 'file'; data: ArrayBuffer; name: string }
+  | { channel: 'models'; type: 'error'; message: string };
+
+export type FromEngine = EngineEvent | SamplingEvent | TrainingEvent | ModelsEvent;
+
+/**
+ * Messages that describe how things stand rather than something that happened: the page keeps the
+ * latest of each and replays it to a panel that subscribes later, so nothing races a panel's mount.
+ */
+export const REPLAYED: readonly string[] = [
+  'engine/ready',
+  'engine/warmup',
+  'sampling/state',
+  'training/data',
+  'training/state',
+  'training/savedRun',
+  'models/active',
+  'models/trained',
+];
+
+export const messageKey = (m: { channel: Channel; type: string }): string => `${m.channel}/${m.type}`;

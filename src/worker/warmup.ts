@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { WebGPUBackend } from '@tensorflow/tfjs-backend-webgpu';
 import { yieldToEvents } from '../engine/yield';
-import type { DiffusionConfig } from '../model/io';
+import type { DiffusionConfig } from '../diffusion/scheduler';
 import type { UNet } from '../model/model';
 import { sample, type SampleOptions } from '../pipeline/sample';
 
@@ -40,12 +40,12 @@ export function samplingShapes(model: UNet, batches: readonly number[]): WarmupS
 }
 
 /**
- * Both schedulers' steps, run twice: the first step starts from x_T made on the CPU, the second from
+ * Every sampler's steps, run twice: the first step starts from x_T made on the CPU, the second from
  * a GPU tensor (tfjs-webgpu runs small CPU-resident inputs on the CPU, so the two steps use different
- * programs). DDIM with η > 0 runs every op of η = 0 plus the noise term; DDPM's last step is a subset
- * of the others.
+ * programs); DPM-Solver++'s second step is also its first second-order one. DDIM with η > 0 runs
+ * every op of η = 0 plus the noise term; DDPM's last step is a subset of the others.
  */
-const RUNS: Pick<SampleOptions, 'sampler' | 'steps' | 'eta'>[] = [{ sampler: 'ddpm' }, { sampler: 'ddim', steps: 50, eta: 1 }];
+const RUNS: Pick<SampleOptions, 'sampler' | 'steps' | 'eta'>[] = [{ sampler: 'ddpm' }, { sampler: 'ddim', steps: 50, eta: 1 }, { sampler: 'dpm-solver++', steps: 20 }];
 const STEPS_PER_RUN = 2;
 /** Rounds over all shapes at most (two in practice: the second finds nothing new). */
 const MAX_ROUNDS = 3;

@@ -26,7 +26,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('npm run sample', () => {
   it.each([
-    [['--sampler', 'euler'], /--sampler must be one of ddpm, ddim; got 'euler'/],
+    [['--sampler', 'euler'], /--sampler must be one of ddpm, ddim, dpm-solver\+\+; got 'euler'/],
     [['--steps', '0'], /--steps must be an integer in \[1, 1000\]/],
     [['--count'], /option '--count' needs a value/],
     [['--colour', 'red'], /unknown option '--colour'/],
@@ -95,6 +95,6 @@ describe('npm run eval', () => {
     r = await run(evalMain, ['--samples', join(dir, 'samples'), '--settings', 'ddim50']);
     expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--samples scores pictures already made; --settings/)]);
     r = await run(evalMain, ['--settings', 'euler20']);
-    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--settings entries are 'ddpm' or 'ddim<steps>/)]);
+    expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--settings entries are 'ddpm', 'ddim<steps>\[-eta<η>\]' or 'dpm<steps>'/)]);
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { DDIMScheduler, DDPMScheduler, GaussianRng } from '../../src/diffusion';
-import { dummyModel, dummySample, expectClose, expectNoLeak, values } from './helpers';
+import { at, dummyModel, dummySample, expectClose, expectNoLeak, values } from './helpers';
 
 const config = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const };
 
@@ -65,7 +65,7 @@ describe('DDIMScheduler (Song et al. 2021)', () => {
     const [xv, ev, zv] = [await values(xt), await values(eps), await values(z)];
     const eta = 0.5;
     const [t, prev] = [500, 480];
-    const out = s.step(eps, t, xt, { eta, noise: z });
+    const out = s.step(eps, at(t), xt, { eta, noise: z });
     const sigma = eta * Math.sqrt(((1 - ac[prev]) / (1 - ac[t])) * (1 - ac[t] / ac[prev]));
     const expected = Array.from(xv, (x, i) => {
       const x0 = (x - Math.sqrt(1 - ac[t]) * ev[i]) / Math.sqrt(ac[t]);
@@ -88,7 +88,7 @@ describe('DDIMScheduler (Song et al. 2021)', () => {
     for (const t of ddpm.timesteps) {
       const outA = ddim.step(dummyModel(a, t), t, a, { eta: 1, noise: rngA });
       // DDIM draws noise at t = 0 too (σ = 0 there); keep the generators in step
-      const outB = ddpm.step(dummyModel(b, t), t, b, t > 0 ? rngB : rngB.randn(b.shape));
+      const outB = ddpm.step(dummyModel(b, t), t, b, { noise: t > 0 ? rngB : rngB.randn(b.shape) });
       tf.dispose([a, b, outA.predOriginalSample, outB.predOriginalSample]);
       [a, b] = [outA.prevSample, outB.prevSample];
       if (t % 100 === 0) {
@@ -105,8 +105,8 @@ describe('DDIMScheduler (Song et al. 2021)', () => {
     s.setTimesteps(20);
     const x = dummySample();
     const eps = dummyModel(x, 400);
-    const a = s.step(eps, 400, x, { eta: 0, noise: new GaussianRng(1) });
-    const b = s.step(eps, 400, x, { eta: 0, noise: new GaussianRng(2) });
+    const a = s.step(eps, at(400), x, { eta: 0, noise: new GaussianRng(1) });
+    const b = s.step(eps, at(400), x, { eta: 0, noise: new GaussianRng(2) });
     expectClose(await values(a.prevSample), await values(b.prevSample), 0);
     tf.dispose([x, eps, a.prevSample, a.predOriginalSample, b.prevSample, b.predOriginalSample]);
   });
@@ -138,9 +138,9 @@ describe('DDIMScheduler (Song et al. 2021)', () => {
   it('fails loudly before setTimesteps and on a negative η', () => {
     const s = new DDIMScheduler(config);
     const x = tf.zeros([1, 2, 2, 1]);
-    expect(() => s.step(x, 10, x)).toThrow(/setTimesteps/);
+    expect(() => s.step(x, at(10), x)).toThrow(/setTimesteps/);
     s.setTimesteps(10);
-    expect(() => s.step(x, 10, x, { eta: -1 })).toThrow(/eta/);
+    expect(() => s.step(x, at(10), x, { eta: -1 })).toThrow(/eta/);
     x.dispose();
   });
 });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DDPMScheduler, GaussianRng, qPosterior, velocity } from '../../src/diffusion';
-import { dummyModel, dummySample, expectClose, expectNoLeak, values } from './helpers';
+import { DDPMScheduler, GaussianRng, qPosterior, velocity, type Timestep } from '../../src/diffusion';
+import { at, dummyModel, expectClose, expectNoLeak, values } from './helpers';
 
 const config = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const };
 
@@ -81,7 +81,7 @@ describe('DDPMScheduler', () => {
     const z = tf.tensor4d([0.5, 1.0, -1.0, 0.25], [1, 2, 2, 1]);
     const [xv, ev, zv] = [await values(xt), await values(eps), await values(z)];
     for (const t of [999, 487, 10, 1]) {
-      const out = s.step(eps, t, xt, z);
+      const out = s.step(eps, at(t), xt, { noise: z });
       const x0 = Array.from(xv, (x, i) => (x - Math.sqrt(1 - ac[t]) * ev[i]) / Math.sqrt(ac[t]));
       const mean = x0.map((x0i, i) => ((Math.sqrt(ac[t - 1]) * betas[t]) / (1 - ac[t])) * x0i + ((Math.sqrt(alphas[t]) * (1 - ac[t - 1])) / (1 - ac[t])) * xv[i]);
       // Algorithm 2 written with ε directly: x_{t−1} = (x_t − β_t/√(1−ᾱ_t) ε)/√α_t + σ_t z — eq. (11)
@@ -100,8 +100,8 @@ describe('DDPMScheduler', () => {
     const s = new DDPMScheduler(config);
     const xt = tf.tensor4d([0.3, -0.2, 0.5, 0.1], [1, 2, 2, 1]);
     const eps = tf.tensor4d([0.01, -0.02, 0.03, 0], [1, 2, 2, 1]);
-    const a = s.step(eps, 0, xt, new GaussianRng(1));
-    const b = s.step(eps, 0, xt, new GaussianRng(2));
+    const a = s.step(eps, at(0), xt, { noise: new GaussianRng(1) });
+    const b = s.step(eps, at(0), xt, { noise: new GaussianRng(2) });
     expectClose(await values(a.prevSample), await values(b.prevSample), 0);
     expectClose(await values(a.prevSample), await values(a.predOriginalSample), 1e-6);
     tf.dispose([xt, eps, a.prevSample, a.predOriginalSample, b.prevSample, b.predOriginalSample]);
@@ -111,7 +111,7 @@ describe('DDPMScheduler', () => {
     const s = new DDPMScheduler(config);
     const xt = tf.tensor4d([5, -5, 0.5, 0], [1, 2, 2, 1]);
     const eps = tf.zeros([1, 2, 2, 1]);
-    const out = s.step(eps, 999, xt, tf.zeros([1, 2, 2, 1]));
+    const out = s.step(eps, at(999), xt, { noise: tf.zeros([1, 2, 2, 1]) });
     const x0 = await values(out.predOriginalSample);
     expect(Math.max(...x0)).toBe(1);
     expect(Math.min(...x0)).toBe(-1);
@@ -127,7 +127,7 @@ describe('DDPMScheduler', () => {
     const z = tf.tensor4d([0.2, 0.2, -0.3, 0.1], [1, 2, 2, 1]);
     const xt = schedulers[0].addNoise(x0, eps, t);
     const v = velocity(x0, eps, ac[t]);
-    const outs = [schedulers[0].step(eps, t, xt, z), schedulers[1].step(x0, t, xt, z), schedulers[2].step(v, t, xt, z)];
+    const outs = [schedulers[0].step(eps, at(t), xt, { noise: z }), schedulers[1].step(x0, at(t), xt, { noise: z }), schedulers[2].step(v, at(t), xt, { noise: z })];
     const ref = await values(outs[0].prevSample);
     for (const o of outs) {
       expectClose(await values(o.prevSample), ref, 2e-5);
@@ -136,15 +136,45 @@ describe('DDPMScheduler', () => {
     tf.dispose([x0, eps, z, xt, v, ...outs.flatMap((o) => [o.prevSample, o.predOriginalSample])]);
   });
 
-  it('qPosterior agrees with a step given the true x0 (eq. 6–7)', async () => {
-    const s = new DDPMScheduler({ ...config, predictionType: 'sample', clipSample: false });
-    const x0 = dummySample();
-    const xt = tf.tidy(() => x0.mul(0.5).add(0.1));
-    const post = qPosterior(s.schedule, x0, xt, 200);
-    const out = s.step(x0, 200, xt, tf.zerosLike(x0));
-    expectClose(await values(out.prevSample), await values(post.mean), 1e-6);
-    expect(post.variance).toBeCloseTo(s.getVariance(200), 15);
-    tf.dispose([x0, xt, post.mean, out.prevSample, out.predOriginalSample]);
+  it('qPosterior is the Gaussian conditional of x_{t−1} given x_t and x0 (eq. 6–7 derived another way)', async () => {
+    // x_{t−1} | x0 ~ N(√ᾱ_{t−1} x0, 1 − ᾱ_{t−1}); x_t = √α_t x_{t−1} + √β_t ε. Conditioning the joint
+    // Gaussian on x_t: mean = E[x_{t−1}] + Cov/Var (x_t − E[x_t]), variance = Var − Cov²/Var.
+    const { alphasCumprod: ac, alphas } = new DDPMScheduler(config).schedule;
+    const x0v = [0.9, -0.4, 0.0, 0.6];
+    const xtv = [0.1, 1.3, -0.8, 0.2];
+    const x0 = tf.tensor4d(x0v, [1, 2, 2, 1]);
+    const xt = tf.tensor4d(xtv, [1, 2, 2, 1]);
+    for (const t of [1, 200, 999]) {
+      const cov = Math.sqrt(alphas[t]) * (1 - ac[t - 1]);
+      const varXt = 1 - ac[t];
+      const post = qPosterior(new DDPMScheduler(config).schedule, x0, xt, t);
+      const expected = x0v.map((x, i) => Math.sqrt(ac[t - 1]) * x + (cov / varXt) * (xtv[i] - Math.sqrt(ac[t]) * x));
+      expectClose(await values(post.mean), expected, 1e-6);
+      expect(post.variance).toBeCloseTo(1 - ac[t - 1] - (cov * cov) / varXt, 12);
+      post.mean.dispose();
+    }
+    tf.dispose([x0, xt]);
+  });
+
+  it('setTimesteps(n) jumps ⌊T/n⌋ timesteps through the posterior of the jump (diffusers DDPM): variance β̃ with β = 1 − ᾱ_t/ᾱ_prev', async () => {
+    const s = new DDPMScheduler({ ...config, clipSample: false });
+    s.setTimesteps(10);
+    expect(s.timesteps).toEqual([900, 800, 700, 600, 500, 400, 300, 200, 100, 0]);
+    const ac = s.schedule.alphasCumprod;
+    // the one-jump process x_500 | x_400 has ᾱ ratio ac[500]/ac[400]; its posterior variance, by Gaussian conditioning
+    const varianceByConditioning = (1 - ac[400]) - ((ac[500] / ac[400]) * (1 - ac[400]) ** 2) / (1 - ac[500]);
+    expect(s.getVariance(500, 400)).toBeCloseTo(varianceByConditioning, 12);
+    // with z = 0 the step is the conditional mean at the true x0
+    const x0v = [0.5, -0.5, 0.25, 1];
+    const epsv = [0.3, 1.1, -0.7, -1.4];
+    const x0 = tf.tensor4d(x0v, [1, 2, 2, 1]);
+    const eps = tf.tensor4d(epsv, [1, 2, 2, 1]);
+    const xt = s.addNoise(x0, eps, 500);
+    const xtv = await values(xt);
+    const out = s.step(eps, at(500), xt, { noise: tf.zerosLike(xt) });
+    const cov = Math.sqrt(ac[500] / ac[400]) * (1 - ac[400]);
+    expectClose(await values(out.prevSample), x0v.map((x, i) => Math.sqrt(ac[400]) * x + (cov / (1 - ac[500])) * (xtv[i] - Math.sqrt(ac[500]) * x)), 2e-5);
+    tf.dispose([x0, eps, xt, out.prevSample, out.predOriginalSample]);
   });
 
   it('the same seed gives the same 1000-step trajectory; another seed does not', async () => {
@@ -154,7 +184,7 @@ describe('DDPMScheduler', () => {
       let x = rng.randn([1, 4, 4, 1]);
       for (const t of s.timesteps) {
         const eps = dummyModel(x, t);
-        const { prevSample, predOriginalSample } = s.step(eps, t, x, rng);
+        const { prevSample, predOriginalSample } = s.step(eps, t, x, { noise: rng });
         tf.dispose([x, eps, predOriginalSample]);
         x = prevSample;
       }
@@ -174,7 +204,7 @@ describe('DDPMScheduler', () => {
       let x = rng.randn([2, 4, 4, 1]);
       for (const t of s.timesteps) {
         const eps = dummyModel(x, t);
-        const out = s.step(eps, t, x, rng);
+        const out = s.step(eps, t, x, { noise: rng });
         tf.dispose([x, eps, out.predOriginalSample]);
         x = out.prevSample;
       }
@@ -186,10 +216,10 @@ describe('DDPMScheduler', () => {
   it('fails loudly on bad input', () => {
     const s = new DDPMScheduler(config);
     const x = tf.zeros([1, 2, 2, 1]);
-    expect(() => s.step(x, -1, x)).toThrow(/timestep/);
-    expect(() => s.step(x, 1.5, x)).toThrow(/timestep/);
-    expect(() => s.step(tf.zeros([1, 3, 2, 1]), 5, x)).toThrow(/same shape/);
-    expect(() => s.step(x, 5, x, tf.zeros([2, 2, 2, 1]))).toThrow(/noise/);
+    expect(() => s.step(x, -1 as Timestep, x)).toThrow(/timestep/);
+    expect(() => s.step(x, 1.5 as Timestep, x)).toThrow(/timestep/);
+    expect(() => s.step(tf.zeros([1, 3, 2, 1]), at(5), x)).toThrow(/same shape/);
+    expect(() => s.step(x, at(5), x, { noise: tf.zeros([2, 2, 2, 1]) })).toThrow(/noise/);
     x.dispose();
   });
 });

@@ -1,8 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import { expect } from 'vitest';
+import { asTimestep, type Timestep } from '../../src/diffusion';
 
-/** diffusers' deterministic scheduler-test fixtures: x = arange(N)/N and the model ε = x·t/(t+1). */
+/** diffusers' deterministic scheduler-test fixtures: x = arange(N)/N, ε = reversed(arange(N))/N and the model ε̂ = x·t/(t+1). */
 export const dummySample = (n = 768): tf.Tensor => tf.tidy(() => tf.range(0, n).div(n).reshape([4, 8, 8, n / 256]));
+/** A 0-based timestep of a T = 1000 schedule. */
+export const at = (t: number): Timestep => asTimestep(t, 1000);
+
+export const dummyNoise = (n = 768): tf.Tensor => tf.tidy(() => tf.range(n - 1, -1, -1).div(n).reshape([4, 8, 8, n / 256]));
 export const dummyModel = (x: tf.Tensor, t: number): tf.Tensor => tf.tidy(() => x.mul(t / (t + 1)));
 
 export async function values(x: tf.Tensor): Promise<Float32Array> {

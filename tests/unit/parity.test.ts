@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DDPMScheduler } from '../../src/diffusion';
+import { asTimestep, DDPMScheduler } from '../../src/diffusion';
 import { loadModel } from '../../src/model/io';
 import { fileHandler } from '../../scripts/node-io';
 import { expectClose, values } from './helpers';
@@ -59,7 +59,7 @@ describe('PyTorch parity: the DDPM step of tools/torch/sample.py', () => {
     expect(fixture.cases.map((c) => c.t)).toEqual([999, 487, 10, 1, 0]);
     for (const c of fixture.cases) {
       const [x, eps, z] = [c.x, c.eps, c.z].map((v) => tf.tensor1d(v));
-      const out = scheduler.step(eps, c.t, x, z);
+      const out = scheduler.step(eps, asTimestep(c.t, fixture.schedule.numTrainTimesteps), x, { noise: z });
       expectClose(await values(out.prevSample), c.prev, 1e-5);
       tf.dispose([x, eps, z, out.prevSample, out.predOriginalSample]);
     }

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
-import { DDIMScheduler, DDPMScheduler, GaussianRng } from '../../src/diffusion';
+import { DDPMScheduler, GaussianRng, makeSchedule } from '../../src/diffusion';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
-import { guidedNoise, runTimesteps, sample } from '../../src/pipeline/sample';
-import { expectClose, expectNoLeak, values } from './helpers';
+import { guidedNoise, sample } from '../../src/pipeline/sample';
+import { at, expectClose, expectNoLeak, values } from './helpers';
 
 const config: UNetConfig = { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channelMults: [1, 2], groups: 4, numClasses: 3 };
 // T = 100 keeps the full DDPM runs short on the CPU backend; the loop is the same for any T.
@@ -26,27 +26,72 @@ async function finalSample(model: UNet, seed: number, extra: Partial<Parameters<
   return { last: last!, count };
 }
 
+/**
+ * A stand-in network that knows the answer: for a fixed clean image x0 it returns the exact noise
+ * in x_t, ε = (x_t − √ᾱ_t x0)/√(1 − ᾱ_t) (eq. 4 solved for ε). It records the timesteps and labels it is asked about.
+ */
+function oracle(x0: number[], calls: { t: number; labels: number[] }[]): UNet {
+  const { alphasCumprod: ac } = makeSchedule(diffusion);
+  const cfg: UNetConfig = { ...config, imageSize: 2, numClasses: 3 };
+  return {
+    config: cfg,
+    predict: (x: tf.Tensor, ts: tf.Tensor1D, options?: { labels?: tf.Tensor1D }) => {
+      const t = (ts.arraySync() as number[])[0];
+      calls.push({ t, labels: (options?.labels?.arraySync() as number[] | undefined) ?? [] });
+      return tf.tidy(() => tf.div(tf.sub(x, tf.mul(Math.sqrt(ac[t]), tf.tensor(x0, x.shape).tile([1, 1, 1, 1]))), Math.sqrt(1 - ac[t])));
+    },
+  } as unknown as UNet;
+}
+
 describe('sampling pipeline', () => {
-  it('is the unrolled loop: model, then scheduler step (DDIM)', async () => {
-    const model = liveModel();
-    const steps = [...runTimesteps(diffusion, { sampler: 'ddim', steps: 5 })];
-    expect(steps).toEqual([80, 60, 40, 20, 0]);
-    // by hand
-    const rng = new GaussianRng(11);
-    let x = rng.randn([2, 16, 16, 1]);
-    const s = new DDIMScheduler({ ...diffusion, clipSample: true });
-    s.setTimesteps(5);
-    for (const t of s.timesteps) {
-      const eps = guidedNoise(model, x, t, [0, 2], 2);
-      const out = s.step(eps, t, x, { eta: 0, noise: rng });
-      tf.dispose([x, eps, out.predOriginalSample]);
-      x = out.prevSample;
+  // x_t on the noising path of x0 with the run's first noise ε: √ᾱ_t x0 + √(1 − ᾱ_t) ε
+  const x0 = [0.5, -0.25, 0.75, -1];
+  const onPath = (eps: Float32Array, t: number) => {
+    const ac = t < 0 ? 1 : makeSchedule(diffusion).alphasCumprod[t];
+    return Array.from(eps, (e, i) => Math.sqrt(ac) * x0[i] + Math.sqrt(1 - ac) * e);
+  };
+
+  it('DPM-Solver++ and DDIM (η = 0) with an exact noise predictor stay on the path of x0 and end on it; the model sees each timestep and label', async () => {
+    const xT = await values(new GaussianRng(4).randn([1, 2, 2, 1])); // the run's x_T (seed 4)
+    const ac = makeSchedule(diffusion).alphasCumprod;
+    for (const [sampler, expectedTimesteps] of [
+      ['ddim', [80, 60, 40, 20, 0]],
+      ['dpm-solver++', [99, 79, 59, 40, 20]],
+    ] as const) {
+      // the noise that puts x_T on x0's path at the run's first timestep
+      const t0 = expectedTimesteps[0];
+      const eps = Float32Array.from(xT, (x, i) => (x - Math.sqrt(ac[t0]) * x0[i]) / Math.sqrt(1 - ac[t0]));
+      const calls: { t: number; labels: number[] }[] = [];
+      const model = oracle(x0, calls);
+      const seen: number[] = [];
+      let last: Float32Array | null = null;
+      for (const step of sample(model, diffusion, { sampler, steps: 5, batch: 1, labels: [2], seed: 4 })) {
+        seen.push(step.t);
+        last = await values(step.sample);
+        const next = expectedTimesteps[step.index + 1] ?? -1;
+        // DDIM lands on the next timestep of the path; DPM-Solver++ too (its first-order and 2M steps are exact for an exact x̂0)
+        expectClose(last, onPath(eps, next), 2e-5);
+        expectClose(await values(step.predOriginalSample), x0, 2e-5);
+      }
+      expect(seen).toEqual(expectedTimesteps);
+      expect(calls.map((c) => c.t)).toEqual(expectedTimesteps);
+      expect(calls.every((c) => c.labels.length === 1 && c.labels[0] === 2)).toBe(true);
+      expectClose(last!, x0, 2e-5);
     }
-    const { last, count } = await finalSample(model, 11);
-    expect(count).toBe(5);
-    expectClose(last, await values(x), 1e-6);
-    x.dispose();
-    model.dispose();
+  });
+
+  it('DDPM with an exact noise predictor ends exactly on x0 (its last step, t = 0, is the posterior mean with x̂0 = x0)', async () => {
+    const calls: { t: number; labels: number[] }[] = [];
+    let last: Float32Array | null = null;
+    let count = 0;
+    for (const step of sample(oracle(x0, calls), diffusion, { sampler: 'ddpm', batch: 1, seed: 9 })) {
+      count++;
+      if (step.index === step.total - 1) last = await values(step.sample);
+    }
+    expect(count).toBe(100);
+    expect(calls.map((c) => c.t)).toEqual(Array.from({ length: 100 }, (_, i) => 99 - i));
+    expect(calls[0].labels).toEqual([3]); // no label given: the "no label" class of a 3-class model
+    expectClose(last!, x0, 1e-5);
   });
 
   it('the same seed gives identical pixels; another seed different ones', async () => {
@@ -66,11 +111,11 @@ describe('sampling pipeline', () => {
     const ts = tf.fill([2], 30) as tf.Tensor1D;
     const cond = await values(model.predict(x, ts, { labels: tf.tensor1d([1, 2], 'int32') }));
     const uncond = await values(model.predict(x, ts, { labels: tf.tensor1d([3, 3], 'int32') }));
-    const guided = await values(guidedNoise(model, x, 30, [1, 2], 3));
+    const guided = await values(guidedNoise(model, x, at(30), [1, 2], 3));
     expectClose(guided, Array.from(cond, (c, i) => uncond[i] + 3 * (c - uncond[i])), 1e-5);
-    expectClose(await values(guidedNoise(model, x, 30, [1, 2], 1)), cond, 1e-6);
-    expectClose(await values(guidedNoise(model, x, 30, [1, 2], 0)), uncond, 1e-5);
-    expectClose(await values(guidedNoise(model, x, 30, [null, null], 4)), uncond, 1e-6);
+    expectClose(await values(guidedNoise(model, x, at(30), [1, 2], 1)), cond, 1e-6);
+    expectClose(await values(guidedNoise(model, x, at(30), [1, 2], 0)), uncond, 1e-5);
+    expectClose(await values(guidedNoise(model, x, at(30), [null, null], 4)), uncond, 1e-6);
     model.dispose();
   });
 
@@ -78,7 +123,7 @@ describe('sampling pipeline', () => {
     const model = liveModel();
     const init = tf.randomNormal([1, 16, 16, 1], 0, 1, 'float32', 8);
     const seen: number[] = [];
-    for (const step of sample(model, diffusion, { sampler: 'ddpm', batch: 1, seed: 0, init: { sample: init, timestep: 9 } })) seen.push(step.t);
+    for (const step of sample(model, diffusion, { sampler: 'ddpm', batch: 1, seed: 0, init: { sample: init, timestep: at(9) } })) seen.push(step.t);
     expect(seen).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
     expect(init.isDisposed).toBe(false);
     expect(new DDPMScheduler(diffusion).timesteps.length).toBe(100);
@@ -92,8 +137,10 @@ describe('sampling pipeline', () => {
       for (const step of sample(model, diffusion, { sampler: 'ddpm', batch: 1, labels: [1], guidance: 2, seed: 3 })) {
         if (step.index % 250 === 0) await step.predOriginalSample.data();
       }
-      for (const step of sample(model, diffusion, { sampler: 'ddim', steps: 20, batch: 1, seed: 3 })) {
-        if (step.index === 3) break;
+      for (const sampler of ['ddim', 'dpm-solver++'] as const) {
+        for (const step of sample(model, diffusion, { sampler, steps: 20, batch: 1, seed: 3 })) {
+          if (step.index === 3) break;
+        }
       }
     });
     model.dispose();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { yieldToEvents } from '../../src/engine/yield';
 import { ImageDataset } from '../../src/data/dataset';
 import { registerWasmKernels } from '../../src/model/wasm-kernels';
 import { presetConfig } from '../../src/training/presets';
@@ -79,8 +80,10 @@ describe('TrainingSession', () => {
     });
     const done = session.run();
     await expect.poll(() => session.state).toBe('paused');
-    await new Promise((r) => setTimeout(r, 300));
+    // a running loop would take a step within a few turns of the event loop (it yields once per step)
+    for (let i = 0; i < 50; i++) await yieldToEvents();
     expect(steps).toEqual([1, 2, 3]);
+    expect(session.state).toBe('paused');
     session.resume();
     expect(await done).toEqual({ kind: 'stopped' });
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
@@ -150,11 +153,14 @@ describe('TrainingSession', () => {
     expect(explainFailure(new Error('something else'))).toBe('something else');
   });
 
-  it('estimates the time per 1,000 steps and frees what it measured with', async () => {
+  it('turns the timed steps into seconds per 1,000 steps (ms per step), reading the clock around them, and frees what it measured with', async () => {
     const before = tf.memory().numTensors;
-    const seconds = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, 2);
-    expect(seconds).toBeGreaterThan(0);
-    expect(Number.isFinite(seconds)).toBe(true);
+    // a clock read before the timed steps and after them: 30 ms for 2 steps
+    const reads: number[] = [];
+    const clock = () => (reads.push(reads.length), reads.length === 1 ? 1000 : 1030);
+    const seconds = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, 2, clock);
+    expect(reads).toHaveLength(2);
+    expect(seconds).toBe(15); // 15 ms per step is 15 s per 1,000 steps
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -1,13 +1,13 @@
 import { useState } from 'react';
-import { DATASET_LIMITS, type DataOptions } from '../data/dataset';
-import { IMAGE_SIZES } from '../model/config';
-import type { DataSummary } from '../worker/protocol';
-import type { EngineClient } from './engine-client';
-import { filesFromDrop, filesFromInput } from './files';
-import { ImageCanvas } from './ImageCanvas';
+import { DATASET_LIMITS, type DataOptions } from '../../data/dataset';
+import { IMAGE_SIZES } from '../../model/config';
+import type { DataSummary } from '../../worker/protocol';
+import { filesFromDrop, filesFromInput } from '../files';
+import { ImageCanvas } from '../ImageCanvas';
+import type { useTraining } from './use-training';
 
 interface Props {
-  engine: EngineClient;
+  send: ReturnType<typeof useTraining>['send'];
   summary: DataSummary | null;
   progress: { done: number; total: number } | null;
   /** Data cannot change while training runs. */
@@ -17,12 +17,12 @@ interface Props {
 const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp';
 
 /** Step 1 of training: drop or pick pictures, choose size and colour, see what will be trained on. */
-export function TrainData({ engine, summary, progress, locked }: Props) {
+export function TrainData({ send, summary, progress, locked }: Props) {
   const [over, setOver] = useState(false);
   const options: DataOptions = summary?.options ?? { size: 28, channels: 1, fit: 'crop' };
-  const setOption = <K extends keyof DataOptions>(k: K, v: DataOptions[K]) => engine.send({ type: 'dataOptions', options: { ...options, [k]: v } });
+  const setOption = <K extends keyof DataOptions>(k: K, v: DataOptions[K]) => send({ type: 'dataOptions', options: { ...options, [k]: v } });
   const add = (files: ReturnType<typeof filesFromInput>) => {
-    if (files.length) engine.send({ type: 'dataAdd', files });
+    if (files.length) send({ type: 'addFiles', files });
   };
   const decoding = progress && progress.done < progress.total;
   const classes = Object.entries(summary?.counts ?? {});
@@ -57,7 +57,7 @@ export function TrainData({ engine, summary, progress, locked }: Props) {
             Choose a folder…
             <input type="file" multiple disabled={locked} {...{ webkitdirectory: '' }} onChange={(e) => add(filesFromInput(e.target.files))} data-testid="data-folder" />
           </label>
-          <button type="button" disabled={locked || !summary?.count} onClick={() => engine.send({ type: 'dataClear' })} data-testid="data-clear">
+          <button type="button" disabled={locked || !summary?.count} onClick={() => send({ type: 'clearData' })} data-testid="data-clear">
             Clear
           </button>
         </div>

@@ -1,0 +1,38 @@
+/**
+ * Timesteps. The code counts them from 0 (t = 0 … T−1, an index into the schedule's tables); the
+ * paper and the page count from 1 (step T … 1). The brand keeps the two apart: a plain number is
+ * not a Timestep until `asTimestep` has checked it, and the page shows one only through `displayStep`.
+ */
+export type Timestep = number & { readonly __brand: 'Timestep' };
+
+/** A checked 0-based timestep t ∈ {0, …, T−1}. */
+export function asTimestep(t: number, numTrainTimesteps: number): Timestep {
+  if (!Number.isInteger(t) || t < 0 || t >= numTrainTimesteps) throw new RangeError(`timestep must be an integer in [0, ${numTrainTimesteps - 1}], got ${t}`);
+  return t as Timestep;
+}
+
+/** The paper's (and the page's) 1-based step number of t: T for t = T−1, 1 for t = 0. */
+export function displayStep(t: Timestep): number {
+  return t + 1;
+}
+
+/** The timestep shown as step s on the page (s = 1 … T), or null for s = 0: the clean image x0. */
+export function fromDisplayStep(s: number, numTrainTimesteps: number): Timestep | null {
+  return s === 0 ? null : asTimestep(s - 1, numTrainTimesteps);
+}
+
+/** Checks a step count: an integer in [1, T]. */
+export function checkNumInferenceSteps(numInferenceSteps: number, numTrainTimesteps: number): void {
+  if (!Number.isInteger(numInferenceSteps) || numInferenceSteps < 1 || numInferenceSteps > numTrainTimesteps)
+    throw new RangeError(`numInferenceSteps must be an integer in [1, ${numTrainTimesteps}], got ${numInferenceSteps}`);
+}
+
+/**
+ * diffusers' "leading" spacing: every ⌊T/n⌋-th timestep from 0, descending, plus an offset — with
+ * T = 1000 and n = 10, 900, 800, …, 0; with n = T, every timestep T−1, …, 0.
+ */
+export function leadingTimesteps(numTrainTimesteps: number, numInferenceSteps: number, offset = 0): Timestep[] {
+  checkNumInferenceSteps(numInferenceSteps, numTrainTimesteps);
+  const ratio = Math.floor(numTrainTimesteps / numInferenceSteps);
+  return Array.from({ length: numInferenceSteps }, (_, i) => asTimestep((numInferenceSteps - 1 - i) * ratio + offset, numTrainTimesteps));
+}

@@ -1,0 +1,61 @@
+import { SAMPLING_DEFAULTS } from '../pipeline/defaults';
+import type { ModelInfo, SampleSettings, SampleStart } from '../worker/protocol';
+import type { EngineClient } from './engine-client';
+
+/**
+ * The sampling settings both panels share (the reverse panel edits them; the forward panel's
+ * "Denoise from here" runs with them), the newest run's id, and the requests of the sampling
+ * channel. A small store for useSyncExternalStore.
+ */
+export class SamplingChannel {
+  private current: SampleSettings;
+  /** The id of the newest run started here (0: none yet). */
+  private run = 0;
+  private readonly listeners = new Set<() => void>();
+
+  constructor(
+    private readonly engine: EngineClient,
+    model: ModelInfo,
+  ) {
+    const nc = model.config.numClasses;
+    this.current = { ...SAMPLING_DEFAULTS, batch: 1, label: nc > 0 ? Math.min(3, nc - 1) : null };
+  }
+
+  readonly subscribe = (listener: () => void): (() => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  readonly getSettings = (): SampleSettings => this.current;
+
+  readonly getRun = (): number => this.run;
+
+  set<K extends keyof SampleSettings>(key: K, value: SampleSettings[K]): void {
+    this.current = { ...this.current, [key]: value };
+    this.listeners.forEach((l) => l());
+  }
+
+  /** Starts a run with the current settings, from pure noise or from the forward panel's x_t; returns its id. */
+  start(from?: SampleStart): number {
+    this.run = this.engine.nextSamplingRun();
+    this.engine.send({ channel: 'sampling', type: 'start', run: this.run, settings: this.current, from });
+    this.listeners.forEach((l) => l());
+    return this.run;
+  }
+
+  pause(): void {
+    this.engine.send({ channel: 'sampling', type: 'pause' });
+  }
+  resume(): void {
+    this.engine.send({ channel: 'sampling', type: 'resume' });
+  }
+  step(): void {
+    this.engine.send({ channel: 'sampling', type: 'step' });
+  }
+  stop(): void {
+    this.engine.send({ channel: 'sampling', type: 'stop' });
+  }
+  setSpeed(delayMs: number): void {
+    this.engine.send({ channel: 'sampling', type: 'speed', delayMs });
+  }
+}

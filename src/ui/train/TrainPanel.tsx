@@ -1,0 +1,74 @@
+import type { EngineClient } from '../engine-client';
+import { ProgressView, stopMessage } from './ProgressView';
+import { Expectation, SetupForm, duration, useTrainSetup } from './SetupForm';
+import { TrainData } from './TrainData';
+import { useTraining } from './use-training';
+
+/** Train a diffusion model on your own pictures, in the worker, and watch it learn. */
+export function TrainPanel({ engine }: { engine: EngineClient }) {
+  const { view, send, clearEstimate } = useTraining(engine);
+  const form = useTrainSetup(view.summary, clearEstimate);
+  const { setup } = form;
+  const { state, saved, estimate, estimating, error, progress } = view;
+  const busy = state !== 'idle';
+  const stop = view.stopped && stopMessage(view.stopped);
+
+  return (
+    <section className="panel train" aria-labelledby="train-title">
+      <h2 id="train-title">Train on your own pictures</h2>
+      <p className="hint">
+        Algorithm 1 of the paper, in this tab: pick a random picture x<sub>0</sub>, a random t, noise it (eq. 4) and teach the U-Net to predict the noise (L<sub>simple</sub>). Training runs in a background
+        worker and is saved in this browser as it goes.
+      </p>
+      {saved && !busy && (
+        <div className="warning" role="status" data-testid="saved-run">
+          A training run from an earlier visit is saved: step {saved.step} of {saved.totalSteps}, {saved.images} images.{' '}
+          <button type="button" className="primary" onClick={() => send({ type: 'resumeSaved' })} data-testid="train-resume-saved">
+            Resume it
+          </button>{' '}
+          <button type="button" onClick={() => send({ type: 'discardSaved' })} data-testid="train-discard-saved">
+            Discard
+          </button>
+        </div>
+      )}
+      <TrainData send={send} summary={view.summary} progress={view.decode} locked={busy} />
+      <SetupForm form={form} busy={busy} />
+      <div className="controls">
+        <button type="button" disabled={busy || estimating} onClick={() => send({ type: 'estimate', setup })} data-testid="train-estimate">
+          {estimating ? 'Measuring…' : 'Estimate time'}
+        </button>
+        {estimate && (
+          <span data-testid="train-estimate-text">
+            ≈ {duration(estimate.seconds)} per 1,000 steps on this device; {estimate.setup.totalSteps.toLocaleString()} steps ≈ {duration((estimate.seconds * estimate.setup.totalSteps) / 1000)}
+          </span>
+        )}
+      </div>
+      {estimate && <Expectation seconds={estimate.seconds} setup={estimate.setup} />}
+      <div className="controls">
+        <button type="button" className="primary" disabled={busy || !view.summary?.count} onClick={() => send({ type: 'start', setup })} data-testid="train-start">
+          Start training
+        </button>
+        <button type="button" disabled={state !== 'running'} onClick={() => send({ type: 'pause' })} data-testid="train-pause">
+          Pause
+        </button>
+        <button type="button" disabled={state !== 'paused'} onClick={() => send({ type: 'resume' })} data-testid="train-resume">
+          Resume
+        </button>
+        <button type="button" disabled={!busy} onClick={() => send({ type: 'stop' })} data-testid="train-stop">
+          Stop
+        </button>
+      </div>
+      {error && (
+        <p role="alert" className="error" data-testid="train-error">
+          {error}
+        </p>
+      )}
+      {stop && (
+        <p role={stop.alert ? 'alert' : 'status'} className={stop.alert ? 'error' : 'muted'} data-testid="train-stopped">
+          {stop.text}
+        </p>
+      )}
+      {(progress || busy) && <ProgressView state={state} progress={progress} totalSteps={setup.totalSteps} losses={view.losses} film={view.film} />}
+    </section>
+  );
+}

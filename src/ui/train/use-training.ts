@@ -1,0 +1,70 @@
+import { useEffect, useState } from 'react';
+import type { StopReason, TrainProgress } from '../../training/session';
+import type { DataSummary, ImageBatch, RunState, SavedRunInfo, TrainingRequest, TrainSetup } from '../../worker/protocol';
+import type { EngineClient } from '../engine-client';
+
+const MAX_FILMSTRIP = 24;
+
+/** What the training panel shows: everything the 'training' channel says, gathered into state. */
+export interface TrainingView {
+  summary: DataSummary | null;
+  decode: { done: number; total: number } | null;
+  estimate: { seconds: number; setup: TrainSetup } | null;
+  estimating: boolean;
+  state: RunState;
+  progress: TrainProgress | null;
+  losses: [number, number][];
+  film: { step: number; images: ImageBatch }[];
+  stopped: StopReason | null;
+  saved: SavedRunInfo | null;
+  error: string | null;
+}
+
+const INITIAL: TrainingView = { summary: null, decode: null, estimate: null, estimating: false, state: 'idle', progress: null, losses: [], film: [], stopped: null, saved: null, error: null };
+
+/** Distributes `Omit` over a union, keeping each member's own fields. */
+type Request = TrainingRequest extends infer R ? (R extends TrainingRequest ? Omit<R, 'channel'> : never) : never;
+
+/** The training channel as React state, and a `send` for its requests (which clears what a new request replaces). */
+export function useTraining(engine: EngineClient): { view: TrainingView; send: (request: Request) => void; clearEstimate: () => void } {
+  const [view, setView] = useState<TrainingView>(INITIAL);
+
+  useEffect(
+    () =>
+      engine.subscribe('training', (m) => {
+        setView((v) => {
+          switch (m.type) {
+            case 'data':
+              return { ...v, summary: m.summary, decode: null };
+            case 'dataProgress':
+              return { ...v, decode: { done: m.done, total: m.total } };
+            case 'estimate':
+              return { ...v, estimating: false, estimate: { seconds: m.secondsPer1000Steps, setup: m.setup } };
+            case 'state':
+              return { ...v, state: m.state, saved: m.state === 'running' ? null : v.saved };
+            case 'progress':
+              return { ...v, progress: m.progress, losses: [...v.losses, ...m.losses] };
+            case 'preview': {
+              const images = { values: m.frame.images, batch: m.frame.batch, size: m.size, channels: m.channels };
+              return { ...v, film: [...v.film, { step: m.frame.step, images }].slice(-MAX_FILMSTRIP) };
+            }
+            case 'stopped':
+              return { ...v, stopped: m.reason };
+            case 'savedRun':
+              return { ...v, saved: m.run };
+            case 'error':
+              return { ...v, estimating: false, error: m.message };
+          }
+        });
+      }),
+    [engine],
+  );
+
+  const send = (request: Request) => {
+    if (request.type === 'estimate') setView((v) => ({ ...v, estimating: true, error: null }));
+    if (request.type === 'start' || request.type === 'resumeSaved') setView((v) => ({ ...v, error: null, stopped: null, film: [], losses: [], progress: null }));
+    engine.send({ channel: 'training', ...request } as TrainingRequest);
+  };
+  const clearEstimate = () => setView((v) => (v.estimate ? { ...v, estimate: null } : v));
+  return { view, send, clearEstimate };
+}

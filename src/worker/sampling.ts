@@ -1,0 +1,107 @@
+import * as tf from '@tensorflow/tfjs';
+import { asTimestep } from '../diffusion/timestep';
+import { PauseGate } from '../engine/pause-gate';
+import { yieldToEvents } from '../engine/yield';
+import { sample } from '../pipeline/sample';
+import type { KernelWarmup } from './kernel-warmup';
+import type { ModelRegistry } from './models';
+import type { ImageBatch, SampleSettings, SampleStart, SamplingEvent } from './protocol';
+import { stripIndices } from './trajectory';
+
+/** The page redraws at most this often; steps in between are computed but not sent. */
+const FRAME_INTERVAL_MS = 33;
+
+/**
+ * The sampling run behind the reverse panel: one run at a time on the active model, paused,
+ * single-stepped and stopped through a PauseGate, slowed down on request. Every message about a run
+ * carries the page's id for it, so the page can ignore a run it has replaced.
+ */
+export class SamplingService {
+  /** The page's id of the current (or last) run. */
+  private run = 0;
+  /** Bumped by every start and stop: a loop whose generation is no longer current ends. */
+  private generation = 0;
+  private delayMs = 0;
+  private readonly gate = new PauseGate((state) => this.post({ channel: 'sampling', type: 'state', run: this.run, state }));
+
+  constructor(
+    private readonly post: (m: SamplingEvent, transfer?: Transferable[]) => void,
+    private readonly models: ModelRegistry,
+    private readonly warmup: KernelWarmup,
+  ) {
+    models.onActivate.add(() => this.stop());
+  }
+
+  pause(): void {
+    this.gate.pause();
+  }
+  resume(): void {
+    this.gate.resume();
+  }
+  step(): void {
+    this.gate.step();
+  }
+  stop(): void {
+    this.generation++;
+    this.gate.stop();
+    this.gate.finish();
+  }
+  setSpeed(delayMs: number): void {
+    this.delayMs = Math.max(0, delayMs);
+  }
+
+  /**
+   * Runs the reverse process on the active model, from pure noise or from the forward panel's x_t,
+   * posting frames at most every FRAME_INTERVAL_MS plus every strip step and every single step. A
+   * run asked for during the GPU warm-up waits for it (it is not lost; stop cancels it).
+   */
+  async start(run: number, settings: SampleSettings, from?: SampleStart): Promise<void> {
+    const { model, diffusion } = this.models.active;
+    const { imageSize: size, inChannels: channels, numClasses: nc } = model.config;
+    if (nc > 0 && settings.label !== null && !(Number.isInteger(settings.label) && settings.label >= 0 && settings.label < nc))
+      throw new Error(`class ${settings.label} does not exist: this model has ${nc} classes (0–${nc - 1})`);
+    if (from && from.xt.length !== size * size * channels)
+      throw new Error(`the forward panel's image has ${from.xt.length} values; this model needs ${size}×${size}×${channels} = ${size * size * channels}`);
+    const t0 = from ? asTimestep(from.t, diffusion.numTrainTimesteps) : undefined;
+    const labels = new Array<number | null>(settings.batch).fill(nc > 0 ? settings.label : null);
+    const generation = ++this.generation;
+    this.gate.stop(); // wakes a paused run this one replaces, so it can end
+    this.run = run;
+    this.gate.start();
+    let init: tf.Tensor | undefined;
+    try {
+      await this.warmup.ready();
+      if (generation !== this.generation) return;
+      if (from) init = tf.tidy(() => tf.tile(tf.tensor4d(from.xt, [1, size, size, channels]), [settings.batch, 1, 1, 1]));
+      const started = performance.now();
+      let lastPost = -Infinity;
+      let steps = 0;
+      const gen = sample(model, diffusion, { ...settings, labels, init: init && { sample: init, timestep: t0! } });
+      let keep: Set<number> | null = null;
+      for (const s of gen) {
+        steps++;
+        keep ??= stripIndices(s.total);
+        const now = performance.now();
+        const last = s.index === s.total - 1;
+        if (keep.has(s.index) || last || this.gate.state === 'paused' || now - lastPost >= FRAME_INTERVAL_MS) {
+          lastPost = now;
+          const [xt, x0, eps] = await Promise.all([s.sample.data(), s.predOriginalSample.data(), s.predNoise.data()]);
+          const batch = (v: ArrayLike<number>): ImageBatch => ({ values: v as Float32Array, batch: settings.batch, size, channels });
+          const frame = { index: s.index, total: s.total, t: s.t, xt: batch(xt), predOriginal: batch(x0), predNoise: batch(eps), keep: keep.has(s.index) };
+          this.post({ channel: 'sampling', type: 'frame', run, frame }, [frame.xt.values.buffer, frame.predOriginal.values.buffer, frame.predNoise.values.buffer]);
+        }
+        if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+        else await yieldToEvents();
+        if (!(await this.gate.next()) || generation !== this.generation) {
+          gen.return();
+          return;
+        }
+      }
+      this.post({ channel: 'sampling', type: 'done', run, elapsedMs: performance.now() - started, steps });
+    } finally {
+      // a failed step (e.g. a lost GPU device) ends the run too: the page gets the error and its controls back
+      init?.dispose();
+      if (generation === this.generation) this.gate.finish();
+    }
+  }
+}

@@ -1,0 +1,91 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
+import { UNet } from '../../src/model/model';
+import { Engine } from '../../src/worker/engine';
+import { KernelWarmup } from '../../src/worker/kernel-warmup';
+import { ModelRegistry } from '../../src/worker/models';
+import type { FromEngine, SampleSettings, SamplingEvent } from '../../src/worker/protocol';
+import { SamplingService } from '../../src/worker/sampling';
+import { at } from './helpers';
+
+const tiny: UNetConfig = { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channelMults: [1, 2], groups: 4, numClasses: 2 };
+const diffusion = { numTrainTimesteps: 100, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
+const settings: SampleSettings = { sampler: 'ddim', steps: 10, eta: 0, batch: 1, label: 1, guidance: 1, seed: 0 };
+
+/** The sampling service on a tiny model, recording what it posts. */
+function sampling() {
+  const posted: FromEngine[] = [];
+  const post = (m: FromEngine) => void posted.push(m);
+  const models = new ModelRegistry(post);
+  models.activate({ model: UNet.create(tiny, 1), diffusion, metadata: {}, source: 'imported' });
+  const service = new SamplingService(post, models, new KernelWarmup(post));
+  const events = () => posted.filter((m): m is SamplingEvent => m.channel === 'sampling');
+  return { service, events, models };
+}
+
+describe('the worker services', () => {
+  it('every message names its channel, and a failure is reported on the channel of the request', async () => {
+    const posted: FromEngine[] = [];
+    const engine = new Engine((m) => void posted.push(m));
+    await engine.handle({ channel: 'sampling', type: 'start', run: 1, settings });
+    await engine.handle({ channel: 'training', type: 'start', setup: { init: 'tiny', batchSize: 4, totalSteps: 10, learningRate: 1e-3, flip: false, previewEvery: 0 } });
+    await engine.handle({ channel: 'models', type: 'export' });
+    expect(posted).toEqual([
+      { channel: 'sampling', type: 'error', message: expect.stringMatching(/not initialised/) },
+      { channel: 'training', type: 'error', message: expect.stringMatching(/add some images first/) },
+      { channel: 'models', type: 'error', message: expect.stringMatching(/train a model first/) },
+    ]);
+  });
+
+  it('frames carry the run id; a second start replaces the first, which posts nothing more and never "done"', async () => {
+    const { service, events, models } = sampling();
+    const first = service.start(1, settings);
+    const second = service.start(2, { ...settings, seed: 5 });
+    await Promise.all([first, second]);
+    const e = events();
+    const firstOfRun2 = e.findIndex((m) => 'run' in m && m.run === 2);
+    // after run 2 began, nothing about run 1
+    expect(e.slice(firstOfRun2).every((m) => 'run' in m && m.run === 2)).toBe(true);
+    expect(e.filter((m) => m.type === 'done').map((m) => 'run' in m && m.run)).toEqual([2]);
+    const frames2 = e.filter((m) => m.type === 'frame' && m.run === 2);
+    expect(frames2.map((m) => m.type === 'frame' && m.frame.t)).toEqual([90, 80, 70, 60, 50, 40, 30, 20, 10, 0]);
+    expect(e[e.length - 1]).toEqual({ channel: 'sampling', type: 'state', run: 2, state: 'idle' });
+    // each run announced itself, the second while the first was still 'running'
+    expect(e.filter((m) => m.type === 'state' && m.state === 'running').map((m) => 'run' in m && m.run)).toEqual([1, 2]);
+    models.active.model.dispose();
+  });
+
+  it('"denoise from here" starts from the given x_t at its timestep; a wrong-sized x_t is refused', async () => {
+    const { service, events, models } = sampling();
+    const xt = new Float32Array(16 * 16).fill(0.25);
+    await service.start(3, { ...settings, sampler: 'ddpm', batch: 4 }, { xt, t: at(4) });
+    const frames = events().flatMap((m) => (m.type === 'frame' ? [m.frame] : []));
+    expect(frames.map((f) => f.t)).toEqual([4, 3, 2, 1, 0]);
+    expect(frames[0].xt.batch).toBe(4);
+    await expect(service.start(4, settings, { xt: new Float32Array(10), t: at(4) })).rejects.toThrow(/has 10 values; this model needs 16×16×1 = 256/);
+    models.active.model.dispose();
+  });
+
+  it('stop ends a paused run at once; a model change stops the run and frees the old model; no tensor is left behind', async () => {
+    const { service, events, models } = sampling();
+    const before = tf.memory().numTensors;
+    const run = service.start(5, { ...settings, sampler: 'ddpm' });
+    await new Promise((r) => setTimeout(r, 0));
+    service.pause();
+    service.stop();
+    await run;
+    expect(events().some((m) => m.type === 'done')).toBe(false);
+    expect(events()[events().length - 1]).toEqual({ channel: 'sampling', type: 'state', run: 5, state: 'idle' });
+    const again = service.start(6, { ...settings, sampler: 'ddpm' });
+    await new Promise((r) => setTimeout(r, 0));
+    const old = models.active.model;
+    models.activate({ model: UNet.create(tiny, 2), diffusion, metadata: {}, source: 'imported' });
+    await again;
+    expect(events().some((m) => m.type === 'done' && m.run === 6)).toBe(false);
+    expect(old.weights.size === 0 || [...old.weights.values()].every((w) => w.isDisposed)).toBe(true);
+    // the new model has as many weights as the old one had
+    expect(tf.memory().numTensors).toBe(before);
+    models.active.model.dispose();
+  });
+});
