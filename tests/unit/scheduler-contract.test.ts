@@ -1,0 +1,48 @@
+import * as tf from '@tensorflow/tfjs';
+import { describe, expect, it } from 'vitest';
+import { GaussianRng } from '../../src/diffusion';
+import { SAMPLER_NAMES } from '../../src/pipeline/defaults';
+import { makeScheduler } from '../../src/pipeline/sample';
+import { dummyModel, dummySample, expectClose, expectNoLeak, values } from './helpers';
+
+const diffusion = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
+
+/** What every scheduler behind the contract must do, whichever it is. */
+describe.each(SAMPLER_NAMES)('the Scheduler contract: %s', (sampler) => {
+  it('setTimesteps(n) gives n distinct integer timesteps in [0, T), descending', () => {
+    for (const n of [1, 7, 50]) {
+      const s = makeScheduler(diffusion, { sampler, steps: n });
+      s.setTimesteps(n);
+      expect(s.timesteps).toHaveLength(n);
+      expect(s.timesteps.every((t, i) => Number.isInteger(t) && t >= 0 && t < 1000 && (i === 0 || t < s.timesteps[i - 1]))).toBe(true);
+    }
+    expect(() => makeScheduler(diffusion, { sampler, steps: 10 }).setTimesteps(0)).toThrow(/numInferenceSteps/);
+  });
+
+  it('addNoise is eq. (4)', async () => {
+    const s = makeScheduler(diffusion, { sampler, steps: 10 });
+    const x0 = tf.tensor1d([0.5, -1, 0.25]);
+    const eps = tf.tensor1d([1, 0.5, -2]);
+    const ac = s.schedule.alphasCumprod[300];
+    const xt = s.addNoise(x0, eps, 300);
+    expectClose(await values(xt), [0.5, -1, 0.25].map((x, i) => Math.sqrt(ac) * x + Math.sqrt(1 - ac) * [1, 0.5, -2][i]), 1e-6);
+    tf.dispose([x0, eps, xt]);
+  });
+
+  it('a full run returns tensors the caller owns and, after reset(), leaves none behind', async () => {
+    const s = makeScheduler(diffusion, { sampler, steps: 10 });
+    const rng = new GaussianRng(1);
+    await expectNoLeak(async () => {
+      let x = dummySample();
+      for (const t of s.timesteps) {
+        const eps = dummyModel(x, t);
+        const out = s.step(eps, t, x, { noise: rng, eta: 0.5 });
+        tf.dispose([x, eps, out.predOriginalSample]);
+        x = out.prevSample;
+      }
+      s.reset();
+      await values(x);
+      x.dispose();
+    });
+  });
+});
