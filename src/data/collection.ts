@@ -81,15 +81,17 @@ export class DataCollection {
     for (let i = 0; i < files.length; i++) {
       const f = files[i];
       try {
+        let key: string | null = null;
         if (checkDuplicates && f.file.size <= DATASET_LIMITS.maxFileBytes) {
-          const key = fingerprint(new Uint8Array(await f.file.arrayBuffer()));
+          key = fingerprint(new Uint8Array(await f.file.arrayBuffer()));
           const first = this.seen.get(key);
           if (first !== undefined) throw new Error(`a duplicate of ${first}; it is used once`);
-          this.seen.set(key, f.path);
         }
         const pixels = await decodeImageFile(f.file, this.options);
         this.dataset.add({ name: f.path, label: folderLabel(f.path), pixels });
         this.files.push(f);
+        // only a file that made it in is remembered: one that failed may be offered again
+        if (key !== null) this.seen.set(key, f.path);
       } catch (e) {
         this.rejected.push({ name: f.path, reason: e instanceof Error ? e.message : String(e) });
       }

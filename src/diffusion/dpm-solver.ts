@@ -4,7 +4,7 @@ import { toX0AndEpsilon } from './predictions';
 import { makeSchedule, type Schedule } from './schedule';
 import type { Scheduler, StepOutput } from './scheduler';
 import { resolveSchedulerConfig, type ResolvedSchedulerConfig, type SchedulerConfig } from './scheduler-config';
-import { asTimestep, checkNumInferenceSteps, type Timestep } from './timestep';
+import { linspaceTimesteps, type Timestep } from './timestep';
 
 export interface DPMSolverConfig extends SchedulerConfig {
   /** 2: DPM-Solver++(2M), the multistep second-order solver (default). 1: first order, which is DDIM with η = 0. */
@@ -55,11 +55,7 @@ export class DPMSolverMultistepScheduler implements Scheduler {
 
   /** "Linspace" spacing: round(linspace(0, T − 1, n + 1)) reversed, without its last entry (0), duplicates dropped. */
   setTimesteps(numInferenceSteps: number): void {
-    const T = this.config.numTrainTimesteps;
-    checkNumInferenceSteps(numInferenceSteps, T);
-    const delta = (T - 1) / numInferenceSteps;
-    const ascending = Array.from({ length: numInferenceSteps + 1 }, (_, i) => (i === numInferenceSteps ? T - 1 : roundHalfEven(i * delta)));
-    this.timesteps = [...new Set(ascending.reverse().slice(0, -1))].map((t) => asTimestep(t, T));
+    this.timesteps = linspaceTimesteps(this.config.numTrainTimesteps, numInferenceSteps);
     this.reset();
   }
 
@@ -120,10 +116,4 @@ export class DPMSolverMultistepScheduler implements Scheduler {
     this.previous?.x0.dispose();
     this.previous = null;
   }
-}
-
-/** numpy's round: halves go to the even neighbour. */
-function roundHalfEven(v: number): number {
-  const r = Math.round(v);
-  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
 }

@@ -36,3 +36,20 @@ export function leadingTimesteps(numTrainTimesteps: number, numInferenceSteps: n
   const ratio = Math.floor(numTrainTimesteps / numInferenceSteps);
   return Array.from({ length: numInferenceSteps }, (_, i) => asTimestep((numInferenceSteps - 1 - i) * ratio + offset, numTrainTimesteps));
 }
+
+/**
+ * diffusers' "linspace" spacing: round(linspace(0, T − 1, n + 1)) reversed, without its last entry
+ * (0), duplicates dropped (numpy rounds halves to even) — with T = 1000 and n = 10, 999, 899, …, 100.
+ */
+export function linspaceTimesteps(numTrainTimesteps: number, numInferenceSteps: number): Timestep[] {
+  checkNumInferenceSteps(numInferenceSteps, numTrainTimesteps);
+  const delta = (numTrainTimesteps - 1) / numInferenceSteps;
+  const ascending = Array.from({ length: numInferenceSteps + 1 }, (_, i) => (i === numInferenceSteps ? numTrainTimesteps - 1 : roundHalfEven(i * delta)));
+  return [...new Set(ascending.reverse().slice(0, -1))].map((t) => asTimestep(t, numTrainTimesteps));
+}
+
+/** numpy's round: halves go to the even neighbour. */
+function roundHalfEven(v: number): number {
+  const r = Math.round(v);
+  return Math.abs(v % 1) === 0.5 && r % 2 !== 0 ? r - 1 : r;
+}

@@ -25,6 +25,8 @@ export interface BackendReport {
   threads: number | null;
   /** On wasm with one thread: why there are no more (e.g. the page is not cross-origin isolated). */
   threadsNote: string | null;
+  /** What the person should know about the choice: an override that was not a backend, or one that forces a slow software renderer. */
+  notices: string[];
 }
 
 setWasmPaths({
@@ -114,7 +116,10 @@ function webglIsSoftware(): boolean {
  * of WebGL (on a real GPU), WASM, CPU. `preferred` (a person's override) is tried first, whatever
  * the adapter. Software GPUs are tried only after WASM.
  */
-export async function selectBackend(preferred?: BackendName): Promise<BackendReport> {
+export async function selectBackend(requested?: string): Promise<BackendReport> {
+  const notices: string[] = [];
+  const preferred = BACKENDS.find((b) => b === requested);
+  if (requested && !preferred) notices.push(`'${requested}' is not a backend (the choices are ${BACKENDS.join(', ')}); the page chose one by itself`);
   const adapter = await webgpuAdapter();
   const info = adapter ? adapter.info : null;
   const isFallback = !!info && !!(info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter;
@@ -138,7 +143,10 @@ export async function selectBackend(preferred?: BackendName): Promise<BackendRep
       if (name === 'webgl') adapterName = webglRenderer();
       const threads = name === 'wasm' ? getThreadsCount() : null;
       const threadsNote = threads === 1 ? (isolationNote() ?? 'this device reports one logical core') : null;
-      return { backend: name, adapter: adapterName, webgpuFallbackOnly: isFallback, webglSoftware: softwareGl, skipped, threads, threadsNote };
+      const software = (name === 'webgpu' && isFallback) || (name === 'webgl' && softwareGl);
+      if (software && name === preferred)
+        notices.push(`${name} here runs on a software renderer (${adapterName ?? 'no GPU'}), many times slower than wasm: a 1000-step run can take tens of minutes; drop ?backend= to let the page choose`);
+      return { backend: name, adapter: adapterName, webgpuFallbackOnly: isFallback, webglSoftware: softwareGl, skipped, threads, threadsNote, notices };
     }
     skipped[name] = failure;
   }

@@ -1,3 +1,5 @@
+import { leadingTimesteps, linspaceTimesteps, type Timestep } from '../diffusion/timestep';
+
 /** The samplers the page and the CLIs offer, and the settings the page starts with. No tfjs here: the UI reads it. */
 export type SamplerName = 'ddpm' | 'ddim' | 'dpm-solver++';
 
@@ -8,12 +10,14 @@ export interface SamplerInfo {
   defaultSteps: number | null;
   /** Whether DDIM's η (the amount of fresh noise per step) applies. */
   eta: boolean;
+  /** Which train timesteps a run of n steps visits (the scheduler's setTimesteps uses the same function). */
+  spacing: (numTrainTimesteps: number, numInferenceSteps: number) => Timestep[];
 }
 
 export const SAMPLERS: Record<SamplerName, SamplerInfo> = {
-  ddpm: { label: 'DDPM', defaultSteps: null, eta: false },
-  ddim: { label: 'DDIM', defaultSteps: 50, eta: true },
-  'dpm-solver++': { label: 'DPM-Solver++ (2M)', defaultSteps: 20, eta: false },
+  ddpm: { label: 'DDPM', defaultSteps: null, eta: false, spacing: leadingTimesteps },
+  ddim: { label: 'DDIM', defaultSteps: 50, eta: true, spacing: leadingTimesteps },
+  'dpm-solver++': { label: 'DPM-Solver++ (2M)', defaultSteps: 20, eta: false, spacing: linspaceTimesteps },
 };
 
 export const SAMPLER_NAMES = Object.keys(SAMPLERS) as SamplerName[];

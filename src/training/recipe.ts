@@ -29,6 +29,14 @@ export function defaultLearningRate(init: TrainSetup['init']): number {
   return init === 'shipped' ? 2e-4 : 1e-3;
 }
 
+/**
+ * The learning rates the page accepts, 10⁻⁶ … 10⁻²: around what was measured to work
+ * (2·10⁻⁴ to fine-tune, 10⁻³ … 4·10⁻³ for new models, above), and nowhere near the rates where
+ * Adam's per-weight steps wreck the weights (a rate of 1000 sent the loss to 10¹²).
+ */
+export const MIN_LEARNING_RATE = 1e-6;
+export const MAX_LEARNING_RATE = 1e-2;
+
 export const DEFAULT_SETUP: TrainSetup = { init: 'tiny', batchSize: 16, totalSteps: 2000, learningRate: defaultLearningRate('tiny'), flip: false, previewEvery: 100 };
 
 /** A new model's noise schedule (a fine-tune keeps the shipped model's). */

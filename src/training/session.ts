@@ -67,6 +67,8 @@ const PREVIEW_BATCH = 8;
 const PREVIEW_STEPS = 20;
 const PREVIEW_SEED = 1234;
 const RATE_WINDOW = 20;
+/** The loss's running average may reach this many times its lowest before the run counts as diverged. */
+const DIVERGENCE_FACTOR = 10;
 
 /**
  * A training run on a person's data set: Algorithm 1 step after step, with pause/resume/stop, a NaN
@@ -82,6 +84,9 @@ export class TrainingSession {
   private readonly bucketSum = new Float64Array(LOSS_BUCKETS);
   private readonly bucketCount = new Float64Array(LOSS_BUCKETS);
   private readonly stepTimes: number[] = [];
+  /** The loss's running average in this run, and the lowest it has been: the divergence check. */
+  private lossAverage: number | null = null;
+  private lowestAverage = Infinity;
 
   constructor(
     public trainer: Trainer,
@@ -134,7 +139,8 @@ export class TrainingSession {
       if (!this.lastGood) await this.confirm(await saveCheckpoint(this.trainer));
       while (this.trainer.step < this.options.totalSteps && (await this.gate.next())) {
         const result = await this.trainStep();
-        if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm)) return await this.rollBack(result);
+        const diverged = this.divergence(result);
+        if (diverged) return await this.rollBack(diverged);
         if (this.candidate) await this.confirm(this.candidate);
         this.hooks.onStep?.(result, this.progress(result));
         const step = this.trainer.step;
@@ -213,8 +219,21 @@ export class TrainingSession {
     await this.hooks.onCheckpoint?.(checkpoint);
   }
 
-  /** The loss went NaN/Inf: the weights are poisoned, so go back to the last good checkpoint. */
-  private async rollBack(result: StepResult): Promise<StopReason> {
+  /**
+   * Why this step shows the run diverging, or null: a NaN/Inf loss or gradient, or a finite loss whose
+   * running average has climbed to DIVERGENCE_FACTOR times the lowest it reached in this run (a
+   * learning rate far too high sends it to 10¹² without ever making a NaN).
+   */
+  private divergence(result: StepResult): string | null {
+    if (!Number.isFinite(result.loss) || !Number.isFinite(result.gradNorm)) return `the loss became ${result.loss} at step ${result.step}`;
+    const average = this.lossAverage === null ? result.loss : 0.9 * this.lossAverage + 0.1 * result.loss;
+    this.lossAverage = average;
+    this.lowestAverage = Math.min(this.lowestAverage, average);
+    return average > DIVERGENCE_FACTOR * this.lowestAverage ? `the loss rose from ${this.lowestAverage.toPrecision(3)} to ${average.toPrecision(3)} by step ${result.step}` : null;
+  }
+
+  /** The run diverged: the weights are poisoned, so go back to the last good checkpoint. */
+  private async rollBack(what: string): Promise<StopReason> {
     const good = this.lastGood!;
     const old = this.trainer;
     this.candidate = null;
@@ -224,7 +243,7 @@ export class TrainingSession {
     return {
       kind: 'diverged',
       restoredStep: good.step,
-      message: `the loss became ${result.loss} at step ${result.step} (training diverged: try a lower learning rate or a smaller model); the weights were restored from the checkpoint at step ${good.step}`,
+      message: `${what} (training diverged: try a lower learning rate or a smaller model); the weights were restored from the checkpoint at step ${good.step}`,
     };
   }
 

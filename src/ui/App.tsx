@@ -8,6 +8,9 @@ import { ReversePanel, type Warmup } from './ReversePanel';
 import { SamplingChannel } from './sampling-channel';
 import { TrainPanel } from './train/TrainPanel';
 
+/** A person who asked for less motion gets no run started for them on open. */
+const reducedMotion = () => window.matchMedia('(prefers-reduced-motion: reduce)').matches;
+
 export function App() {
   const [engine, setEngine] = useState<EngineClient | null>(null);
   const [report, setReport] = useState<BackendReport | null>(null);
@@ -30,8 +33,8 @@ export function App() {
     const offModels = client.subscribe('models', (m) => {
       if (m.type === 'active') setActive((a) => ({ model: m.model, version: (a?.version ?? 0) + 1 }));
     });
-    const preferred = new URLSearchParams(location.search).get('backend') ?? undefined;
-    client.send({ channel: 'engine', type: 'init', modelUrl: new URL('models/mnist/model.json', document.baseURI).href, preferredBackend: preferred as never });
+    const backend = new URLSearchParams(location.search).get('backend') ?? undefined;
+    client.send({ channel: 'engine', type: 'init', modelUrl: new URL('models/mnist/model.json', document.baseURI).href, backend });
     setEngine(client);
     return () => {
       offEngine();
@@ -73,6 +76,25 @@ export function App() {
           {error}
         </p>
       )}
+      {report && report.notices.length > 0 && (
+        <ul role="status" className="warning" data-testid="backend-notices">
+          {report.notices.map((n) => (
+            <li key={n}>{n}</li>
+          ))}
+        </ul>
+      )}
+      {report && Object.keys(report.skipped).length > 0 && (
+        <details className="muted note" data-testid="backend-why">
+          <summary>Why {report.backend}?</summary>
+          <ul>
+            {Object.entries(report.skipped).map(([name, why]) => (
+              <li key={name}>
+                <strong>{name}</strong>: {why}
+              </li>
+            ))}
+          </ul>
+        </details>
+      )}
       {report?.threadsNote && (
         <p className="muted note" data-testid="threads-note">
           WebAssembly runs one thread: {report.threadsNote}.
@@ -87,7 +109,7 @@ export function App() {
         <>
           <ModelBar engine={engine} active={active.model} />
           <div className="panels">
-            <ReversePanel key={`r${active.version}`} engine={engine} sampling={sampling} model={active.model} warmup={warmup} />
+            <ReversePanel key={`r${active.version}`} engine={engine} sampling={sampling} model={active.model} warmup={warmup} autoStart={active.version === 1 && active.model.source === 'shipped' && !reducedMotion()} />
             <ForwardPanel key={`f${active.version}`} engine={engine} sampling={sampling} model={active.model} />
           </div>
           <TrainPanel engine={engine} />

@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { noisedValues } from '../diffusion/forward-values';
 import { makeSchedule } from '../diffusion/schedule';
 import { SeededNormal } from '../diffusion/seeded-normal';
@@ -82,17 +82,19 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
   };
 
   const ac = t !== null ? schedule.alphasCumprod[t] : 1;
-  const rows: [string, string][] = [
-    ['β_t', t !== null ? schedule.betas[t].toExponential(3) : '—'],
-    ['ᾱ_t', ac.toPrecision(4)],
-    ['√ᾱ_t (signal)', Math.sqrt(ac).toPrecision(4)],
-    ['√(1−ᾱ_t) (noise)', Math.sqrt(1 - ac).toPrecision(4)],
-    ['SNR = ᾱ/(1−ᾱ)', t !== null ? (ac / (1 - ac)).toPrecision(4) : '∞'],
+  const rows: [string, ReactNode, string][] = [
+    ['beta', <>β<sub>t</sub></>, t !== null ? schedule.betas[t].toExponential(3) : '—'],
+    ['alphaCumprod', <>ᾱ<sub>t</sub></>, ac.toPrecision(4)],
+    ['signal', <>√ᾱ<sub>t</sub> (signal)</>, Math.sqrt(ac).toPrecision(4)],
+    ['noise', <>√(1−ᾱ<sub>t</sub>) (noise)</>, Math.sqrt(1 - ac).toPrecision(4)],
+    ['snr', 'SNR = ᾱ/(1−ᾱ)', t !== null ? (ac / (1 - ac)).toPrecision(4) : '∞'],
   ];
 
   return (
     <section className="panel" aria-labelledby="forward-title">
-      <h2 id="forward-title">Forward process: drag through q(x_t | x_0)</h2>
+      <h2 id="forward-title">
+        Forward process: drag through q(x<sub>t</sub> | x<sub>0</sub>)
+      </h2>
       <p className="hint">
         Any x<sub>t</sub> can be drawn in one go from the clean image: x<sub>t</sub> = √ᾱ<sub>t</sub> x<sub>0</sub> + √(1−ᾱ<sub>t</sub>) ε (eq. 4). The noise ε stays fixed while you drag.
       </p>
@@ -102,7 +104,10 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
         ))}
         <label className="upload">
           Upload…
-          <input type="file" accept="image/png,image/jpeg,image/webp,image/gif,image/bmp" onChange={(e) => void onUpload(e.target.files?.[0])} data-testid="upload" />
+          <input type="file" accept="image/png,image/jpeg,image/webp,image/gif,image/bmp" onChange={(e) => {
+              void onUpload(e.target.files?.[0]);
+              e.target.value = ''; // the same file chosen again is a change too
+            }} data-testid="upload" />
         </label>
       </div>
       {uploadError && (
@@ -139,9 +144,9 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
         </figure>
         <table className="values" aria-label="Schedule values at t">
           <tbody>
-            {rows.map(([k, v]) => (
-              <tr key={k}>
-                <th scope="row">{k}</th>
+            {rows.map(([key, name, v]) => (
+              <tr key={key} data-row={key}>
+                <th scope="row">{name}</th>
                 <td>{v}</td>
               </tr>
             ))}

@@ -7,7 +7,10 @@ interface Props {
 
 const W = 360;
 const H = 140;
-const PAD = 34;
+const PAD = 40;
+
+/** A tick label that fits the margin at any size: 0.25, 3.1, 1e12. */
+const tick = (v: number) => (v >= 100 || v < 0.01 ? v.toExponential(0).replace('+', '') : v.toPrecision(2));
 const MAX_POINTS = 400;
 
 /** The training loss on a log scale: every step (thin, thinned out to MAX_POINTS) and its running average. */
@@ -38,8 +41,8 @@ export function LossChart({ losses }: Props) {
         <line x1={PAD} y1={6} x2={PAD} y2={H - PAD} className="axis" />
         {raw && (
           <>
-            <text x={PAD - 4} y={12} textAnchor="end" className="tick">{(10 ** hi).toPrecision(2)}</text>
-            <text x={PAD - 4} y={H - PAD} textAnchor="end" className="tick">{(10 ** lo).toPrecision(2)}</text>
+            <text x={PAD - 4} y={12} textAnchor="end" className="tick" data-testid="loss-top">{tick(10 ** hi)}</text>
+            <text x={PAD - 4} y={H - PAD} textAnchor="end" className="tick">{tick(10 ** lo)}</text>
             <text x={W - 8} y={H - PAD + 14} textAnchor="end" className="tick">step {losses[losses.length - 1][0]}</text>
             <path d={raw} className="curve raw" />
             <path d={smooth} className="curve smooth" />

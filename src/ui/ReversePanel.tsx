@@ -4,7 +4,9 @@ import { runSteps, SAMPLER_NAMES, SAMPLERS } from '../pipeline/defaults';
 import { SAMPLE_BATCHES, type ModelInfo, type RunState, type SampleFrame, type SampleSettings } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
 import { download, stripPng, trajectoryGif, type RecordedFrame } from './export';
+import { PauseIcon, PlayIcon, StepIcon, StopIcon } from './icons';
 import { ImageCanvas } from './ImageCanvas';
+import { NumberField, useFieldValidity } from './NumberField';
 import type { SamplingChannel } from './sampling-channel';
 
 interface Props {
@@ -13,6 +15,8 @@ interface Props {
   model: ModelInfo;
   /** WebGPU: the GPU kernels being compiled before the first run (null when none are). */
   warmup: Warmup | null;
+  /** Start a run when the panel opens: the page's first job is to show a sample denoise. */
+  autoStart: boolean;
 }
 
 /** Progress of the GPU kernel warm-up: `total` is null while the kernels are being listed. */
@@ -41,7 +45,7 @@ interface RunView {
 const EMPTY: RunView = { run: 0, frame: null, strip: [], selected: null, stats: '' };
 
 /** "Watch a sample denoise": the reverse process, step by step, with x_t, ε̂ and x̂0. */
-export function ReversePanel({ engine, sampling, model, warmup }: Props) {
+export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Props) {
   const conditional = model.config.numClasses > 0;
   const T = model.diffusion.numTrainTimesteps;
   const classes = (model.metadata.classes as string[] | undefined) ?? Array.from({ length: model.config.numClasses }, (_, i) => String(i));
@@ -52,7 +56,8 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
   const [error, setError] = useState<string | null>(null);
   const gifFrames = useRef<RecordedFrame[]>([]);
   const nextGifIndex = useRef(0);
-  const runStart = useRef(0);
+  /** The run's active time: ms accumulated before the last pause, and since when it runs (null: paused or idle). */
+  const clock = useRef<{ activeMs: number; since: number | null }>({ activeMs: 0, since: null });
   /** The run whose frames `view` holds. */
   const shownRun = useRef(0);
   /** The newest run, started here or by the forward panel's "Denoise from here". */
@@ -66,12 +71,16 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
         if (!engine.isCurrentRun(m.run)) return;
         if (m.type === 'state') {
           setState(m.state);
+          // steps/s counts the time the run runs, not the time it is paused
+          const c = clock.current;
+          if (m.state !== 'running' && c.since !== null) clock.current = { activeMs: c.activeMs + performance.now() - c.since, since: null };
+          else if (m.state === 'running' && c.since === null) clock.current = { ...c, since: performance.now() };
           if (m.run !== shownRun.current) {
             // the first word of a new run: start afresh
             shownRun.current = m.run;
             gifFrames.current = [];
             nextGifIndex.current = 0;
-            runStart.current = performance.now();
+            clock.current = { activeMs: 0, since: performance.now() };
             setError(null);
             setView({ ...EMPTY, run: m.run });
           }
@@ -81,12 +90,25 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
             gifFrames.current.push({ step: displayStep(f.t), image: f.xt });
             nextGifIndex.current = f.index + f.total / GIF_FRAMES;
           }
-          const seconds = (performance.now() - runStart.current) / 1000;
-          setView((v) => ({ ...v, frame: f, strip: f.keep ? [...v.strip, f] : v.strip, stats: `${((f.index + 1) / seconds).toFixed(1)} steps/s` }));
+          const c = clock.current;
+          const seconds = (c.activeMs + (c.since === null ? 0 : performance.now() - c.since)) / 1000;
+          setView((v) => ({ ...v, frame: f, strip: f.keep ? [...v.strip, f] : v.strip, stats: c.since === null ? v.stats : `${((f.index + 1) / seconds).toFixed(1)} steps/s` }));
         } else if (m.type === 'done') setView((v) => ({ ...v, stats: `${m.steps} steps in ${(m.elapsedMs / 1000).toFixed(1)} s (${((m.steps * 1000) / m.elapsedMs).toFixed(1)} steps/s)` }));
       }),
     [engine],
   );
+  // the first view: a run starts by itself (once, also under StrictMode's double effects)
+  const autoStarted = useRef(false);
+  useEffect(() => {
+    if (!autoStart || autoStarted.current) return;
+    autoStarted.current = true;
+    sampling.start();
+  }, [autoStart, sampling]);
+
+  // training shares the worker (and the device): sampling meanwhile is much slower, and the page says why
+  const [training, setTraining] = useState(false);
+  useEffect(() => engine.subscribe('training', (m) => void (m.type === 'state' && setTraining(m.state === 'running'))), [engine]);
+
   // until the worker answers a new run, the panel shows it empty (not the last run's frames)
   const { frame, strip, selected, stats } = view.run === run ? view : EMPTY;
   const setSelected = (f: SampleFrame | null) => setView((v) => ({ ...v, selected: f }));
@@ -94,10 +116,18 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
   // a run asked for during the warm-up starts when it ends: count its speed from then
   const warming = warmup !== null;
   useEffect(() => {
-    if (!warming) runStart.current = performance.now();
+    if (!warming && clock.current.since !== null) clock.current = { activeMs: 0, since: performance.now() };
   }, [warming]);
 
   const set = <K extends keyof SampleSettings>(k: K, v: SampleSettings[K]) => sampling.set(k, v);
+  /** No run starts while a field shows an error. */
+  const fields = useFieldValidity();
+  const primary =
+    state === 'running'
+      ? { label: 'Pause', Icon: PauseIcon, testId: 'pause', act: () => sampling.pause() }
+      : state === 'paused'
+        ? { label: 'Resume', Icon: PlayIcon, testId: 'resume', act: () => sampling.resume() }
+        : { label: 'Sample', Icon: PlayIcon, testId: 'sample', act: () => sampling.start() };
   const shown = selected ?? frame;
   const running = state !== 'idle';
   const total = shown?.total ?? runSteps(settings.sampler, settings.steps, T);
@@ -109,27 +139,32 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
       <p className="hint">
         Start from pure Gaussian noise x<sub>T</sub> and let the network ε<sub>θ</sub> predict the noise at each step; the scheduler removes a little of it (Algorithm 2).
       </p>
+      <p className="next" data-testid="next-hint" role="status">
+        {run === 0
+          ? 'Press Sample to watch pure noise become a digit, one denoising step at a time.'
+          : frame && frame.index === frame.total - 1
+            ? 'Try next: another digit under Draw, DPM-Solver++ (a digit in 20 steps), a click on a trajectory step, or the forward process on the right.'
+            : (
+              <>
+                Denoising: the network predicts the noise ε̂ in x<sub>t</sub>, the scheduler removes some of it, and x̂<sub>0</sub> is its current guess of the final {model.config.numClasses > 0 ? 'digit' : 'image'}.
+              </>
+            )}
+      </p>
+      {training && state === 'running' && (
+        <p className="muted note" data-testid="training-note">
+          Training is running in the same worker on the same device, so sampling takes turns with it and runs much slower. Pause training to sample at full speed.
+        </p>
+      )}
       <div className="controls" role="group" aria-label="Sampling controls">
-        {state === 'idle' && (
-          <button type="button" className="primary" onClick={() => sampling.start()} data-testid="sample">
-            ▶ Sample
-          </button>
-        )}
-        {state === 'running' && (
-          <button type="button" className="primary" onClick={() => sampling.pause()} data-testid="pause">
-            ⏸ Pause
-          </button>
-        )}
-        {state === 'paused' && (
-          <button type="button" className="primary" onClick={() => sampling.resume()} data-testid="resume">
-            ▶ Resume
-          </button>
-        )}
+        {/* one button whose action follows the run, so keyboard focus stays on it when the run starts and ends */}
+        <button type="button" className="primary" onClick={primary.act} disabled={state === 'idle' && !fields.valid} data-testid={primary.testId}>
+          <primary.Icon /> {primary.label}
+        </button>
         <button type="button" onClick={() => sampling.step()} disabled={state !== 'paused'} data-testid="step">
-          Step
+          <StepIcon /> Step
         </button>
         <button type="button" onClick={() => sampling.stop()} disabled={!running} data-testid="stop">
-          ■ Stop
+          <StopIcon /> Stop
         </button>
         <label>
           Speed
@@ -175,7 +210,7 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
         {fewSteps && (
           <label>
             Steps
-            <input type="number" min={1} max={T} value={settings.steps} onChange={(e) => set('steps', clampInt(e.target.value, 1, T))} data-testid="steps" />
+            <NumberField value={settings.steps} min={1} max={T} integer onCommit={(v) => set('steps', v)} onValidity={fields.onValidity('steps')} testId="steps" />
           </label>
         )}
         {SAMPLERS[settings.sampler].eta && (
@@ -215,7 +250,7 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
         )}
         <label>
           Seed
-          <input type="number" min={0} value={settings.seed} onChange={(e) => set('seed', clampInt(e.target.value, 0, 2 ** 31 - 1))} data-testid="seed" />
+          <NumberField value={settings.seed} min={0} max={2 ** 31 - 1} integer onCommit={(v) => set('seed', v)} onValidity={fields.onValidity('seed')} testId="seed" />
         </label>
         <button type="button" onClick={() => set('seed', Math.floor(Math.random() * 100000))} aria-label="Random seed">
           Random
@@ -236,9 +271,9 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
       )}
       <div className="status" aria-live="off">
         <progress max={total} value={shown ? shown.index + 1 : 0} aria-label="Denoising progress" />
-        <span data-testid="counter">{shown ? `t = ${displayStep(shown.t)}` : `t = ${fewSteps ? '…' : T}`}</span>
-        <span>{shown ? `step ${shown.index + 1} / ${shown.total}` : ''}</span>
-        <span className="muted">{stats}</span>
+        <span data-testid="counter">t = {displayStep(shown ? shown.t : SAMPLERS[settings.sampler].spacing(T, runSteps(settings.sampler, settings.steps, T))[0])}</span>
+        <span data-testid="step-count">{shown ? `step ${shown.index + 1} / ${shown.total}` : `${total} steps`}</span>
+        <span className="muted rate" data-testid="rate">{stats}</span>
         {selected && (
           <button type="button" onClick={() => setSelected(null)}>
             Back to live
@@ -253,7 +288,7 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
         </figure>
         <figure>
           <ImageCanvas image={shown?.predNoise ?? null} range="noise" displaySize={256} label="predicted noise" testId="eps" />
-          <figcaption>ε̂ — the noise the network sees</figcaption>
+          <figcaption>ε̂ — the noise the network predicts in x<sub>t</sub></figcaption>
         </figure>
         <figure>
           <ImageCanvas image={shown?.predOriginal ?? null} displaySize={256} label="predicted clean image" testId="x0" />
@@ -287,7 +322,3 @@ export function ReversePanel({ engine, sampling, model, warmup }: Props) {
   );
 }
 
-function clampInt(raw: string, min: number, max: number): number {
-  const v = Math.round(Number(raw));
-  return Number.isFinite(v) ? Math.min(max, Math.max(min, v)) : min;
-}

@@ -34,6 +34,7 @@ export function SchedulePlot({ t, numTrainTimesteps: T, quantity }: Props) {
     return { paths, lo, hi };
   }, [T, quantity]);
   const title = quantity === 'alphaCumprod' ? 'ᾱ_t' : 'log₁₀ SNR_t';
+  const caption = quantity === 'alphaCumprod' ? <>ᾱ<sub>t</sub></> : <>log₁₀ SNR<sub>t</sub></>;
   return (
     <figure className="plot">
       <svg width={W} height={H} role="img" aria-label={`${title} over t for the linear and cosine schedules`}>
@@ -48,7 +49,7 @@ export function SchedulePlot({ t, numTrainTimesteps: T, quantity }: Props) {
         {t !== null && <line x1={x(t, T)} x2={x(t, T)} y1={6} y2={H - PAD} className="marker" />}
       </svg>
       <figcaption>
-        {title}: <span className="key linear">linear</span> <span className="key cosine">cosine</span>
+        {caption}: <span className="key linear">linear</span> <span className="key cosine">cosine</span>
       </figcaption>
     </figure>
   );

@@ -45,8 +45,8 @@ export class Engine {
     }
   }
 
-  private async init({ modelUrl, preferredBackend }: EngineRequest): Promise<void> {
-    const report = await selectBackend(preferredBackend);
+  private async init({ modelUrl, backend }: EngineRequest): Promise<void> {
+    const report = await selectBackend(backend);
     if (report.backend === 'webgpu') {
       // say so at once, even when idle, rather than failing on the next click
       void (tf.backend() as unknown as { device: GPUDevice }).device.lost.then((info) =>

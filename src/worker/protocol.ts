@@ -7,7 +7,7 @@
 import type { DataFile, DataOptions, DataSummary } from '../data/collection';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import type { Timestep } from '../diffusion/timestep';
-import type { BackendName, BackendReport } from '../engine/backend';
+import type { BackendReport } from '../engine/backend';
 import type { RunState } from '../engine/pause-gate';
 import type { UNetConfig } from '../model/config';
 import type { SamplerName } from '../pipeline/defaults';
@@ -79,7 +79,8 @@ export interface SavedRunInfo {
 
 // ——— page → worker ———
 
-export type EngineRequest = { channel: 'engine'; type: 'init'; modelUrl: string; preferredBackend?: BackendName };
+/** `backend`: the page's ?backend= as typed (the worker says when it is not a backend). */
+export type EngineRequest = { channel: 'engine'; type: 'init'; modelUrl: string; backend?: string };
 
 /** `run` is the page's id for the run: every message about it carries it back. */
 export type SamplingRequest =

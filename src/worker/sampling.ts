@@ -76,6 +76,8 @@ export class SamplingService {
       const started = performance.now();
       let lastPost = -Infinity;
       let steps = 0;
+      /** Time spent paused, left out of the run's elapsed time. */
+      let pausedMs = 0;
       const gen = sample(model, diffusion, { ...settings, labels, init: init && { sample: init, timestep: t0! } });
       let keep: Set<number> | null = null;
       for (const s of gen) {
@@ -92,12 +94,15 @@ export class SamplingService {
         }
         if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
         else await yieldToEvents();
-        if (!(await this.gate.next()) || generation !== this.generation) {
+        const waitStart = performance.now();
+        const go = await this.gate.next();
+        pausedMs += performance.now() - waitStart;
+        if (!go || generation !== this.generation) {
           gen.return();
           return;
         }
       }
-      this.post({ channel: 'sampling', type: 'done', run, elapsedMs: performance.now() - started, steps });
+      this.post({ channel: 'sampling', type: 'done', run, elapsedMs: performance.now() - started - pausedMs, steps });
     } finally {
       // a failed step (e.g. a lost GPU device) ends the run too: the page gets the error and its controls back
       init?.dispose();

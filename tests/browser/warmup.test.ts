@@ -186,7 +186,7 @@ describe('the page on WebGPU (?backend=webgpu, SwiftShader)', () => {
   let pipelines: () => Promise<number>;
 
   beforeAll(async () => {
-    page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    page = await browser.newPage({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce' });
     problems = collectConsoleProblems(page);
     pipelines = countPipelines(page);
     await page.goto(`${inject('baseUrl')}/?backend=webgpu`);

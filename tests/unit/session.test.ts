@@ -93,8 +93,8 @@ describe('TrainingSession', () => {
 
   it('a NaN/Inf loss stops training and restores the last good checkpoint', async () => {
     const saved: TrainingCheckpoint[] = [];
-    // a learning rate of 1e6 blows the weights up within a few steps
-    const s = TrainingSession.create(config(), diffusion, { ...trainConfig, learningRate: 1e6, warmupSteps: 0, gradClipNorm: 0 }, easyData(), run({ totalSteps: 200, checkpointEvery: 1 }), {
+    // an infinite learning rate makes the weights infinite in one step, and the next loss NaN
+    const s = TrainingSession.create(config(), diffusion, { ...trainConfig, learningRate: Infinity, warmupSteps: 0, gradClipNorm: 0 }, easyData(), run({ totalSteps: 200, checkpointEvery: 1 }), {
       onCheckpoint: (c) => void saved.push(c),
     });
     const reason = await s.run();
@@ -108,6 +108,22 @@ describe('TrainingSession', () => {
     const out = s.trainer.model.predict(x0, tf.tensor1d([10, 200, 500, 900], 'int32'), { labels: tf.tensor1d([0, 1, 2, 0], 'int32') });
     expect(Array.from(await out.data()).every(Number.isFinite)).toBe(true);
     tf.dispose([x0, out]);
+    s.dispose();
+  });
+
+  it('a loss that explodes without a NaN (a learning rate of 1000, the page’s clipping) counts as divergence too, with the same roll-back', async () => {
+    const losses: number[] = [];
+    const s = TrainingSession.create(config(), diffusion, { ...trainConfig, learningRate: 1000, warmupSteps: 0 }, easyData(), run({ totalSteps: 100, checkpointEvery: 5 }), {
+      onStep: (r) => void losses.push(r.loss),
+    });
+    const reason = await s.run();
+    expect(reason.kind).toBe('diverged');
+    if (reason.kind !== 'diverged') return;
+    expect(reason.message).toMatch(/^the loss rose from [\d.]+ to [\d.e+]+ by step \d+ \(training diverged: .*restored from the checkpoint at step \d+/);
+    // it stopped on a finite loss, long before the 100 steps
+    expect(losses.every(Number.isFinite)).toBe(true);
+    expect(losses.length).toBeLessThan(100);
+    expect(s.trainer.step).toBe(reason.restoredStep);
     s.dispose();
   });
 

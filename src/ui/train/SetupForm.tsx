@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { DEFAULT_SETUP, defaultLearningRate, qualityStage } from '../../training/recipe';
+import { DEFAULT_SETUP, defaultLearningRate, MAX_LEARNING_RATE, MIN_LEARNING_RATE, qualityStage } from '../../training/recipe';
+import { NumberField, useFieldValidity } from '../NumberField';
 import type { DataSummary, TrainSetup } from '../../worker/protocol';
 
 export const duration = (s: number) => (!Number.isFinite(s) ? '…' : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
@@ -33,7 +34,8 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
     setInitChosen(true);
     set('init', init);
   };
-  return { setup, set, chooseInit, initChosen, fineTuneOk };
+  const fields = useFieldValidity();
+  return { setup, set, chooseInit, initChosen, fineTuneOk, fields };
 }
 
 const EXPECT_AFTER_MINUTES = [2, 5, 10];
@@ -66,7 +68,7 @@ interface Props {
 
 /** Step 2 of training: which model, how long, how fast. */
 export function SetupForm({ form, busy }: Props) {
-  const { setup, set, chooseInit, initChosen, fineTuneOk } = form;
+  const { setup, set, chooseInit, initChosen, fineTuneOk, fields } = form;
   return (
     <>
       <h3>2. Model and training</h3>
@@ -93,11 +95,20 @@ export function SetupForm({ form, busy }: Props) {
         </label>
         <label>
           Steps
-          <input type="number" min={1} max={1_000_000} value={setup.totalSteps} disabled={busy} onChange={(e) => set('totalSteps', Math.max(1, Math.round(Number(e.target.value) || 1)))} data-testid="train-steps" />
+          <NumberField value={setup.totalSteps} min={1} max={1_000_000} integer disabled={busy} onCommit={(v) => set('totalSteps', v)} onValidity={fields.onValidity('steps')} testId="train-steps" />
         </label>
         <label title="Adam's peak learning rate (after a short warm-up)">
           Learning rate
-          <input type="number" step="any" min={0} value={setup.learningRate} disabled={busy} onChange={(e) => set('learningRate', Number(e.target.value))} data-testid="train-lr" />
+          <NumberField
+            value={setup.learningRate}
+            min={MIN_LEARNING_RATE}
+            max={MAX_LEARNING_RATE}
+            reason="higher rates make this training diverge"
+            disabled={busy}
+            onCommit={(v) => set('learningRate', v)}
+            onValidity={fields.onValidity('lr')}
+            testId="train-lr"
+          />
         </label>
         <label>
           <input type="checkbox" checked={setup.flip} disabled={busy} onChange={(e) => set('flip', e.target.checked)} data-testid="train-flip" />
@@ -105,7 +116,7 @@ export function SetupForm({ form, busy }: Props) {
         </label>
         <label title="Sample a few pictures with the EMA weights (fast DDIM, 20 steps) every N steps">
           Preview every
-          <input type="number" min={0} value={setup.previewEvery} disabled={busy} onChange={(e) => set('previewEvery', Math.max(0, Math.round(Number(e.target.value) || 0)))} data-testid="train-preview-every" />
+          <NumberField value={setup.previewEvery} min={0} max={1_000_000} integer disabled={busy} onCommit={(v) => set('previewEvery', v)} onValidity={fields.onValidity('preview')} testId="train-preview-every" />
         </label>
       </div>
       {setup.init === 'shipped' && !initChosen && (

@@ -24,6 +24,11 @@ export function TrainData({ send, summary, progress, locked }: Props) {
   const add = (files: ReturnType<typeof filesFromInput>) => {
     if (files.length) send({ type: 'addFiles', files });
   };
+  // empty the picker after reading it, so choosing the same file again is a change too
+  const pick = (input: HTMLInputElement) => {
+    add(filesFromInput(input.files));
+    input.value = '';
+  };
   const decoding = progress && progress.done < progress.total;
   const classes = Object.entries(summary?.counts ?? {});
 
@@ -51,13 +56,13 @@ export function TrainData({ send, summary, progress, locked }: Props) {
         <div className="controls">
           <label className="upload">
             Choose files…
-            <input type="file" multiple accept={ACCEPT} disabled={locked} onChange={(e) => add(filesFromInput(e.target.files))} data-testid="data-files" />
+            <input type="file" multiple accept={ACCEPT} disabled={locked} onChange={(e) => pick(e.target)} data-testid="data-files" />
           </label>
           <label className="upload">
             Choose a folder…
-            <input type="file" multiple disabled={locked} {...{ webkitdirectory: '' }} onChange={(e) => add(filesFromInput(e.target.files))} data-testid="data-folder" />
+            <input type="file" multiple disabled={locked} {...{ webkitdirectory: '' }} onChange={(e) => pick(e.target)} data-testid="data-folder" />
           </label>
-          <button type="button" disabled={locked || !summary?.count} onClick={() => send({ type: 'clearData' })} data-testid="data-clear">
+          <button type="button" disabled={locked || !(summary?.count || summary?.rejected.length || summary?.overCap)} onClick={() => send({ type: 'clearData' })} data-testid="data-clear">
             Clear
           </button>
         </div>

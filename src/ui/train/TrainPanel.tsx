@@ -34,7 +34,7 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
       <TrainData send={send} summary={view.summary} progress={view.decode} locked={busy} />
       <SetupForm form={form} busy={busy} />
       <div className="controls">
-        <button type="button" disabled={busy || estimating} onClick={() => send({ type: 'estimate', setup })} data-testid="train-estimate">
+        <button type="button" disabled={busy || estimating || !form.fields.valid} onClick={() => send({ type: 'estimate', setup })} data-testid="train-estimate">
           {estimating ? 'Measuring…' : 'Estimate time'}
         </button>
         {estimate && (
@@ -45,7 +45,7 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
       </div>
       {estimate && <Expectation seconds={estimate.seconds} setup={estimate.setup} />}
       <div className="controls">
-        <button type="button" className="primary" disabled={busy || !view.summary?.count} onClick={() => send({ type: 'start', setup })} data-testid="train-start">
+        <button type="button" className="primary" disabled={busy || !view.summary?.count || !form.fields.valid} onClick={() => send({ type: 'start', setup })} data-testid="train-start">
           Start training
         </button>
         <button type="button" disabled={state !== 'running'} onClick={() => send({ type: 'pause' })} data-testid="train-pause">
