@@ -67,6 +67,8 @@ const PREVIEW_BATCH = 8;
 const PREVIEW_STEPS = 20;
 const PREVIEW_SEED = 1234;
 const RATE_WINDOW = 20;
+/** A run keeps a checkpoint at least this often, whatever checkpointEvery says (a reload loses less). */
+const KEEP_EVERY_MS = 15_000;
 /** The loss's running average may reach this many times its lowest before the run counts as diverged. */
 const DIVERGENCE_FACTOR = 10;
 
@@ -86,6 +88,8 @@ export class TrainingSession {
   private readonly stepTimes: number[] = [];
   /** The loss's running average in this run, and the lowest it has been: the divergence check. */
   private lossAverage: number | null = null;
+  private keepRequested = false;
+  private keptAt = performance.now();
   private lowestAverage = Infinity;
 
   constructor(
@@ -131,13 +135,30 @@ export class TrainingSession {
   stop(): void {
     this.gate.stop();
   }
+  /** Keep a checkpoint of the current step at the next step boundary (e.g. the page is going away). */
+  requestKeep(): void {
+    this.keepRequested = true;
+  }
+
+  /**
+   * A checkpoint of the current step, confirmed at once: the step that led here passed the
+   * divergence check, so these weights are good. Nothing when the newest good one is this step's.
+   */
+  private async keepNow(): Promise<void> {
+    this.keepRequested = false;
+    this.keptAt = performance.now();
+    if (this.lastGood?.step !== this.trainer.step) await this.confirm(await saveCheckpoint(this.trainer));
+  }
 
   /** Trains until totalSteps, stop() or a failure; resolves with why it ended. */
   async run(): Promise<StopReason> {
     this.gate.start();
     try {
-      if (!this.lastGood) await this.confirm(await saveCheckpoint(this.trainer));
-      while (this.trainer.step < this.options.totalSteps && (await this.gate.next())) {
+      if (!this.lastGood) await this.keepNow();
+      while (this.trainer.step < this.options.totalSteps) {
+        // moments to keep the run as it is now: a pause, a request (the page is being hidden), or time
+        if (this.gate.state === 'paused' || this.keepRequested || performance.now() - this.keptAt > KEEP_EVERY_MS) await this.keepNow();
+        if (!(await this.gate.next())) break;
         const result = await this.trainStep();
         const diverged = this.divergence(result);
         if (diverged) return await this.rollBack(diverged);
@@ -149,7 +170,7 @@ export class TrainingSession {
         await yieldToEvents();
       }
       // the last step's loss was finite and its gradient too: keep where it stopped
-      if (this.lastGood?.step !== this.trainer.step) await this.confirm(await saveCheckpoint(this.trainer));
+      await this.keepNow();
       return { kind: this.gate.stopRequested ? 'stopped' : 'finished' };
     } catch (e) {
       return { kind: 'error', message: explainFailure(e) };

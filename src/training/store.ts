@@ -1,6 +1,7 @@
 import type { DataOptions, ImageItem } from '../data/dataset';
 import type { TrainingCheckpoint } from './checkpoint';
-import type { RunOptions } from './session';
+import type { TrainSetup } from './recipe';
+import type { PreviewFrame, RunOptions } from './session';
 
 /**
  * The training run kept in IndexedDB, so a reload (or a crash) loses nothing: the data set once, and
@@ -16,7 +17,16 @@ export interface SavedRun {
   run: RunOptions;
   /** What the run started from ('new' model or the shipped one), for the UI. */
   init: string;
+  /** The form as the person filled it in (older saves have none). */
+  setup?: TrainSetup;
+  /** The EMA previews so far, with their image size, to show again after a reload. */
+  film?: SavedPreview[];
   savedAt: number;
+}
+
+export interface SavedPreview extends PreviewFrame {
+  size: number;
+  channels: number;
 }
 
 const DB_NAME = 'ddpm-playground';

@@ -99,6 +99,8 @@ export class Engine {
         return this.training.resume();
       case 'stop':
         return this.training.stop();
+      case 'keep':
+        return this.training.keep();
     }
   }
 
@@ -106,9 +108,9 @@ export class Engine {
     await this.warmup.ready();
     switch (msg.type) {
       case 'use':
-        return this.models.activate(msg.which === 'trained' ? this.training.snapshot() : null);
+        return this.models.activate(msg.which === 'trained' ? await this.training.snapshot() : null);
       case 'export': {
-        const snapshot = this.training.snapshot();
+        const snapshot = await this.training.snapshot();
         return await this.models.export(snapshot, this.training.exportName(snapshot));
       }
       case 'import':

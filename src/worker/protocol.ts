@@ -75,6 +75,10 @@ export interface SavedRunInfo {
   totalSteps: number;
   images: number;
   savedAt: number;
+  /** It reached totalSteps: nothing to resume, a model to use. */
+  finished: boolean;
+  /** The form it was started with (older saves have none). */
+  setup: TrainSetup | null;
 }
 
 // ——— page → worker ———
@@ -95,7 +99,9 @@ export type TrainingRequest =
   | { channel: 'training'; type: 'dataOptions'; options: DataOptions }
   | { channel: 'training'; type: 'clearData' }
   | { channel: 'training'; type: 'estimate' | 'start'; setup: TrainSetup }
-  | { channel: 'training'; type: 'resumeSaved' | 'discardSaved' | 'pause' | 'resume' | 'stop' };
+  | { channel: 'training'; type: 'resumeSaved' | 'discardSaved' | 'pause' | 'resume' | 'stop' }
+  /** The page is being hidden or closed: keep a checkpoint of the current step now. */
+  | { channel: 'training'; type: 'keep' };
 
 export type ModelsRequest =
   /** Make the panels run on the trained model (its EMA weights), or on the shipped one again. */

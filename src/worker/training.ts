@@ -6,13 +6,15 @@ import { UNet } from '../model/model';
 import { presetConfig } from '../training/presets';
 import { NEW_MODEL_DIFFUSION, trainConfigFor } from '../training/recipe';
 import { measureSecondsPer1000Steps, TrainingSession, type RunOptions, type SessionHooks, type TrainProgress } from '../training/session';
-import { TrainingStore } from '../training/store';
+import { TrainingStore, type SavedPreview, type SavedRun } from '../training/store';
 import type { KernelWarmup } from './kernel-warmup';
 import type { HeldModel, ModelRegistry } from './models';
 import type { ModelsEvent, TrainingEvent, TrainSetup } from './protocol';
 
 const PROGRESS_INTERVAL_MS = 100;
 const CHECKPOINT_EVERY = 50;
+/** Previews kept with a run (the page's filmstrip shows as many). */
+const MAX_FILM = 24;
 
 /**
  * The training panel's work in the worker: the person's data set (decoded here, off the main
@@ -23,7 +25,9 @@ export class TrainingService {
   private readonly data = new DataCollection();
   private session: TrainingSession | null = null;
   private running: Promise<void> | null = null;
-  private meta: { classes: string[]; init: TrainSetup['init'] } = { classes: [], init: 'tiny' };
+  private meta: { classes: string[]; init: TrainSetup['init']; setup: TrainSetup | null } = { classes: [], init: 'tiny', setup: null };
+  /** The run's EMA previews (the newest MAX_FILM), saved with its checkpoints. */
+  private film: SavedPreview[] = [];
   private losses: [number, number][] = [];
   private lastProgress = 0;
   private latest: TrainProgress | null = null;
@@ -41,11 +45,14 @@ export class TrainingService {
   /** Tells the page about a run saved by an earlier visit (at start-up; the page replays it to the panel). */
   async announceSaved(): Promise<void> {
     const saved = await this.store?.load().catch(() => null);
+    const r = saved?.run;
     this.post({
       channel: 'training',
       type: 'savedRun',
-      run: saved ? { step: saved.run.checkpoint.step, totalSteps: saved.run.run.totalSteps, images: saved.data.items.length, savedAt: saved.run.savedAt } : null,
+      run: saved && r ? { step: r.checkpoint.step, totalSteps: r.run.totalSteps, images: saved.data.items.length, savedAt: r.savedAt, finished: r.checkpoint.step >= r.run.totalSteps, setup: r.setup ?? null } : null,
     });
+    // a saved run's weights can be used (or exported) at once, without resuming it
+    this.post({ channel: 'models', type: 'trained', available: !!saved || this.session !== null });
   }
 
   private requireIdle(what: string): void {
@@ -114,7 +121,8 @@ export class TrainingService {
     const plan = this.plan(setup);
     const run: RunOptions = { batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, previewEvery: setup.previewEvery, checkpointEvery: CHECKPOINT_EVERY, labelMap: plan.labelMap };
     this.session?.dispose();
-    this.meta = { classes: plan.classes, init: setup.init };
+    this.meta = { classes: plan.classes, init: setup.init, setup };
+    this.film = [];
     this.session = TrainingSession.create(plan.config, plan.diffusion, trainConfigFor(setup), dataset, run, this.hooks(run), plan.init);
     this.losses = [];
     this.saveFailed = false;
@@ -127,9 +135,17 @@ export class TrainingService {
     await this.drive();
   }
 
-  /** Continues the run saved in IndexedDB (after a reload), with its data set. */
+  /** Continues the run saved in IndexedDB (after a reload), with its data set, its form and its previews. */
   async resumeSaved(): Promise<void> {
     this.requireIdle('resuming');
+    const saved = await this.restore();
+    this.losses = saved.checkpoint.lossHistory.slice();
+    for (const frame of this.film) this.post({ channel: 'training', type: 'preview', frame: { ...frame, images: frame.images.slice() }, size: frame.size, channels: frame.channels });
+    await this.drive();
+  }
+
+  /** Makes the saved run the session again (weights, optimiser, data), without training. */
+  private async restore(): Promise<SavedRun> {
     const saved = await this.store?.load();
     if (!saved) throw new Error('there is no saved training run in this browser');
     this.data.restore(saved.data.options, saved.data.items);
@@ -137,10 +153,15 @@ export class TrainingService {
     const run = saved.run.run;
     this.session?.dispose();
     const init = saved.run.init as TrainSetup['init'];
-    this.meta = { classes: init === 'shipped' ? this.models.shippedClasses() : this.data.dataset.classNames, init };
+    this.meta = { classes: init === 'shipped' ? this.models.shippedClasses() : this.data.dataset.classNames, init, setup: saved.run.setup ?? null };
+    this.film = saved.run.film ?? [];
     this.session = await TrainingSession.resume(saved.run.checkpoint, this.data.dataset, run, this.hooks(run));
-    this.losses = saved.run.checkpoint.lossHistory.slice();
-    await this.drive();
+    return saved.run;
+  }
+
+  /** Keep a checkpoint now (the page is going away). */
+  keep(): void {
+    this.session?.requestKeep();
   }
 
   async discardSaved(): Promise<void> {
@@ -163,11 +184,12 @@ export class TrainingService {
       },
       onPreview: (frame) => {
         const { imageSize, inChannels } = this.session!.trainer.model.config;
+        this.film = [...this.film, { ...frame, images: frame.images.slice(), size: imageSize, channels: inChannels }].slice(-MAX_FILM);
         this.post({ channel: 'training', type: 'preview', frame, size: imageSize, channels: inChannels }, [frame.images.buffer]);
       },
       onCheckpoint: async (checkpoint) => {
         try {
-          await this.store?.saveRun({ checkpoint, run, init: this.meta.init, savedAt: Date.now() });
+          await this.store?.saveRun({ checkpoint, run, init: this.meta.init, setup: this.meta.setup ?? undefined, film: this.film, savedAt: Date.now() });
         } catch (e) {
           this.reportSaveFailure(e);
         }
@@ -205,8 +227,9 @@ export class TrainingService {
     this.session?.stop();
   }
 
-  /** The trained model's EMA weights as a model of their own (the session trains on), for the registry. */
-  snapshot(): HeldModel {
+  /** The trained model's EMA weights as a model of their own (the session trains on), for the registry; a saved run is restored first. */
+  async snapshot(): Promise<HeldModel> {
+    if (!this.session && (await this.store?.load().catch(() => null))) await this.restore();
     const session = this.session;
     if (!session) throw new Error('train a model first (or import one)');
     const source = session.samplingModel;

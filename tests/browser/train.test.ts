@@ -237,21 +237,40 @@ describe('training in the browser', () => {
     await page.click('[data-testid=use-shipped]');
   });
 
-  it('survives a reload: the saved run resumes where it was, with its data and loss history', async () => {
-    await train(400);
-    await expect.poll(step, { timeout: 120_000 }).toBeGreaterThanOrEqual(56); // checkpoint at 50, confirmed by step 51
+  it('survives a reload exactly: paused at step P, it resumes at P with its data, form, loss history and previews', async () => {
+    await train(400, { previewEvery: 10 });
+    await expect.poll(step, { timeout: 120_000 }).toBeGreaterThanOrEqual(12);
+    await page.click('[data-testid=train-pause]');
+    await expect.poll(() => page.getAttribute('[data-testid=train-status]', 'data-state')).toBe('paused');
+    const paused = await step();
     await page.reload();
     await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
-    await expect.poll(() => text('saved-run'), { timeout: 30_000 }).toMatch(/step (50|100|150) of 400, 9 images/);
-    const savedStep = Number((await text('saved-run'))!.match(/step (\d+) of/)![1]);
+    // a pause keeps a checkpoint of that very step (not the last periodic one)
+    await expect.poll(() => text('saved-run'), { timeout: 30_000 }).toMatch(new RegExp(`step ${paused} of 400, 9 images`));
+    // the form is the run's, not the defaults
+    expect(await page.inputValue('[data-testid=train-steps]')).toBe('400');
+    expect(await page.inputValue('[data-testid=train-preview-every]')).toBe('10');
     await page.click('[data-testid=train-resume-saved]');
     await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^9 images ready in 2 classes/);
-    await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(savedStep);
-    // the chart has the history from before the reload too
-    const label = await page.getAttribute('[data-testid=loss-chart]', 'aria-label');
-    expect(label).toMatch(/running average/);
+    await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(paused);
+    // the previews from before the reload are back, and the chart has the history from before too
+    expect((await page.locator('[data-testid=filmstrip] li').allTextContents())[0]).toBe('step 10');
+    expect(await page.getAttribute('[data-testid=loss-chart]', 'aria-label')).toMatch(/running average/);
     await page.click('[data-testid=train-stop]');
     await expect.poll(() => text('train-stopped'), { timeout: 60_000 }).toMatch(/Training stopped; the last checkpoint is saved/);
+  });
+
+  it('a finished run needs no resuming after a reload: its model is usable and exportable at once', async () => {
+    await train(12);
+    await expect.poll(() => text('train-stopped'), { timeout: 120_000 }).toMatch(/Training finished/);
+    await page.reload();
+    await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
+    await expect.poll(() => text('saved-run'), { timeout: 30_000 }).toMatch(/A model trained in an earlier visit is saved: 12 steps on 9 images/);
+    expect(await page.locator('[data-testid=train-resume-saved]').count()).toBe(0);
+    expect(await page.isDisabled('[data-testid=export-model]')).toBe(false);
+    await page.click('[data-testid=use-trained]');
+    await expect.poll(() => text('active-model'), { timeout: 60_000 }).toMatch(/the model trained here \(28×28 grey/);
+    await page.click('[data-testid=use-shipped]');
   });
 
   it('logs no console errors or warnings', () => {

@@ -68,10 +68,12 @@ describe('TrainingSession', () => {
     s.dispose();
   });
 
-  it('pauses, resumes and stops between steps', async () => {
+  it('pauses, resumes and stops between steps, keeping a checkpoint of the paused step and of the stop', async () => {
     let session: TrainingSession;
     const steps: number[] = [];
+    const kept: number[] = [];
     session = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 1000, batchSize: 2 }), {
+      onCheckpoint: (c) => void kept.push(c.step),
       onStep: (r) => {
         steps.push(r.step);
         if (r.step === 3) session.pause();
@@ -84,10 +86,12 @@ describe('TrainingSession', () => {
     for (let i = 0; i < 50; i++) await yieldToEvents();
     expect(steps).toEqual([1, 2, 3]);
     expect(session.state).toBe('paused');
+    await expect.poll(() => kept).toEqual([0, 3]);
     session.resume();
     expect(await done).toEqual({ kind: 'stopped' });
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
     expect(session.state).toBe('idle');
+    expect(kept).toEqual([0, 3, 6]);
     session.dispose();
   });
 

@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useState } from 'react';
 import { DEFAULT_SETUP, defaultLearningRate, MAX_LEARNING_RATE, MIN_LEARNING_RATE, qualityStage } from '../../training/recipe';
 import { NumberField, useFieldValidity } from '../NumberField';
 import type { DataSummary, TrainSetup } from '../../worker/protocol';
@@ -35,7 +35,12 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
     set('init', init);
   };
   const fields = useFieldValidity();
-  return { setup, set, chooseInit, initChosen, fineTuneOk, fields };
+  /** The form of a saved run, shown again with it (and no longer chosen for the person). */
+  const load = useCallback((saved: TrainSetup) => {
+    setSetup(saved);
+    setInitChosen(true);
+  }, []);
+  return { setup, set, chooseInit, initChosen, fineTuneOk, fields, load };
 }
 
 const EXPECT_AFTER_MINUTES = [2, 5, 10];

@@ -1,3 +1,4 @@
+import { useEffect } from 'react';
 import type { EngineClient } from '../engine-client';
 import { ProgressView, stopMessage } from './ProgressView';
 import { Expectation, SetupForm, duration, useTrainSetup } from './SetupForm';
@@ -10,6 +11,11 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
   const form = useTrainSetup(view.summary, clearEstimate);
   const { setup } = form;
   const { state, saved, estimate, estimating, error, progress } = view;
+  // a run saved by an earlier visit brings its form back
+  const { load } = form;
+  useEffect(() => {
+    if (saved?.setup) load(saved.setup);
+  }, [saved, load]);
   const busy = state !== 'idle';
   const stop = view.stopped && stopMessage(view.stopped);
 
@@ -22,10 +28,18 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
       </p>
       {saved && !busy && (
         <div className="warning" role="status" data-testid="saved-run">
-          A training run from an earlier visit is saved: step {saved.step} of {saved.totalSteps}, {saved.images} images.{' '}
-          <button type="button" className="primary" onClick={() => send({ type: 'resumeSaved' })} data-testid="train-resume-saved">
-            Resume it
-          </button>{' '}
+          {saved.finished ? (
+            <>
+              A model trained in an earlier visit is saved: {saved.step} steps on {saved.images} images. Use or export it with the buttons above the panels.{' '}
+            </>
+          ) : (
+            <>
+              A training run from an earlier visit is saved: step {saved.step} of {saved.totalSteps}, {saved.images} images.{' '}
+              <button type="button" className="primary" onClick={() => send({ type: 'resumeSaved' })} data-testid="train-resume-saved">
+                Resume it
+              </button>{' '}
+            </>
+          )}
           <button type="button" onClick={() => send({ type: 'discardSaved' })} data-testid="train-discard-saved">
             Discard
           </button>

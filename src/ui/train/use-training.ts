@@ -60,6 +60,19 @@ export function useTraining(engine: EngineClient): { view: TrainingView; send: (
     [engine],
   );
 
+  // a page being hidden or closed may not come back: the worker keeps a checkpoint of the current step
+  useEffect(() => {
+    const keep = () => {
+      if (document.visibilityState === 'hidden') engine.send({ channel: 'training', type: 'keep' });
+    };
+    document.addEventListener('visibilitychange', keep);
+    window.addEventListener('pagehide', keep);
+    return () => {
+      document.removeEventListener('visibilitychange', keep);
+      window.removeEventListener('pagehide', keep);
+    };
+  }, [engine]);
+
   const send = (request: Request) => {
     if (request.type === 'estimate') setView((v) => ({ ...v, estimating: true, error: null }));
     if (request.type === 'start' || request.type === 'resumeSaved') setView((v) => ({ ...v, error: null, stopped: null, film: [], losses: [], progress: null }));
