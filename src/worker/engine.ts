@@ -101,6 +101,8 @@ export class Engine {
         return this.training.stop();
       case 'keep':
         return this.training.keep();
+      case 'cancelEstimate':
+        return this.training.cancelEstimate();
     }
   }
 

@@ -99,6 +99,7 @@ export type TrainingRequest =
   | { channel: 'training'; type: 'dataOptions'; options: DataOptions }
   | { channel: 'training'; type: 'clearData' }
   | { channel: 'training'; type: 'estimate' | 'start'; setup: TrainSetup }
+  | { channel: 'training'; type: 'cancelEstimate' }
   | { channel: 'training'; type: 'resumeSaved' | 'discardSaved' | 'pause' | 'resume' | 'stop' }
   /** The page is being hidden or closed: keep a checkpoint of the current step now. */
   | { channel: 'training'; type: 'keep' };
@@ -133,7 +134,9 @@ export type SamplingEvent =
 export type TrainingEvent =
   | { channel: 'training'; type: 'dataProgress'; done: number; total: number }
   | { channel: 'training'; type: 'data'; summary: DataSummary }
-  | { channel: 'training'; type: 'estimate'; secondsPer1000Steps: number; setup: TrainSetup }
+  /** The estimate's steps so far (a big setting takes a while), then its figure (null: cancelled). */
+  | { channel: 'training'; type: 'estimateProgress'; done: number; total: number }
+  | { channel: 'training'; type: 'estimate'; secondsPer1000Steps: number | null; setup: TrainSetup }
   | { channel: 'training'; type: 'state'; state: RunState; step: number }
   /** Progress, with every [step, loss] since the last message. */
   | { channel: 'training'; type: 'progress'; progress: TrainProgress; losses: [number, number][] }

@@ -32,6 +32,7 @@ export class TrainingService {
   private lastProgress = 0;
   private latest: TrainProgress | null = null;
   private saveFailed = false;
+  private estimateCancelled = false;
 
   constructor(
     private readonly post: (m: TrainingEvent | ModelsEvent, transfer?: Transferable[]) => void,
@@ -110,8 +111,16 @@ export class TrainingService {
 
   async estimate(setup: TrainSetup): Promise<void> {
     const { config, diffusion } = this.plan(setup);
-    const secondsPer1000Steps = await measureSecondsPer1000Steps(config, diffusion, trainConfigFor(setup), setup.batchSize);
+    this.estimateCancelled = false;
+    const secondsPer1000Steps = await measureSecondsPer1000Steps(config, diffusion, trainConfigFor(setup), setup.batchSize, {
+      onStep: (done, total) => this.post({ channel: 'training', type: 'estimateProgress', done, total }),
+      cancelled: () => this.estimateCancelled,
+    });
     this.post({ channel: 'training', type: 'estimate', secondsPer1000Steps, setup });
+  }
+
+  cancelEstimate(): void {
+    this.estimateCancelled = true;
   }
 
   async start(setup: TrainSetup): Promise<void> {

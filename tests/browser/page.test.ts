@@ -70,6 +70,19 @@ describe('the playground page', () => {
     expect(await page.locator('[data-testid=warmup]').count()).toBe(0);
   });
 
+  it('with reduced motion nothing starts by itself; before a run the counter shows the first timestep of the chosen sampler', async () => {
+    expect(await page.locator('[data-testid=sample]').count()).toBe(1);
+    expect(await page.textContent('[data-testid=next-hint]')).toMatch(/^Press Sample to watch pure noise become a digit/);
+    expect(await page.textContent('[data-testid=counter]')).toBe('t = 1000');
+    await page.selectOption('[data-testid=sampler]', 'ddim');
+    // DDIM 50 of 1000, "leading" spacing: 980, 960, …, 0 (0-based), so the first step shown is t = 981
+    expect(await page.textContent('[data-testid=counter]')).toBe('t = 981');
+    await page.selectOption('[data-testid=sampler]', 'dpm-solver++');
+    expect(await page.inputValue('[data-testid=steps]')).toBe('20');
+    expect(await page.textContent('[data-testid=counter]')).toBe('t = 1000');
+    await page.selectOption('[data-testid=sampler]', 'ddpm');
+  });
+
   it('is cross-origin isolated, so WebAssembly runs one thread per core', async () => {
     expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(true);
     const cores = await page.evaluate(() => navigator.hardwareConcurrency);

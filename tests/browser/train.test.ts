@@ -120,6 +120,8 @@ describe('training in the browser', () => {
     await expect.poll(() => page.locator('.train-data [role=status]').first().textContent(), { timeout: 60_000, interval: 50 }).toMatch(/Decoding \d+ \/ 4995/);
     await expect.poll(() => text('data-count'), { timeout: 180_000 }).toMatch(/^5000 images ready/);
     expect(await text('data-cap')).toMatch(/15 files were not read: the limit is 5,000 images/);
+    // the preview grid says it shows a part
+    expect(await text('data-preview-note')).toBe('The first 48 of 5,000 images.');
   });
 
   it('takes a folder: sub-folders become classes, system files are skipped; size changes re-decode', async () => {
@@ -153,10 +155,30 @@ describe('training in the browser', () => {
     expect(await text('train-expectation')).toMatch(/^≈ [\d.]+ images\/s here\. After 2 min \([\d,]+ images\): [a-z ]+\./);
   });
 
+  it('a long estimate shows its steps and can be cancelled', async () => {
+    // the small model at batch 64: seconds per step here
+    await page.selectOption('[data-testid=train-model]', 'small');
+    await page.selectOption('[data-testid=train-batch]', '64');
+    // changing the model cleared the tiny model's figure
+    expect(await page.locator('[data-testid=train-estimate-text]').count()).toBe(0);
+    await page.click('[data-testid=train-estimate]');
+    await expect.poll(() => text('train-estimate'), { timeout: 60_000 }).toMatch(/^Measuring… step [1-3] of 4$/);
+    await page.click('[data-testid=train-estimate-cancel]');
+    await expect.poll(() => text('train-estimate'), { timeout: 60_000 }).toBe('Estimate time');
+    // cancelled: no figure
+    expect(await page.locator('[data-testid=train-estimate-text]').count()).toBe(0);
+    await page.selectOption('[data-testid=train-model]', 'tiny');
+  });
+
   it('trains a few steps on the easy set: progress, pause/resume, the loss falls, EMA previews', async () => {
     await clearLongTasks(page);
     await train(80, { previewEvery: 40 });
     await expect.poll(step, { timeout: 60_000 }).toBeGreaterThanOrEqual(5);
+    // while training: the file pickers look as disabled as they are, and a sample says why it is slow
+    expect(await page.locator('label.upload:has([data-testid=data-files])').evaluate((l) => getComputedStyle(l).opacity)).toBe('0.5');
+    await page.click('[data-testid=sample]');
+    await expect.poll(() => text('training-note'), { timeout: 60_000 }).toMatch(/Training is running in the same worker/);
+    await page.click('[data-testid=stop]');
     await page.click('[data-testid=train-pause]');
     await expect.poll(() => page.getAttribute('[data-testid=train-status]', 'data-state')).toBe('paused');
     // paused: the worker's run waits on its pause gate (tests/unit/pause-gate.test.ts); resuming finishes it

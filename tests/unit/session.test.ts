@@ -178,9 +178,15 @@ describe('TrainingSession', () => {
     // a clock read before the timed steps and after them: 30 ms for 2 steps
     const reads: number[] = [];
     const clock = () => (reads.push(reads.length), reads.length === 1 ? 1000 : 1030);
-    const seconds = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, 2, clock);
+    const progress: string[] = [];
+    const seconds = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, { timedSteps: 2, now: clock, onStep: (d, t) => void progress.push(`${d}/${t}`) });
     expect(reads).toHaveLength(2);
     expect(seconds).toBe(15); // 15 ms per step is 15 s per 1,000 steps
+    expect(progress).toEqual(['1/3', '2/3', '3/3']);
+    // cancelled after the warm-up step: no figure, nothing left behind
+    let steps = 0;
+    const cancelled = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, { onStep: () => void steps++, cancelled: () => steps >= 1 });
+    expect([cancelled, steps]).toEqual([null, 1]);
     expect(tf.memory().numTensors).toBe(before);
   });
 

@@ -83,8 +83,8 @@ export function SetupForm({ form, busy }: Props) {
           <select value={setup.init} disabled={busy} onChange={(e) => chooseInit(e.target.value as TrainSetup['init'])} data-testid="train-model">
             <option value="tiny">tiny (fast)</option>
             <option value="small">small (cleaner)</option>
-            <option value="shipped" disabled={!fineTuneOk}>
-              fine-tune the shipped digits model (28×28 grey)
+            <option value="shipped" disabled={!fineTuneOk} title="the shipped digits model; needs 28×28 grey pictures">
+              fine-tune the digits model
             </option>
           </select>
         </label>

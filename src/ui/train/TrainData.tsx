@@ -105,6 +105,11 @@ export function TrainData({ send, summary, progress, locked }: Props) {
             {summary.classNames.length ? ` in ${summary.classNames.length} classes: ${classes.map(([k, n]) => `${k || 'unlabelled'} ${n}`).join(', ')}` : ' (no classes: an unconditional model)'}
           </p>
           {summary.preview.batch > 0 && <ImageCanvas image={summary.preview} displaySize={Math.min(320, 40 * Math.ceil(Math.sqrt(summary.preview.batch)))} label={`preview of the first ${summary.preview.batch} training images`} testId="data-preview" />}
+          {summary.preview.batch > 0 && summary.preview.batch < summary.count && (
+            <p className="muted" data-testid="data-preview-note">
+              The first {summary.preview.batch} of {summary.count.toLocaleString()} images.
+            </p>
+          )}
           {summary.overCap > 0 && (
             <p className="warning" data-testid="data-cap">
               {summary.overCap} file{summary.overCap === 1 ? ' was' : 's were'} not read: the limit is {DATASET_LIMITS.maxImages.toLocaleString()} images, more than a browser can train on in a session and enough to keep decoded in memory.

@@ -48,9 +48,14 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
       <TrainData send={send} summary={view.summary} progress={view.decode} locked={busy} />
       <SetupForm form={form} busy={busy} />
       <div className="controls">
-        <button type="button" disabled={busy || estimating || !form.fields.valid} onClick={() => send({ type: 'estimate', setup })} data-testid="train-estimate">
-          {estimating ? 'Measuring…' : 'Estimate time'}
+        <button type="button" disabled={busy || estimating !== null || !form.fields.valid} onClick={() => send({ type: 'estimate', setup })} data-testid="train-estimate">
+          {estimating ? `Measuring… ${estimating.total ? `step ${estimating.done} of ${estimating.total}` : ''}` : 'Estimate time'}
         </button>
+        {estimating && (
+          <button type="button" onClick={() => send({ type: 'cancelEstimate' })} data-testid="train-estimate-cancel">
+            Cancel
+          </button>
+        )}
         {estimate && (
           <span data-testid="train-estimate-text">
             ≈ {duration(estimate.seconds)} per 1,000 steps on this device; {estimate.setup.totalSteps.toLocaleString()} steps ≈ {duration((estimate.seconds * estimate.setup.totalSteps) / 1000)}

@@ -10,7 +10,8 @@ export interface TrainingView {
   summary: DataSummary | null;
   decode: { done: number; total: number } | null;
   estimate: { seconds: number; setup: TrainSetup } | null;
-  estimating: boolean;
+  /** The estimate in progress: steps done of all (null: none running). */
+  estimating: { done: number; total: number } | null;
   state: RunState;
   progress: TrainProgress | null;
   losses: [number, number][];
@@ -20,7 +21,7 @@ export interface TrainingView {
   error: string | null;
 }
 
-const INITIAL: TrainingView = { summary: null, decode: null, estimate: null, estimating: false, state: 'idle', progress: null, losses: [], film: [], stopped: null, saved: null, error: null };
+const INITIAL: TrainingView = { summary: null, decode: null, estimate: null, estimating: null, state: 'idle', progress: null, losses: [], film: [], stopped: null, saved: null, error: null };
 
 /** Distributes `Omit` over a union, keeping each member's own fields. */
 type Request = TrainingRequest extends infer R ? (R extends TrainingRequest ? Omit<R, 'channel'> : never) : never;
@@ -38,8 +39,10 @@ export function useTraining(engine: EngineClient): { view: TrainingView; send: (
               return { ...v, summary: m.summary, decode: null };
             case 'dataProgress':
               return { ...v, decode: { done: m.done, total: m.total } };
+            case 'estimateProgress':
+              return v.estimating ? { ...v, estimating: { done: m.done, total: m.total } } : v;
             case 'estimate':
-              return { ...v, estimating: false, estimate: { seconds: m.secondsPer1000Steps, setup: m.setup } };
+              return { ...v, estimating: null, estimate: m.secondsPer1000Steps === null ? v.estimate : { seconds: m.secondsPer1000Steps, setup: m.setup } };
             case 'state':
               return { ...v, state: m.state, saved: m.state === 'running' ? null : v.saved };
             case 'progress':
@@ -53,7 +56,7 @@ export function useTraining(engine: EngineClient): { view: TrainingView; send: (
             case 'savedRun':
               return { ...v, saved: m.run };
             case 'error':
-              return { ...v, estimating: false, error: m.message };
+              return { ...v, estimating: null, error: m.message };
           }
         });
       }),
@@ -74,7 +77,7 @@ export function useTraining(engine: EngineClient): { view: TrainingView; send: (
   }, [engine]);
 
   const send = (request: Request) => {
-    if (request.type === 'estimate') setView((v) => ({ ...v, estimating: true, error: null }));
+    if (request.type === 'estimate') setView((v) => ({ ...v, estimating: { done: 0, total: 0 }, error: null }));
     if (request.type === 'start' || request.type === 'resumeSaved') setView((v) => ({ ...v, error: null, stopped: null, film: [], losses: [], progress: null }));
     engine.send({ channel: 'training', ...request } as TrainingRequest);
   };

@@ -1,0 +1,148 @@
+import { mkdirSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, Page } from 'playwright-core';
+import { collectConsoleProblems, launchChromium } from './chromium';
+
+/**
+ * The page as a person meets it (issue 14): the first view, the controls, the backend choice, at
+ * 1280×800 and 390 px. Screenshots of each view land in test-artifacts/.
+ */
+const ARTIFACTS = 'test-artifacts';
+let browser: Browser;
+let page: Page;
+let problems: string[];
+
+const text = (testId: string) => page.textContent(`[data-testid=${testId}]`);
+const shot = (name: string, selector?: string) => (selector ? page.locator(selector).screenshot({ path: `${ARTIFACTS}/${name}.png` }) : page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true }));
+
+beforeAll(async () => {
+  mkdirSync(ARTIFACTS, { recursive: true });
+  browser = await launchChromium();
+  // no reduced motion here: the page starts a run by itself
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  problems = collectConsoleProblems(page);
+  await page.goto(`${inject('baseUrl')}/?backend=bogus`);
+});
+afterAll(async () => {
+  await browser?.close();
+});
+
+describe('the page as a person meets it', () => {
+  it('the first view: a sample starts denoising by itself, with a hint of what is happening', async () => {
+    // no click: the run is under way (the primary button is Pause) and the counter leaves t = 1000
+    await page.waitForSelector('[data-testid=pause]', { timeout: 120_000 });
+    await expect.poll(async () => Number((await text('counter'))!.slice(4)), { timeout: 60_000 }).toBeLessThan(990);
+    expect(await text('next-hint')).toMatch(/^Denoising: the network predicts the noise ε̂ in xt/);
+    await shot('first-view-1280');
+  });
+
+  it('says when ?backend= is not a backend, and why the page chose the one it did', async () => {
+    expect(await text('backend-notices')).toMatch(/'bogus' is not a backend \(the choices are webgpu, webgl, wasm, cpu\)/);
+    await page.click('[data-testid=backend-why] summary');
+    expect(await text('backend-why')).toMatch(/Why wasm\?.*webgpu: only a software \(fallback\) WebGPU adapter is available/s);
+  });
+
+  it('run controls are SVG icons, and keyboard focus stays on the primary button as the run starts, pauses and ends', async () => {
+    const glyphs = await page.evaluate(() => [...document.querySelectorAll('button')].some((b) => /[⏸▶■]/.test(b.textContent ?? '')));
+    expect(glyphs).toBe(false);
+    expect(await page.locator('[data-testid=pause] svg').count()).toBe(1);
+    await page.click('[data-testid=stop]');
+    await page.waitForSelector('[data-testid=sample]');
+    await page.selectOption('[data-testid=sampler]', 'ddim');
+    await page.focus('[data-testid=sample]');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=pause]', { timeout: 60_000 });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('pause');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=resume]');
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('resume');
+    await page.keyboard.press('Enter');
+    await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
+    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('sample');
+  });
+
+  it('typing in a number field is not clamped per keystroke; a bad value gets a message and blocks Sample', async () => {
+    await page.fill('[data-testid=steps]', '50');
+    await page.press('[data-testid=steps]', 'Backspace');
+    await page.press('[data-testid=steps]', 'Backspace');
+    await page.type('[data-testid=steps]', '20');
+    expect(await page.inputValue('[data-testid=steps]')).toBe('20');
+    await page.fill('[data-testid=seed]', '-3');
+    await page.press('[data-testid=seed]', 'Enter');
+    expect(await text('seed-error')).toMatch(/a whole number from 0 to 2147483647/);
+    expect(await page.isDisabled('[data-testid=sample]')).toBe(true);
+    await page.fill('[data-testid=seed]', '4');
+    await page.press('[data-testid=seed]', 'Enter');
+    expect(await page.isDisabled('[data-testid=sample]')).toBe(false);
+  });
+
+  it('steps/s counts running time only: single steps while paused leave it as it was; the progress bar keeps its width', async () => {
+    await page.selectOption('[data-testid=speed]', { label: '10 steps/s' });
+    await page.fill('[data-testid=steps]', '30');
+    await page.press('[data-testid=steps]', 'Enter');
+    const barWidths = new Set<number>();
+    const width = () => page.locator('progress[aria-label="Denoising progress"]').evaluate((p) => Math.round(p.getBoundingClientRect().width));
+    barWidths.add(await width());
+    await page.click('[data-testid=sample]');
+    await expect.poll(() => text('rate'), { timeout: 60_000 }).toMatch(/steps\/s/);
+    barWidths.add(await width());
+    await page.click('[data-testid=pause]');
+    await page.waitForSelector('[data-testid=resume]');
+    const rate = await text('rate');
+    for (let i = 0; i < 2; i++) {
+      const before = await text('counter');
+      await page.click('[data-testid=step]');
+      await page.waitForFunction((b) => document.querySelector('[data-testid=counter]')!.textContent !== b, before);
+    }
+    expect(await text('rate')).toBe(rate);
+    barWidths.add(await width());
+    await page.selectOption('[data-testid=speed]', { label: 'Max' });
+    await page.click('[data-testid=resume]');
+    await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
+    barWidths.add(await width());
+    expect([...barWidths]).toHaveLength(1);
+    await shot('run-1280', 'section[aria-labelledby=reverse-title]');
+  });
+
+  it('uploads: a file that failed may be offered again (not "a duplicate"), the same file can be picked twice, and Clear clears the rejections', async () => {
+    const bad = { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG') };
+    await page.setInputFiles('[data-testid=data-files]', bad);
+    await expect.poll(() => page.locator('[data-testid=data-rejected] li').count()).toBe(1);
+    await page.setInputFiles('[data-testid=data-files]', bad);
+    await expect.poll(() => page.locator('[data-testid=data-rejected] li').count()).toBe(2);
+    expect(await page.locator('[data-testid=data-rejected] li').allTextContents()).toEqual(['notes.png: not an image: its contents are not PNG, JPEG, WebP, GIF or BMP, whatever its name says', 'notes.png: not an image: its contents are not PNG, JPEG, WebP, GIF or BMP, whatever its name says']);
+    expect(await page.isDisabled('[data-testid=data-clear]')).toBe(false);
+    await page.click('[data-testid=data-clear]');
+    await expect.poll(() => page.locator('[data-testid=data-rejected]').count()).toBe(0);
+  });
+
+  it('reads math as math: subscripts in titles and tables, and ε̂ is what the network predicts', async () => {
+    expect(await page.locator('#forward-title sub').count()).toBe(2);
+    expect(await page.locator('table.values th sub').count()).toBeGreaterThanOrEqual(4);
+    expect(await page.textContent('.triptych')).toMatch(/ε̂ — the noise the network predicts in xt/);
+    expect(await page.textContent('body')).not.toMatch(/\bx_t\b|β_t/);
+    await shot('forward-1280', 'section[aria-labelledby=forward-title]');
+    await shot('train-1280', 'section[aria-labelledby=train-title]');
+  });
+
+  it('at 390 px nothing overflows its panel, the model choice included', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => page.evaluate(() => window.innerWidth)).toBe(390);
+    const overflowing = await page.evaluate(() =>
+      [...document.querySelectorAll('section.panel')].flatMap((panel) => {
+        const right = panel.getBoundingClientRect().right;
+        // the trajectory strip and the filmstrip scroll sideways by design
+        return [...panel.querySelectorAll('select, input, button, canvas')]
+          .filter((el) => !el.closest('.strip, .filmstrip') && el.getBoundingClientRect().right > right + 1)
+          .map((el) => el.outerHTML.slice(0, 60));
+      }),
+    );
+    expect(overflowing).toEqual([]);
+    await shot('page-390');
+    await page.setViewportSize({ width: 1280, height: 800 });
+  });
+
+  it('no console errors or warnings', () => {
+    expect(problems).toEqual([]);
+  });
+});
