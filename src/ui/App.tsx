@@ -52,7 +52,12 @@ export function App() {
       <header className="top">
         <div>
           <h1>DDPM Playground</h1>
-          <p className="muted">Denoising diffusion probabilistic models (Ho et al. 2020), running in your browser.</p>
+          <p className="muted">
+            Denoising diffusion probabilistic models (Ho et al. 2020), running in your browser. Watch noise become a digit, drag through the forward process, or{' '}
+            <a href="#train-title" data-testid="to-training">
+              train a model on your own pictures ↓
+            </a>
+          </p>
         </div>
         <div className="badge" data-testid="backend" aria-live="polite">
           {report ? (

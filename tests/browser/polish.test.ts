@@ -33,6 +33,8 @@ describe('the page as a person meets it', () => {
     await page.waitForSelector('[data-testid=pause]', { timeout: 120_000 });
     await expect.poll(async () => Number((await text('counter'))!.slice(4)), { timeout: 60_000 }).toBeLessThan(990);
     expect(await text('next-hint')).toMatch(/^Denoising: the network predicts the noise ε̂ in xt/);
+    // the training panel, below the fold, is one click away from the top
+    expect(await page.getAttribute('[data-testid=to-training]', 'href')).toBe('#train-title');
     await shot('first-view-1280');
   });
 
@@ -139,6 +141,15 @@ describe('the page as a person meets it', () => {
     );
     expect(overflowing).toEqual([]);
     await shot('page-390');
+    await shot('run-390', 'section[aria-labelledby=reverse-title]');
+    await shot('forward-390', 'section[aria-labelledby=forward-title]');
+    await shot('train-390', 'section[aria-labelledby=train-title]');
+    // the first view on a phone: a fresh page, its run under way
+    const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await phone.goto(`${inject('baseUrl')}/`);
+    await phone.waitForSelector('[data-testid=pause]', { timeout: 120_000 });
+    await phone.screenshot({ path: `${ARTIFACTS}/first-view-390.png` });
+    await phone.close();
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 

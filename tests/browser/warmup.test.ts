@@ -195,6 +195,8 @@ describe('the page on WebGPU (?backend=webgpu, SwiftShader)', () => {
   it('reports the adapter, shows "Preparing GPU kernels… k/n" with a progress bar, and a run asked for meanwhile waits for it', async () => {
     await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
     expect(await page.textContent('[data-testid=backend]')).toMatch(/^webgpu.*swiftshader/i);
+    // forcing a software GPU is allowed, with a warning of what it costs
+    expect(await page.textContent('[data-testid=backend-notices]')).toMatch(/webgpu here runs on a software renderer .*many times slower than wasm/);
     await expect.poll(() => page.textContent('[data-testid=warmup]'), { timeout: 120_000 }).toMatch(/^Preparing GPU kernels… \d+\/\d+/);
     const bar = page.locator('[data-testid=warmup] progress');
     expect(Number(await bar.getAttribute('max'))).toBeGreaterThan(0);
