@@ -144,7 +144,9 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
           ? 'Press Sample to watch pure noise become a digit, one denoising step at a time.'
           : frame && frame.index === frame.total - 1
             ? 'Try next: another digit under Draw, DPM-Solver++ (a digit in 20 steps), a click on a trajectory step, or the forward process on the right.'
-            : (
+            : state === 'idle' && frame
+              ? 'Stopped. Press Sample for a new run, or click a trajectory step to look at it.'
+              : (
               <>
                 Denoising: the network predicts the noise ε̂ in x<sub>t</sub>, the scheduler removes some of it, and x̂<sub>0</sub> is its current guess of the final {model.config.numClasses > 0 ? 'digit' : 'image'}.
               </>

@@ -50,6 +50,7 @@ describe('the page as a person meets it', () => {
     expect(await page.locator('[data-testid=pause] svg').count()).toBe(1);
     await page.click('[data-testid=stop]');
     await page.waitForSelector('[data-testid=sample]');
+    expect(await text('next-hint')).toMatch(/^Stopped\. Press Sample for a new run/);
     await page.selectOption('[data-testid=sampler]', 'ddim');
     await page.focus('[data-testid=sample]');
     await page.keyboard.press('Enter');
