@@ -12,7 +12,8 @@ import { fileHandler } from './node-io';
  * embedding the Fréchet distance is measured in (the role Inception-v3's pool features play in FID).
  * Inputs are images in [−1, 1], like the diffusion model's samples.
  */
-export const CLASSIFIER_DIR = 'eval/classifier';
+/** Also the page's "it reads as…" meter (src/worker/meter.ts): it is served with the app. */
+export const CLASSIFIER_DIR = 'public/models/digit-classifier';
 export const FEATURE_LAYER = 'features';
 const CLASSES = 10;
 /** Training shifts every digit by up to this many pixels in x and y, filling with background. */

@@ -3,7 +3,7 @@
  *   npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim50] [--guidance 2,…] [--seed S]
  *                   [--batch B] [--grids DIR] [--out report.json] [--retrain] [--backend wasm|cpu|webgpu]
  * Every setting (sampler spec × guidance) generates N samples per label 0–9 with the page's own
- * pipeline (generate()) and judges them with the digit classifier in eval/classifier (trained first
+ * pipeline (generate()) and judges them with the digit classifier in public/models/digit-classifier (trained first
  * on the 9,000 training digits when missing, or always with --retrain):
  *  - label accuracy: the share of samples the classifier assigns to the requested label (also per label);
  *  - Fréchet distance (src/eval/frechet.ts) between the classifier features of the samples and of the

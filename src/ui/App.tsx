@@ -34,7 +34,8 @@ export function App() {
       if (m.type === 'active') setActive((a) => ({ model: m.model, version: (a?.version ?? 0) + 1 }));
     });
     const backend = new URLSearchParams(location.search).get('backend') ?? undefined;
-    client.send({ channel: 'engine', type: 'init', modelUrl: new URL('models/mnist/model.json', document.baseURI).href, backend });
+    const url = (path: string) => new URL(path, document.baseURI).href;
+    client.send({ channel: 'engine', type: 'init', modelUrl: url('models/mnist/model.json'), classifierUrl: url('models/digit-classifier/model.json'), backend });
     setEngine(client);
     return () => {
       offEngine();

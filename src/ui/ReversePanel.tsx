@@ -6,6 +6,7 @@ import type { EngineClient } from './engine-client';
 import { download, stripPng, trajectoryGif, type RecordedFrame } from './export';
 import { PauseIcon, PlayIcon, StepIcon, StopIcon } from './icons';
 import { ImageCanvas } from './ImageCanvas';
+import { meanReads, Meter } from './Meter';
 import { NumberField, useFieldValidity } from './NumberField';
 import type { SamplingChannel } from './sampling-channel';
 
@@ -41,8 +42,10 @@ interface RunView {
   /** A strip step clicked to look at (null: follow the run live). */
   selected: SampleFrame | null;
   stats: string;
+  /** The meter's p(digit) over the run: [position 0…1, probability]. */
+  meter: [number, number][];
 }
-const EMPTY: RunView = { run: 0, frame: null, strip: [], selected: null, stats: '' };
+const EMPTY: RunView = { run: 0, frame: null, strip: [], selected: null, stats: '', meter: [] };
 
 /** "Watch a sample denoise": the reverse process, step by step, with x_t, ε̂ and x̂0. */
 export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Props) {
@@ -50,6 +53,11 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
   const T = model.diffusion.numTrainTimesteps;
   const classes = (model.metadata.classes as string[] | undefined) ?? Array.from({ length: model.config.numClasses }, (_, i) => String(i));
   const settings = useSyncExternalStore(sampling.subscribe, sampling.getSettings);
+  // the digit the meter follows, read by the frame handler (subscribed once)
+  const labelRef = useRef(settings.label);
+  useEffect(() => {
+    labelRef.current = settings.label;
+  }, [settings.label]);
   const [state, setState] = useState<RunState>('idle');
   const [view, setView] = useState<RunView>(EMPTY);
   const [speed, setSpeed] = useState(0);
@@ -92,7 +100,13 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
           }
           const c = clock.current;
           const seconds = (c.activeMs + (c.since === null ? 0 : performance.now() - c.since)) / 1000;
-          setView((v) => ({ ...v, frame: f, strip: f.keep ? [...v.strip, f] : v.strip, stats: c.since === null ? v.stats : `${((f.index + 1) / seconds).toFixed(1)} steps/s` }));
+          setView((v) => ({
+            ...v,
+            frame: f,
+            strip: f.keep ? [...v.strip, f] : v.strip,
+            stats: c.since === null ? v.stats : `${((f.index + 1) / seconds).toFixed(1)} steps/s`,
+            meter: f.reads ? [...v.meter, [(f.index + 1) / f.total, meterTarget(f.reads, f.xt.batch, labelRef.current)]] : v.meter,
+          }));
         } else if (m.type === 'done') setView((v) => ({ ...v, stats: `${m.steps} steps in ${(m.elapsedMs / 1000).toFixed(1)} s (${((m.steps * 1000) / m.elapsedMs).toFixed(1)} steps/s)` }));
       }),
     [engine],
@@ -110,7 +124,7 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
   useEffect(() => engine.subscribe('training', (m) => void (m.type === 'state' && setTraining(m.state === 'running'))), [engine]);
 
   // until the worker answers a new run, the panel shows it empty (not the last run's frames)
-  const { frame, strip, selected, stats } = view.run === run ? view : EMPTY;
+  const { frame, strip, selected, stats, meter } = view.run === run ? view : EMPTY;
   const setSelected = (f: SampleFrame | null) => setView((v) => ({ ...v, selected: f }));
 
   // a run asked for during the warm-up starts when it ends: count its speed from then
@@ -295,6 +309,7 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
         <figure>
           <ImageCanvas image={shown?.predOriginal ?? null} displaySize={256} label="predicted clean image" testId="x0" />
           <figcaption>x̂<sub>0</sub> — its guess of the final image</figcaption>
+          {shown?.reads && <Meter reads={shown.reads} batch={shown.xt.batch} label={settings.label} history={meter} />}
         </figure>
       </div>
 
@@ -324,3 +339,9 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
   );
 }
 
+
+/** The meter's probability of the asked-for digit (or, with none asked for, of the likeliest one). */
+function meterTarget(reads: Float32Array, batch: number, label: number | null): number {
+  const probs = meanReads(reads, batch);
+  return label === null ? Math.max(...probs) : probs[label];
+}

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { explainFailure } from '../engine/failures';
 import { selectBackend } from '../engine/backend';
 import { KernelWarmup } from './kernel-warmup';
+import { DigitMeter } from './meter';
 import { ModelRegistry } from './models';
 import type { EngineRequest, FromEngine, ModelsRequest, SamplingRequest, ToEngine, TrainingRequest } from './protocol';
 import { SamplingService } from './sampling';
@@ -45,13 +46,20 @@ export class Engine {
     }
   }
 
-  private async init({ modelUrl, backend }: EngineRequest): Promise<void> {
+  private async init({ modelUrl, backend, classifierUrl }: EngineRequest): Promise<void> {
     const report = await selectBackend(backend);
     if (report.backend === 'webgpu') {
       // say so at once, even when idle, rather than failing on the next click
       void (tf.backend() as unknown as { device: GPUDevice }).device.lost.then((info) =>
         this.post({ channel: 'engine', type: 'error', message: explainFailure(new Error(`GPU device lost: ${info.message}`)) }),
       );
+    }
+    if (classifierUrl) {
+      // the meter's classifier (400 kB) loads first, so the GPU warm-up compiles its kernels with sampling's
+      const meter = new DigitMeter(classifierUrl);
+      await meter.load();
+      this.sampling.meter = meter;
+      this.warmup.meter = meter;
     }
     const warning = await this.models.loadShipped(modelUrl);
     this.post({ channel: 'engine', type: 'ready', report, warning });

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { explainFailure } from '../engine/failures';
+import { DigitMeter } from './meter';
 import type { HeldModel } from './models';
 import { SAMPLE_BATCHES, type EngineEvent } from './protocol';
 import { samplingShapes, warmUpSampling } from './warmup';
@@ -21,6 +22,8 @@ export class KernelWarmup {
    * pipelines still compiling; the training service calls warmUp again when the run ends.
    */
   trainingBusy: () => boolean = () => false;
+  /** The meter, whose classifier runs with sampling on the models it fits: its kernels are warmed up too. */
+  meter: DigitMeter | null = null;
 
   constructor(private readonly post: (m: EngineEvent) => void) {}
 
@@ -55,7 +58,8 @@ export class KernelWarmup {
       };
       let pipelines = 0;
       try {
-        pipelines = (await warmUpSampling(model, diffusion, samplingShapes(model, SAMPLE_BATCHES), progress))?.pipelines ?? 0;
+        const meter = this.meter && DigitMeter.fits(model.config) ? this.meter : null;
+        pipelines = (await warmUpSampling(model, diffusion, samplingShapes(model, SAMPLE_BATCHES), progress, meter ? (x0) => meter.warm(x0) : undefined))?.pipelines ?? 0;
       } catch (e) {
         // not fatal: the first run compiles what is missing, as without a warm-up
         this.warmed.delete(key);

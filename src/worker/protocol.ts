@@ -67,6 +67,8 @@ export interface SampleFrame {
   predOriginal: ImageBatch;
   predNoise: ImageBatch;
   keep: boolean;
+  /** The meter: the digit classifier's ten probabilities for each image's x̂0 [batch·10] (28×28 grey models only). */
+  reads?: Float32Array;
 }
 
 /** A training run saved in this browser (IndexedDB) that can be resumed. */
@@ -84,7 +86,7 @@ export interface SavedRunInfo {
 // ——— page → worker ———
 
 /** `backend`: the page's ?backend= as typed (the worker says when it is not a backend). */
-export type EngineRequest = { channel: 'engine'; type: 'init'; modelUrl: string; backend?: string };
+export type EngineRequest = { channel: 'engine'; type: 'init'; modelUrl: string; backend?: string; classifierUrl?: string };
 
 /** `run` is the page's id for the run: every message about it carries it back. */
 export type SamplingRequest =

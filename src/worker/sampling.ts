@@ -4,8 +4,9 @@ import { PauseGate } from '../engine/pause-gate';
 import { yieldToEvents } from '../engine/yield';
 import { sample } from '../pipeline/sample';
 import type { KernelWarmup } from './kernel-warmup';
+import { DigitMeter } from './meter';
 import type { ModelRegistry } from './models';
-import type { ImageBatch, SampleSettings, SampleStart, SamplingEvent } from './protocol';
+import type { ImageBatch, SampleFrame, SampleSettings, SampleStart, SamplingEvent } from './protocol';
 import { stripIndices } from './trajectory';
 
 /** The page redraws at most this often; steps in between are computed but not sent. */
@@ -22,6 +23,8 @@ export class SamplingService {
   /** Bumped by every start and stop: a loop whose generation is no longer current ends. */
   private generation = 0;
   private delayMs = 0;
+  /** Reads x̂0 as a digit on every frame sent, for models it fits (set once the page says where the classifier is). */
+  meter: DigitMeter | null = null;
   private readonly gate = new PauseGate((state) => this.post({ channel: 'sampling', type: 'state', run: this.run, state }));
 
   constructor(
@@ -73,6 +76,7 @@ export class SamplingService {
       await this.warmup.ready();
       if (generation !== this.generation) return;
       if (from) init = tf.tidy(() => tf.tile(tf.tensor4d(from.xt, [1, size, size, channels]), [settings.batch, 1, 1, 1]));
+      const meter = this.meter && DigitMeter.fits(model.config) ? this.meter : null;
       const started = performance.now();
       let lastPost = -Infinity;
       let steps = 0;
@@ -87,10 +91,10 @@ export class SamplingService {
         const last = s.index === s.total - 1;
         if (keep.has(s.index) || last || this.gate.state === 'paused' || now - lastPost >= FRAME_INTERVAL_MS) {
           lastPost = now;
-          const [xt, x0, eps] = await Promise.all([s.sample.data(), s.predOriginalSample.data(), s.predNoise.data()]);
+          const [xt, x0, eps, reads] = await Promise.all([s.sample.data(), s.predOriginalSample.data(), s.predNoise.data(), meter?.read(s.predOriginalSample)]);
           const batch = (v: ArrayLike<number>): ImageBatch => ({ values: v as Float32Array, batch: settings.batch, size, channels });
-          const frame = { index: s.index, total: s.total, t: s.t, xt: batch(xt), predOriginal: batch(x0), predNoise: batch(eps), keep: keep.has(s.index) };
-          this.post({ channel: 'sampling', type: 'frame', run, frame }, [frame.xt.values.buffer, frame.predOriginal.values.buffer, frame.predNoise.values.buffer]);
+          const frame: SampleFrame = { index: s.index, total: s.total, t: s.t, xt: batch(xt), predOriginal: batch(x0), predNoise: batch(eps), keep: keep.has(s.index), ...(reads ? { reads } : {}) };
+          this.post({ channel: 'sampling', type: 'frame', run, frame }, [frame.xt.values.buffer, frame.predOriginal.values.buffer, frame.predNoise.values.buffer, ...(reads ? [reads.buffer] : [])]);
         }
         if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
         else await yieldToEvents();

@@ -67,6 +67,8 @@ export async function warmUpSampling(
   diffusion: DiffusionConfig,
   shapes: readonly WarmupShape[],
   onProgress?: (done: number, total: number | null) => void,
+  /** More work on each step's x̂0 that runs with sampling (the meter's classifier), compiled with it. */
+  onX0?: (x0: tf.Tensor) => void,
 ): Promise<WarmupResult | null> {
   const cache = pipelineCache();
   if (!cache) return null;
@@ -89,6 +91,7 @@ export async function warmUpSampling(
       try {
         for (const run of RUNS) {
           for (const s of sample(model, diffusion, { ...run, batch, labels, guidance, seed: 0 })) {
+            onX0?.(s.predOriginalSample);
             if (s.index === STEPS_PER_RUN - 1) break; // return() disposes the generator's tensors
           }
         }

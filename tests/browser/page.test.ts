@@ -137,6 +137,28 @@ describe('the playground page', () => {
     expect(c).not.toEqual(a);
   });
 
+  it('the meter: x̂0 reads as the digit asked for, with the probabilities the classifier gives in Node for the same run', async () => {
+    await run(10, 5); // DDIM 10 steps, seed 5, guidance 1, the digit 3 (the page's default)
+    const page10 = JSON.parse((await page.getAttribute('[data-testid=meter]', 'data-probs'))!) as number[];
+    expect(await page.textContent('[data-testid=meter-text]')).toMatch(/^reads as 3 \(\d+ %\)/);
+    // the same run in Node (tfjs cpu): the page's pipeline, then the classifier on the last x̂0
+    const tf = await import('@tensorflow/tfjs');
+    await tf.setBackend('cpu');
+    const { loadModel } = await import('../../src/model/io');
+    const { fileHandler } = await import('../../scripts/node-io');
+    const { sample } = await import('../../src/pipeline/sample');
+    const { model, diffusion } = await loadModel(fileHandler('public/models/mnist'));
+    const classifier = await tf.loadLayersModel(fileHandler('public/models/digit-classifier'));
+    let probs: number[] = [];
+    for (const s of sample(model, diffusion, { sampler: 'ddim', steps: 10, eta: 0, batch: 1, labels: [3], guidance: 1, seed: 5 })) {
+      if (s.index === s.total - 1) probs = Array.from(await (classifier.predict(s.predOriginalSample) as import('@tensorflow/tfjs').Tensor).data());
+    }
+    expect(page10).toHaveLength(10);
+    for (let d = 0; d < 10; d++) expect(Math.abs(page10[d] - probs[d])).toBeLessThan(2e-3);
+    expect(probs.indexOf(Math.max(...probs))).toBe(3);
+    model.dispose();
+  });
+
   it('a double click on Sample shows one run: the first run’s frames never reach the strip', async () => {
     await page.selectOption('[data-testid=sampler]', 'ddim');
     await page.fill('[data-testid=steps]', '20');

@@ -1,0 +1,48 @@
+interface Props {
+  /** The classifier's probabilities for each image of the batch, [batch·10]. */
+  reads: Float32Array;
+  batch: number;
+  /** The digit asked for (null: any). */
+  label: number | null;
+  /** p(the digit) at each step read so far: [position in the run 0…1, probability]. */
+  history: [number, number][];
+}
+
+const W = 220;
+const H = 60;
+
+/** The batch's mean probability of each digit. */
+export function meanReads(reads: Float32Array, batch: number): number[] {
+  return Array.from({ length: 10 }, (_, d) => {
+    let sum = 0;
+    for (let b = 0; b < batch; b++) sum += reads[b * 10 + d];
+    return sum / batch;
+  });
+}
+
+/** "It reads as…": which digit x̂0 looks like to the eval's classifier now, and when the asked-for digit became settled. */
+export function Meter({ reads, batch, label, history }: Props) {
+  const probs = meanReads(reads, batch);
+  const best = probs.indexOf(Math.max(...probs));
+  const target = label ?? best;
+  const path = history.map(([x, p], i) => `${i ? 'L' : 'M'}${(x * (W - 2) + 1).toFixed(1)},${((1 - p) * (H - 2) + 1).toFixed(1)}`).join('');
+  return (
+    <figure className="meter" data-testid="meter" data-probs={JSON.stringify(probs.map((p) => Number(p.toFixed(4))))}>
+      <div className="bars" role="img" aria-label={`x̂0 reads as ${best} (${Math.round(probs[best] * 100)} %)`}>
+        {probs.map((p, d) => (
+          <div key={d} className={`bar${d === target ? ' target' : ''}`} title={`${d}: ${(p * 100).toFixed(1)} %`}>
+            <div className="fill" style={{ height: `${Math.max(1, p * 100)}%` }} />
+            <span>{d}</span>
+          </div>
+        ))}
+      </div>
+      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`probability of ${target} over the run`} className="meter-curve">
+        <rect x={0} y={0} width={W} height={H} className="frame" />
+        {path && <path d={path} className="curve" />}
+      </svg>
+      <figcaption data-testid="meter-text">
+        reads as <strong>{best}</strong> ({Math.round(probs[best] * 100)} %){label !== null && best !== label ? `; ${label}: ${Math.round(probs[label] * 100)} %` : ''} — the curve: p({target}) from the first step (left) to the last
+      </figcaption>
+    </figure>
+  );
+}
