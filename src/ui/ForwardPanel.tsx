@@ -9,6 +9,7 @@ import { ImageCanvas } from './ImageCanvas';
 import { decodeUpload, loadExampleDigits, toChannels } from './images';
 import { pick } from './pixels';
 import type { SamplingChannel } from './sampling-channel';
+import { forwardStepFromUrl, writeUrl } from './url-state';
 import { SchedulePlot } from './SchedulePlot';
 
 interface Props {
@@ -32,7 +33,12 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
   const [fromTraining, setFromTraining] = useState(false);
   const [x0, setX0] = useState<ImageBatch | null>(null);
   /** The slider shows the paper's step, T … 1, and 0 for the clean image. */
-  const [slider, setSlider] = useState(Math.round(T / 2));
+  const [slider, setSlider] = useState(() => forwardStepFromUrl(location.search, T) ?? Math.round(T / 2));
+  // the address keeps the slider's t for a link, written once the slider rests (browsers throttle rapid rewrites)
+  useEffect(() => {
+    const timer = setTimeout(() => writeUrl({ t: String(slider) }), 300);
+    return () => clearTimeout(timer);
+  }, [slider]);
   const [noiseSeed, setNoiseSeed] = useState(0);
   const [uploadError, setUploadError] = useState<string | null>(null);
   const t = fromDisplayStep(slider, T);

@@ -62,6 +62,7 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
   const [view, setView] = useState<RunView>(EMPTY);
   const [speed, setSpeed] = useState(0);
   const [error, setError] = useState<string | null>(null);
+  const [copied, setCopied] = useState<string | null>(null);
   const gifFrames = useRef<RecordedFrame[]>([]);
   const nextGifIndex = useRef(0);
   /** The run's active time: ms accumulated before the last pause, and since when it runs (null: paused or idle). */
@@ -271,6 +272,23 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
         <button type="button" onClick={() => set('seed', Math.floor(Math.random() * 100000))} aria-label="Random seed">
           Random
         </button>
+        <button
+          type="button"
+          onClick={() =>
+            navigator.clipboard.writeText(sampling.link()).then(
+              () => setCopied('Link copied: it opens this page with these settings.'),
+              () => setCopied('Copy failed here; the address bar holds the link.'),
+            )
+          }
+          data-testid="copy-link"
+        >
+          Copy link
+        </button>
+        {copied && (
+          <span className="muted" role="status" data-testid="copy-status">
+            {copied}
+          </span>
+        )}
       </fieldset>
 
       {error && (

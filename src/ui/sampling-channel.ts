@@ -1,6 +1,7 @@
 import { SAMPLING_DEFAULTS } from '../pipeline/defaults';
 import type { ModelInfo, SampleSettings, SampleStart } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
+import { settingsFromUrl, settingsParams, writeUrl } from './url-state';
 
 /**
  * The sampling settings both panels share (the reverse panel edits them; the forward panel's
@@ -18,7 +19,8 @@ export class SamplingChannel {
     model: ModelInfo,
   ) {
     const nc = model.config.numClasses;
-    this.current = { ...SAMPLING_DEFAULTS, batch: 1, label: nc > 0 ? Math.min(3, nc - 1) : null };
+    // a link's settings (validated for this model) over the defaults
+    this.current = { ...SAMPLING_DEFAULTS, batch: 1, label: nc > 0 ? Math.min(3, nc - 1) : null, ...settingsFromUrl(location.search, model) };
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {
@@ -32,7 +34,14 @@ export class SamplingChannel {
 
   set<K extends keyof SampleSettings>(key: K, value: SampleSettings[K]): void {
     this.current = { ...this.current, [key]: value };
+    writeUrl(settingsParams(this.current)); // the address reproduces the run
     this.listeners.forEach((l) => l());
+  }
+
+  /** A link to this page with these settings (and the rest of the address as it is). */
+  link(): string {
+    writeUrl(settingsParams(this.current));
+    return location.href;
   }
 
   /** Starts a run with the current settings, from pure noise or from the forward panel's x_t; returns its id. */

@@ -154,6 +154,48 @@ describe('the page as a person meets it', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('a link holds the settings: opened elsewhere it shows them and reproduces the same run; bad values are ignored', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce', permissions: ['clipboard-read', 'clipboard-write'] });
+    const a = await context.newPage();
+    await a.goto(`${inject('baseUrl')}/?sampler=ddim&steps=12&seed=42&label=7&guidance=1.5&batch=4&t=300`);
+    await a.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
+    expect(await a.inputValue('[data-testid=sampler]')).toBe('ddim');
+    expect(await a.inputValue('[data-testid=steps]')).toBe('12');
+    expect(await a.inputValue('[data-testid=seed]')).toBe('42');
+    expect(await a.inputValue('[data-testid=label]')).toBe('7');
+    expect(await a.inputValue('[data-testid=batch]')).toBe('4');
+    expect(await a.textContent('[data-testid=forward-t]')).toBe('300');
+    // change one setting, run, copy the link
+    await a.fill('[data-testid=seed]', '43');
+    await a.press('[data-testid=seed]', 'Enter');
+    await a.click('[data-testid=sample]');
+    await expect.poll(() => a.textContent('[data-testid=counter]'), { timeout: 120_000 }).toBe('t = 1');
+    await a.waitForSelector('[data-testid=sample]');
+    const pixels = (p: Page) => p.evaluate(() => document.querySelector<HTMLCanvasElement>('[data-testid=xt]')!.toDataURL());
+    const first = await pixels(a);
+    await a.click('[data-testid=copy-link]');
+    await expect.poll(() => a.textContent('[data-testid=copy-status]')).toMatch(/^Link copied/);
+    const link = await a.evaluate(() => navigator.clipboard.readText());
+    expect(new URL(link).searchParams.get('seed')).toBe('43');
+    // the link in a fresh page: same settings, same run, same pixels
+    const b = await context.newPage();
+    await b.goto(link);
+    await b.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
+    await b.click('[data-testid=sample]');
+    await expect.poll(() => b.textContent('[data-testid=counter]'), { timeout: 120_000 }).toBe('t = 1');
+    await b.waitForSelector('[data-testid=sample]');
+    expect(await pixels(b)).toBe(first);
+    // nonsense in the address falls back to the defaults
+    const c = await context.newPage();
+    await c.goto(`${inject('baseUrl')}/?sampler=euler&steps=abc&label=99&seed=-5&t=5000`);
+    await c.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
+    expect(await c.inputValue('[data-testid=sampler]')).toBe('ddpm');
+    expect(await c.inputValue('[data-testid=label]')).toBe('3');
+    expect(await c.inputValue('[data-testid=seed]')).toBe('0');
+    expect(await c.textContent('[data-testid=forward-t]')).toBe('500');
+    await context.close();
+  });
+
   it('no console errors or warnings', () => {
     expect(problems).toEqual([]);
   });
