@@ -5,6 +5,7 @@ import { SeededNormal } from '../diffusion/seeded-normal';
 import { fromDisplayStep } from '../diffusion/timestep';
 import type { ImageBatch, ModelInfo } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
+import { DrawPad } from './DrawPad';
 import { ImageCanvas } from './ImageCanvas';
 import { decodeUpload, loadExampleDigits, toChannels } from './images';
 import { pick } from './pixels';
@@ -41,6 +42,8 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
   }, [slider]);
   const [noiseSeed, setNoiseSeed] = useState(0);
   const [uploadError, setUploadError] = useState<string | null>(null);
+  /** The drawing pad is open: its strokes are x0. */
+  const [drawing, setDrawing] = useState(false);
   const t = fromDisplayStep(slider, T);
 
   const noise = useMemo(() => new SeededNormal(noiseSeed).normalArray(size * size * channels), [noiseSeed, size, channels]);
@@ -108,6 +111,9 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
         {examples.map((img, i) => (
           <ImageCanvas key={i} image={img} displaySize={36} label={fromTraining ? `training image ${i + 1}` : `example digit ${Math.floor(i / 2)}`} onClick={() => setX0(img)} />
         ))}
+        <button type="button" aria-pressed={drawing} onClick={() => setDrawing((d) => !d)} data-testid="draw-toggle">
+          Draw…
+        </button>
         <label className="upload">
           Upload…
           <input type="file" accept="image/png,image/jpeg,image/webp,image/gif,image/bmp" onChange={(e) => {
@@ -116,6 +122,7 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
             }} data-testid="upload" />
         </label>
       </div>
+      {drawing && <DrawPad size={size} channels={channels} onDraw={setX0} />}
       {uploadError && (
         <p role="alert" className="error">
           {uploadError}

@@ -154,6 +154,41 @@ describe('the page as a person meets it', () => {
     await page.setViewportSize({ width: 1280, height: 800 });
   });
 
+  it('draw, then denoise: a stroke on the pad reaches the forward panel’s x0 pixel for pixel, and denoises from any t (SDEdit)', async () => {
+    await page.click('[data-testid=draw-toggle]');
+    const pad = page.locator('[data-testid=draw-pad]');
+    const box = (await pad.boundingBox())!;
+    const at = (x: number, y: number) => [box.x + (x / 28) * box.width, box.y + (y / 28) * box.height] as const;
+    // a diagonal stroke, model pixels (6, 6) → (20, 22), with the mouse
+    await page.mouse.move(...at(6, 6));
+    await page.mouse.down();
+    for (let k = 1; k <= 8; k++) await page.mouse.move(...at(6 + (14 * k) / 8, 6 + (16 * k) / 8));
+    await page.mouse.up();
+    const grey = (selector: string) => page.locator(selector).evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0));
+    const drawn = await grey('[data-testid=draw-pad]');
+    await expect.poll(() => grey('canvas[aria-label="clean image x0"]')).toEqual(drawn);
+    // the stroke is there: white along the diagonal, black in the corners
+    expect(drawn[14 * 28 + 13]).toBe(255);
+    expect(drawn[0]).toBe(0);
+    expect(drawn.filter((v) => v === 255).length).toBeGreaterThan(20);
+    // noise it to t = 400 and denoise towards a 3 (DDIM, 20 steps)
+    await page.selectOption('[data-testid=sampler]', 'ddim');
+    await page.fill('[data-testid=steps]', '20');
+    await page.press('[data-testid=steps]', 'Enter');
+    await page.locator('[data-testid=forward-slider]').evaluate((el) => {
+      Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(el, '400');
+      el.dispatchEvent(new Event('input', { bubbles: true }));
+    });
+    await page.click('[data-testid=denoise-from-here]');
+    await expect.poll(() => text('counter'), { timeout: 120_000 }).toBe('t = 1');
+    await page.waitForSelector('[data-testid=sample]');
+    // DDIM 20 of 1000 from t = 400 (0-based 399) visits 350, 300, …, 0: 8 steps
+    expect(await text('step-count')).toBe('step 8 / 8');
+    await shot('draw-1280', 'section[aria-labelledby=forward-title]');
+    await page.click('[data-testid=draw-clear]');
+    await page.click('[data-testid=draw-toggle]');
+  });
+
   it('a link holds the settings: opened elsewhere it shows them and reproduces the same run; bad values are ignored', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce', permissions: ['clipboard-read', 'clipboard-write'] });
     const a = await context.newPage();
