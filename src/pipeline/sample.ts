@@ -19,8 +19,13 @@ export interface SampleOptions {
   batch: number;
   /** Class per image for a conditional model (null = unconditional); ignored by unconditional models. */
   labels?: (number | null)[];
-  /** Classifier-free guidance scale s: ε = ε_uncond + s (ε_cond − ε_uncond); 1 = plain conditional. */
-  guidance?: number;
+  /**
+   * Classifier-free guidance scale s: ε = ε_uncond + s (ε_cond − ε_uncond); 1 = plain conditional. An
+   * array gives each image its own s (the guidance strip: one batched run of the same noise).
+   */
+  guidance?: number | number[];
+  /** Every image starts from the same x_T and gets the same z at every step (compare settings, not noise). */
+  sharedNoise?: boolean;
   /** Same seed → same noise → same trajectory. */
   seed: number;
   /** Start from this x_t at timestep `timestep` ("denoise from here") instead of pure noise: the run visits the timesteps ≤ it. */
@@ -60,19 +65,21 @@ export function runTimesteps(scheduler: Scheduler, startTimestep?: Timestep): re
   return startTimestep === undefined ? scheduler.timesteps : scheduler.timesteps.filter((t) => t <= startTimestep);
 }
 
-/** The model output for a batch, with classifier-free guidance when the model is conditional and s ≠ 1. */
-export function guidedNoise(model: UNet, x: tf.Tensor, t: Timestep, labels: (number | null)[] | undefined, guidance: number): tf.Tensor {
+/** The model output for a batch, with classifier-free guidance when the model is conditional and s ≠ 1 (one s, or one per image). */
+export function guidedNoise(model: UNet, x: tf.Tensor, t: Timestep, labels: (number | null)[] | undefined, guidance: number | number[]): tf.Tensor {
   return tf.tidy(() => {
     const b = x.shape[0];
     const ts = tf.fill([b], t) as tf.Tensor1D;
     const nc = model.config.numClasses;
     if (nc === 0) return model.predict(x, ts);
     const cond = tf.tensor1d(Array.from({ length: b }, (_, i) => labels?.[i] ?? nc), 'int32');
-    if (guidance === 1 || !labels?.some((l) => l !== null)) return model.predict(x, ts, { labels: cond });
+    const plain = Array.isArray(guidance) ? guidance.every((g) => g === 1) : guidance === 1;
+    if (plain || !labels?.some((l) => l !== null)) return model.predict(x, ts, { labels: cond });
     // one batched pass: [x, x] with [labels, "no label"]
     const both = model.predict(tf.concat([x, x]), tf.concat([ts, ts]), { labels: tf.concat([cond, tf.fill([b], nc, 'int32') as tf.Tensor1D]) });
     const [epsCond, epsUncond] = tf.split(both, 2);
-    return tf.add(epsUncond, tf.mul(guidance, tf.sub(epsCond, epsUncond)));
+    const s = Array.isArray(guidance) ? tf.tensor4d(guidance, [b, 1, 1, 1]) : guidance;
+    return tf.add(epsUncond, tf.mul(s, tf.sub(epsCond, epsUncond)));
   });
 }
 
@@ -85,13 +92,18 @@ export function* sample(model: UNet, diffusion: DiffusionConfig, options: Sample
   const rng = new GaussianRng(options.seed);
   const scheduler = makeScheduler(diffusion, options);
   const timesteps = runTimesteps(scheduler, options.init?.timestep);
-  let x = options.init ? options.init.sample.clone() : rng.randn([options.batch, size, size, inChannels]); // x_T ~ N(0, I)
+  const one = [1, size, size, inChannels];
+  /** N(0, I) noise for the batch: independent per image, or one draw repeated (sharedNoise). */
+  const noiseLike = () => (options.sharedNoise ? tf.tidy(() => tf.tile(rng.randn(one), [options.batch, 1, 1, 1])) : rng.randn([options.batch, ...one.slice(1)]));
+  let x = options.init ? options.init.sample.clone() : noiseLike(); // x_T ~ N(0, I)
   let previous: tf.Tensor[] = [];
   try {
     for (let i = 0; i < timesteps.length; i++) {
       const t = timesteps[i];
       const modelOutput = guidedNoise(model, x, t, options.labels, options.guidance ?? 1);
-      const out = scheduler.step(modelOutput, t, x, { eta: options.eta ?? 0, noise: rng });
+      const z = options.sharedNoise ? noiseLike() : null;
+      const out = scheduler.step(modelOutput, t, x, { eta: options.eta ?? 0, noise: z ?? rng });
+      z?.dispose();
       // ε̂ for display, whatever the model predicts
       let predNoise = modelOutput;
       if (diffusion.predictionType !== 'epsilon') {

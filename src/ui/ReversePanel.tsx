@@ -6,6 +6,7 @@ import type { EngineClient } from './engine-client';
 import { download, stripPng, trajectoryGif, type RecordedFrame } from './export';
 import { PauseIcon, PlayIcon, StepIcon, StopIcon } from './icons';
 import { ImageCanvas } from './ImageCanvas';
+import { GuidanceStrip } from './GuidanceStrip';
 import { meanReads, Meter } from './Meter';
 import { NumberField, useFieldValidity } from './NumberField';
 import type { SamplingChannel } from './sampling-channel';
@@ -33,6 +34,8 @@ const SPEEDS = [
   { label: '2 steps/s', delayMs: 500 },
 ];
 const GIF_FRAMES = 60;
+/** The guidance strip's scales: none, the plain conditional model, and stronger and stronger pushes. */
+const GUIDANCE_STRIP = [0, 1, 2, 4, 7];
 
 /** What the panel shows of one run. */
 interface RunView {
@@ -126,6 +129,7 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
 
   // until the worker answers a new run, the panel shows it empty (not the last run's frames)
   const { frame, strip, selected, stats, meter } = view.run === run ? view : EMPTY;
+  const stripGuidances = view.run === run ? sampling.guidancesOfRun() : null;
   const setSelected = (f: SampleFrame | null) => setView((v) => ({ ...v, selected: f }));
 
   // a run asked for during the warm-up starts when it ends: count its speed from then
@@ -272,6 +276,17 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
         <button type="button" onClick={() => set('seed', Math.floor(Math.random() * 100000))} aria-label="Random seed">
           Random
         </button>
+        {conditional && (
+          <button
+            type="button"
+            disabled={settings.label === null || !fields.valid}
+            title={settings.label === null ? 'choose a class to draw' : `the same noise at guidance ${GUIDANCE_STRIP.join(', ')}`}
+            onClick={() => sampling.start(undefined, GUIDANCE_STRIP)}
+            data-testid="guidance-strip-run"
+          >
+            Guidance strip
+          </button>
+        )}
         <button
           type="button"
           onClick={() =>
@@ -331,6 +346,7 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
         </figure>
       </div>
 
+      {stripGuidances && frame && frame.xt.batch === stripGuidances.length && settings.label !== null && <GuidanceStrip frame={frame} guidances={stripGuidances} label={settings.label} />}
       <h3>Trajectory</h3>
       <ol className="strip" data-testid="strip">
         {strip.map((f) => (

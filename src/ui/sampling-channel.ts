@@ -10,8 +10,9 @@ import { settingsFromUrl, settingsParams, writeUrl } from './url-state';
  */
 export class SamplingChannel {
   private current: SampleSettings;
-  /** The id of the newest run started here (0: none yet). */
+  /** The id of the newest run started here (0: none yet), and its guidance scales when it is a guidance strip. */
   private run = 0;
+  private runGuidances: number[] | null = null;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -32,6 +33,11 @@ export class SamplingChannel {
 
   readonly getRun = (): number => this.run;
 
+  /** The guidance scales of the newest run when it is a guidance strip, else null. */
+  guidancesOfRun(): number[] | null {
+    return this.runGuidances;
+  }
+
   set<K extends keyof SampleSettings>(key: K, value: SampleSettings[K]): void {
     this.current = { ...this.current, [key]: value };
     writeUrl(settingsParams(this.current)); // the address reproduces the run
@@ -45,9 +51,10 @@ export class SamplingChannel {
   }
 
   /** Starts a run with the current settings, from pure noise or from the forward panel's x_t; returns its id. */
-  start(from?: SampleStart): number {
+  start(from?: SampleStart, guidances?: number[]): number {
     this.run = this.engine.nextSamplingRun();
-    this.engine.send({ channel: 'sampling', type: 'start', run: this.run, settings: this.current, from });
+    this.runGuidances = guidances ?? null;
+    this.engine.send({ channel: 'sampling', type: 'start', run: this.run, settings: this.current, from, guidances });
     this.listeners.forEach((l) => l());
     return this.run;
   }

@@ -69,7 +69,7 @@ export class Engine {
   private async onSampling(msg: SamplingRequest): Promise<void> {
     switch (msg.type) {
       case 'start':
-        return await this.sampling.start(msg.run, msg.settings, msg.from);
+        return await this.sampling.start(msg.run, msg.settings, msg.from, msg.guidances);
       case 'pause':
         return this.sampling.pause();
       case 'resume':

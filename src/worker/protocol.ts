@@ -90,7 +90,8 @@ export type EngineRequest = { channel: 'engine'; type: 'init'; modelUrl: string;
 
 /** `run` is the page's id for the run: every message about it carries it back. */
 export type SamplingRequest =
-  | { channel: 'sampling'; type: 'start'; run: number; settings: SampleSettings; from?: SampleStart }
+  /** `guidances`: one image per guidance scale, from the same noise (the guidance strip; batch is their count). */
+  | { channel: 'sampling'; type: 'start'; run: number; settings: SampleSettings; from?: SampleStart; guidances?: number[] }
   | { channel: 'sampling'; type: 'pause' | 'resume' | 'step' | 'stop' }
   /** Minimum milliseconds between steps (0 = as fast as possible). */
   | { channel: 'sampling'; type: 'speed'; delayMs: number };

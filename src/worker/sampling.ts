@@ -58,8 +58,12 @@ export class SamplingService {
    * posting frames at most every FRAME_INTERVAL_MS plus every strip step and every single step. A
    * run asked for during the GPU warm-up waits for it (it is not lost; stop cancels it).
    */
-  async start(run: number, settings: SampleSettings, from?: SampleStart): Promise<void> {
+  async start(run: number, requested: SampleSettings, from?: SampleStart, guidances?: number[]): Promise<void> {
     const { model, diffusion } = this.models.active;
+    if (guidances && !(guidances.length >= 1 && guidances.length <= 16 && guidances.every((g) => g >= 0 && g <= 20)))
+      throw new Error(`a guidance strip takes 1 to 16 scales in [0, 20], got [${guidances.join(', ')}]`);
+    // a guidance strip: one image per scale, all from the same noise
+    const settings = guidances ? { ...requested, batch: guidances.length } : requested;
     const { imageSize: size, inChannels: channels, numClasses: nc } = model.config;
     if (nc > 0 && settings.label !== null && !(Number.isInteger(settings.label) && settings.label >= 0 && settings.label < nc))
       throw new Error(`class ${settings.label} does not exist: this model has ${nc} classes (0–${nc - 1})`);
@@ -82,7 +86,7 @@ export class SamplingService {
       let steps = 0;
       /** Time spent paused, left out of the run's elapsed time. */
       let pausedMs = 0;
-      const gen = sample(model, diffusion, { ...settings, labels, init: init && { sample: init, timestep: t0! } });
+      const gen = sample(model, diffusion, { ...settings, labels, init: init && { sample: init, timestep: t0! }, ...(guidances ? { guidance: guidances, sharedNoise: true } : {}) });
       let keep: Set<number> | null = null;
       for (const s of gen) {
         steps++;

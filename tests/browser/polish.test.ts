@@ -189,6 +189,21 @@ describe('the page as a person meets it', () => {
     await page.click('[data-testid=draw-toggle]');
   });
 
+  it('the guidance strip: the same noise at s = 0, 1, 2, 4, 7 in one run, each with its reading', async () => {
+    await page.selectOption('[data-testid=sampler]', 'ddim');
+    await page.fill('[data-testid=steps]', '10');
+    await page.press('[data-testid=steps]', 'Enter');
+    await page.click('[data-testid=guidance-strip-run]');
+    await expect.poll(() => text('counter'), { timeout: 120_000 }).toBe('t = 1');
+    await page.waitForSelector('[data-testid=sample]');
+    expect(await page.locator('[data-testid=guidance-strip] li').count()).toBe(5);
+    expect(await page.locator('[data-testid=guidance-strip] li > span:first-of-type').allTextContents()).toEqual(['s = 0', 's = 1', 's = 2', 's = 4', 's = 7']);
+    const reads = await page.locator('[data-testid=guidance-read]').allTextContents();
+    expect(reads).toHaveLength(5);
+    for (const r of reads) expect(r).toMatch(/^p\(3\) \d+ %$/);
+    await shot('guidance-strip-1280', '[data-testid=guidance-strip]');
+  });
+
   it('a link holds the settings: opened elsewhere it shows them and reproduces the same run; bad values are ignored', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce', permissions: ['clipboard-read', 'clipboard-write'] });
     const a = await context.newPage();

@@ -131,6 +131,25 @@ describe('sampling pipeline', () => {
     model.dispose();
   });
 
+  it('a guidance strip (one s per image, shared noise) gives each image exactly the single run at its s with the same seed', async () => {
+    const model = liveModel();
+    const scales = [0, 1, 3];
+    for (const sampler of ['ddim', 'ddpm'] as const) {
+      const opts = { sampler, steps: 5, seed: 9 } as const;
+      let strip: Float32Array | null = null;
+      for (const s of sample(model, diffusion, { ...opts, batch: 3, labels: [2, 2, 2], guidance: scales, sharedNoise: true })) if (s.index === s.total - 1) strip = await values(s.sample);
+      const per = 16 * 16;
+      for (const [i, g] of scales.entries()) {
+        let single: Float32Array | null = null;
+        for (const s of sample(model, diffusion, { ...opts, batch: 1, labels: [2], guidance: g })) if (s.index === s.total - 1) single = await values(s.sample);
+        expectClose(strip!.subarray(i * per, (i + 1) * per), single!, 2e-5);
+      }
+      // and the scales do make a difference
+      expect(Math.max(...strip!.subarray(0, per).map((v, j) => Math.abs(v - strip![2 * per + j])))).toBeGreaterThan(1e-3);
+    }
+    model.dispose();
+  });
+
   it('frees every tensor over a full DDPM run, and when stopped early', async () => {
     const model = liveModel();
     await expectNoLeak(async () => {

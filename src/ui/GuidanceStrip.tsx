@@ -1,0 +1,30 @@
+import type { SampleFrame } from '../worker/protocol';
+import { ImageCanvas } from './ImageCanvas';
+import { pick } from './pixels';
+
+interface Props {
+  frame: SampleFrame;
+  guidances: number[];
+  /** The class the strip draws. */
+  label: number;
+}
+
+/** The same noise at each guidance scale: what classifier-free guidance trades (with the meter's reading of each). */
+export function GuidanceStrip({ frame, guidances, label }: Props) {
+  return (
+    <figure className="guidance-strip" data-testid="guidance-strip">
+      <ol>
+        {guidances.map((g, i) => (
+          <li key={g}>
+            <ImageCanvas image={pick(frame.xt, i)} displaySize={88} label={`guidance ${g}`} />
+            <span>s = {g}</span>
+            {frame.reads && <span data-testid="guidance-read">{`p(${label}) ${Math.round(frame.reads[i * 10 + label] * 100)} %`}</span>}
+          </li>
+        ))}
+      </ol>
+      <figcaption>
+        One batched run, the same noise for every picture: s = 0 ignores the class, s = 1 is the plain conditional model, larger s pushes harder towards it (ε = ε_uncond + s·(ε_cond − ε_uncond)).
+      </figcaption>
+    </figure>
+  );
+}
