@@ -1,11 +1,12 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { displayStep } from '../diffusion/timestep';
-import { runSteps, SAMPLER_NAMES, SAMPLERS } from '../pipeline/defaults';
-import { SAMPLE_BATCHES, type ModelInfo, type RunState, type SampleFrame, type SampleSettings } from '../worker/protocol';
+import { runSteps, SAMPLER_NAMES, SAMPLERS, type SamplerName } from '../pipeline/defaults';
+import { SAMPLE_BATCHES, type CompareFrame, type ModelInfo, type RunState, type SampleFrame, type SampleSettings } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
 import { download, stripPng, trajectoryGif, type RecordedFrame } from './export';
 import { PauseIcon, PlayIcon, StepIcon, StopIcon } from './icons';
 import { ImageCanvas } from './ImageCanvas';
+import { ComparePanels } from './ComparePanels';
 import { GuidanceStrip } from './GuidanceStrip';
 import { meanReads, Meter } from './Meter';
 import { NumberField, useFieldValidity } from './NumberField';
@@ -47,8 +48,10 @@ interface RunView {
   stats: string;
   /** The meter's p(digit) over the run: [position 0…1, probability]. */
   meter: [number, number][];
+  /** Samplers side by side: each one's latest frame. */
+  compare: Partial<Record<SamplerName, CompareFrame>>;
 }
-const EMPTY: RunView = { run: 0, frame: null, strip: [], selected: null, stats: '', meter: [] };
+const EMPTY: RunView = { run: 0, frame: null, strip: [], selected: null, stats: '', meter: [], compare: {} };
 
 /** "Watch a sample denoise": the reverse process, step by step, with x_t, ε̂ and x̂0. */
 export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Props) {
@@ -111,7 +114,8 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
             stats: c.since === null ? v.stats : `${((f.index + 1) / seconds).toFixed(1)} steps/s`,
             meter: f.reads ? [...v.meter, [(f.index + 1) / f.total, meterTarget(f.reads, f.xt.batch, labelRef.current)]] : v.meter,
           }));
-        } else if (m.type === 'done') setView((v) => ({ ...v, stats: `${m.steps} steps in ${(m.elapsedMs / 1000).toFixed(1)} s (${((m.steps * 1000) / m.elapsedMs).toFixed(1)} steps/s)` }));
+        } else if (m.type === 'compareFrame') setView((v) => ({ ...v, compare: { ...v.compare, [m.frame.sampler]: m.frame } }));
+        else if (m.type === 'done') setView((v) => ({ ...v, stats: `${m.steps} steps in ${(m.elapsedMs / 1000).toFixed(1)} s (${((m.steps * 1000) / m.elapsedMs).toFixed(1)} steps/s)` }));
       }),
     [engine],
   );
@@ -128,7 +132,7 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
   useEffect(() => engine.subscribe('training', (m) => void (m.type === 'state' && setTraining(m.state === 'running'))), [engine]);
 
   // until the worker answers a new run, the panel shows it empty (not the last run's frames)
-  const { frame, strip, selected, stats, meter } = view.run === run ? view : EMPTY;
+  const { frame, strip, selected, stats, meter, compare } = view.run === run ? view : EMPTY;
   const stripGuidances = view.run === run ? sampling.guidancesOfRun() : null;
   const setSelected = (f: SampleFrame | null) => setView((v) => ({ ...v, selected: f }));
 
@@ -276,6 +280,9 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
         <button type="button" onClick={() => set('seed', Math.floor(Math.random() * 100000))} aria-label="Random seed">
           Random
         </button>
+        <button type="button" disabled={!fields.valid} title="every sampler from the same noise, side by side" onClick={() => sampling.compare()} data-testid="compare-run">
+          Compare samplers
+        </button>
         {conditional && (
           <button
             type="button"
@@ -347,6 +354,7 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
       </div>
 
       {stripGuidances && frame && frame.xt.batch === stripGuidances.length && settings.label !== null && <GuidanceStrip frame={frame} guidances={stripGuidances} label={settings.label} />}
+      {view.run === run && sampling.runIsComparison() && <ComparePanels frames={compare} />}
       <h3>Trajectory</h3>
       <ol className="strip" data-testid="strip">
         {strip.map((f) => (

@@ -13,6 +13,7 @@ export class SamplingChannel {
   /** The id of the newest run started here (0: none yet), and its guidance scales when it is a guidance strip. */
   private run = 0;
   private runGuidances: number[] | null = null;
+  private runCompares = false;
   private readonly listeners = new Set<() => void>();
 
   constructor(
@@ -38,6 +39,21 @@ export class SamplingChannel {
     return this.runGuidances;
   }
 
+  /** Whether the newest run puts every sampler side by side. */
+  runIsComparison(): boolean {
+    return this.runCompares;
+  }
+
+  /** Every sampler from the same noise and labels, side by side; returns the run's id. */
+  compare(): number {
+    this.run = this.engine.nextSamplingRun();
+    this.runGuidances = null;
+    this.runCompares = true;
+    this.engine.send({ channel: 'sampling', type: 'compare', run: this.run, settings: this.current });
+    this.listeners.forEach((l) => l());
+    return this.run;
+  }
+
   set<K extends keyof SampleSettings>(key: K, value: SampleSettings[K]): void {
     this.current = { ...this.current, [key]: value };
     writeUrl(settingsParams(this.current)); // the address reproduces the run
@@ -54,6 +70,7 @@ export class SamplingChannel {
   start(from?: SampleStart, guidances?: number[]): number {
     this.run = this.engine.nextSamplingRun();
     this.runGuidances = guidances ?? null;
+    this.runCompares = false;
     this.engine.send({ channel: 'sampling', type: 'start', run: this.run, settings: this.current, from, guidances });
     this.listeners.forEach((l) => l());
     return this.run;

@@ -70,6 +70,8 @@ export class Engine {
     switch (msg.type) {
       case 'start':
         return await this.sampling.start(msg.run, msg.settings, msg.from, msg.guidances);
+      case 'compare':
+        return await this.sampling.compare(msg.run, msg.settings);
       case 'pause':
         return this.sampling.pause();
       case 'resume':

@@ -71,6 +71,17 @@ export interface SampleFrame {
   reads?: Float32Array;
 }
 
+/** One sampler's progress in a side-by-side run: its sample, and the time its own steps took so far. */
+export interface CompareFrame {
+  sampler: SamplerName;
+  index: number;
+  total: number;
+  t: Timestep;
+  xt: ImageBatch;
+  ms: number;
+  reads?: Float32Array;
+}
+
 /** A training run saved in this browser (IndexedDB) that can be resumed. */
 export interface SavedRunInfo {
   step: number;
@@ -93,6 +104,8 @@ export type SamplingRequest =
   /** `guidances`: one image per guidance scale, from the same noise (the guidance strip; batch is their count). */
   | { channel: 'sampling'; type: 'start'; run: number; settings: SampleSettings; from?: SampleStart; guidances?: number[] }
   | { channel: 'sampling'; type: 'pause' | 'resume' | 'step' | 'stop' }
+  /** Every sampler from the same noise, side by side. */
+  | { channel: 'sampling'; type: 'compare'; run: number; settings: SampleSettings }
   /** Minimum milliseconds between steps (0 = as fast as possible). */
   | { channel: 'sampling'; type: 'speed'; delayMs: number };
 
@@ -131,6 +144,7 @@ export type EngineEvent =
 export type SamplingEvent =
   | { channel: 'sampling'; type: 'state'; run: number; state: RunState }
   | { channel: 'sampling'; type: 'frame'; run: number; frame: SampleFrame }
+  | { channel: 'sampling'; type: 'compareFrame'; run: number; frame: CompareFrame }
   | { channel: 'sampling'; type: 'done'; run: number; elapsedMs: number; steps: number }
   | { channel: 'sampling'; type: 'error'; message: string };
 

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { asTimestep } from '../diffusion/timestep';
 import { PauseGate } from '../engine/pause-gate';
 import { yieldToEvents } from '../engine/yield';
+import { SAMPLER_NAMES } from '../pipeline/defaults';
 import { sample } from '../pipeline/sample';
 import type { KernelWarmup } from './kernel-warmup';
 import { DigitMeter } from './meter';
@@ -71,10 +72,7 @@ export class SamplingService {
       throw new Error(`the forward panel's image has ${from.xt.length} values; this model needs ${size}×${size}×${channels} = ${size * size * channels}`);
     const t0 = from ? asTimestep(from.t, diffusion.numTrainTimesteps) : undefined;
     const labels = new Array<number | null>(settings.batch).fill(nc > 0 ? settings.label : null);
-    const generation = ++this.generation;
-    this.gate.stop(); // wakes a paused run this one replaces, so it can end
-    this.run = run;
-    this.gate.start();
+    const generation = this.begin(run);
     let init: tf.Tensor | undefined;
     try {
       await this.warmup.ready();
@@ -114,6 +112,65 @@ export class SamplingService {
     } finally {
       // a failed step (e.g. a lost GPU device) ends the run too: the page gets the error and its controls back
       init?.dispose();
+      if (generation === this.generation) this.gate.finish();
+    }
+  }
+
+  /** A new run replaces the one in progress: returns its generation. */
+  private begin(run: number): number {
+    const generation = ++this.generation;
+    this.gate.stop(); // wakes a paused run this one replaces, so it can end
+    this.run = run;
+    this.gate.start();
+    return generation;
+  }
+
+  /**
+   * Samplers side by side: every sampler the page has, from the same x_T (the same seed) and labels,
+   * stepped in turn so they advance together; each posts its frames ('compareFrame') with its own
+   * step count and the time its own steps took, and the meter's reading.
+   */
+  async compare(run: number, settings: SampleSettings): Promise<void> {
+    const { model, diffusion } = this.models.active;
+    const { imageSize: size, inChannels: channels, numClasses: nc } = model.config;
+    const labels = new Array<number | null>(settings.batch).fill(nc > 0 ? settings.label : null);
+    const generation = this.begin(run);
+    const runs = SAMPLER_NAMES.map((sampler) => {
+      // the current sampler keeps its step count; the others run at their usual one
+      const steps = sampler === settings.sampler ? settings.steps : undefined;
+      return { sampler, gen: sample(model, diffusion, { ...settings, sampler, steps, labels }), ms: 0, lastPost: -Infinity, done: false };
+    });
+    try {
+      await this.warmup.ready();
+      if (generation !== this.generation) return;
+      const meter = this.meter && DigitMeter.fits(model.config) ? this.meter : null;
+      const started = performance.now();
+      let steps = 0;
+      while (runs.some((r) => !r.done)) {
+        for (const r of runs.filter((r) => !r.done)) {
+          const t0 = performance.now();
+          const next = r.gen.next();
+          r.ms += performance.now() - t0;
+          if (next.done) {
+            r.done = true;
+            continue;
+          }
+          steps++;
+          const s = next.value;
+          const last = s.index === s.total - 1;
+          if (last || performance.now() - r.lastPost >= FRAME_INTERVAL_MS * runs.length) {
+            r.lastPost = performance.now();
+            const [xt, reads] = await Promise.all([s.sample.data() as Promise<Float32Array>, meter?.read(s.predOriginalSample)]);
+            const frame = { sampler: r.sampler, index: s.index, total: s.total, t: s.t, xt: { values: xt, batch: settings.batch, size, channels }, ms: r.ms, ...(reads ? { reads } : {}) };
+            this.post({ channel: 'sampling', type: 'compareFrame', run, frame }, [xt.buffer, ...(reads ? [reads.buffer] : [])]);
+          }
+        }
+        await yieldToEvents();
+        if (!(await this.gate.next()) || generation !== this.generation) return;
+      }
+      this.post({ channel: 'sampling', type: 'done', run, elapsedMs: performance.now() - started, steps });
+    } finally {
+      for (const r of runs) r.gen.return();
       if (generation === this.generation) this.gate.finish();
     }
   }

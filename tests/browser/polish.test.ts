@@ -204,6 +204,19 @@ describe('the page as a person meets it', () => {
     await shot('guidance-strip-1280', '[data-testid=guidance-strip]');
   });
 
+  it('samplers side by side: DDPM, DDIM and DPM-Solver++ from the same noise, each with its steps, time and reading', async () => {
+    await page.click('[data-testid=compare-run]');
+    for (const name of ['ddpm', 'ddim', 'dpm-solver++'])
+      await expect.poll(() => page.getAttribute(`[data-testid="compare-${name}"]`, 'data-done'), { timeout: 240_000 }).toBe('yes');
+    const captions = await page.locator('[data-testid=compare] figcaption').allTextContents();
+    expect(captions[0]).toMatch(/^DDPMstep 1000 \/ 1000 · t = 1 · [\d.]+ s/);
+    expect(captions[1]).toMatch(/^DDIMstep 10 \/ 10 · t = 1 · [\d.]+ s/);
+    expect(captions[2]).toMatch(/^DPM-Solver\+\+ \(2M\)step 20 \/ 20 · t = 51 · [\d.]+ s/);
+    for (const c of captions) expect(c).toMatch(/reads as \d \(\d+ %\)$/);
+    await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
+    await shot('compare-1280', '[data-testid=compare]');
+  });
+
   it('a link holds the settings: opened elsewhere it shows them and reproduces the same run; bad values are ignored', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce', permissions: ['clipboard-read', 'clipboard-write'] });
     const a = await context.newPage();

@@ -56,6 +56,22 @@ describe('the worker services', () => {
     models.active.model.dispose();
   });
 
+  it('samplers side by side: each sampler’s final image equals its own single run with the same seed', async () => {
+    const { service, events, models } = sampling();
+    await service.compare(7, { ...settings, batch: 2, seed: 11 });
+    const finals = new Map<string, Float32Array>();
+    for (const m of events()) if (m.type === 'compareFrame' && m.frame.index === m.frame.total - 1) finals.set(m.frame.sampler, m.frame.xt.values);
+    expect([...finals.keys()].sort()).toEqual(['ddim', 'ddpm', 'dpm-solver++']);
+    expect(events().some((m) => m.type === 'done' && m.run === 7)).toBe(true);
+    for (const [sampler, image] of finals) {
+      const before = events().length;
+      await service.start(8, { ...settings, batch: 2, seed: 11, sampler: sampler as SampleSettings['sampler'], steps: sampler === 'ddim' ? settings.steps : 20 });
+      const last = events().slice(before).filter((m) => m.type === 'frame').pop()!;
+      expect(last.type === 'frame' && Array.from(last.frame.xt.values)).toEqual(Array.from(image));
+    }
+    models.active.model.dispose();
+  });
+
   it('"denoise from here" starts from the given x_t at its timestep; a wrong-sized x_t is refused', async () => {
     const { service, events, models } = sampling();
     const xt = new Float32Array(16 * 16).fill(0.25);
