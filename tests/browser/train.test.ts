@@ -179,6 +179,8 @@ describe('training in the browser', () => {
     await page.click('[data-testid=sample]');
     await expect.poll(() => text('training-note'), { timeout: 60_000 }).toMatch(/Training is running in the same worker/);
     await page.click('[data-testid=stop]');
+    // from here on the page runs nothing but training: it must stay responsive (the sample's own smoothness is page.test's)
+    await clearLongTasks(page);
     await page.click('[data-testid=train-pause]');
     await expect.poll(() => page.getAttribute('[data-testid=train-status]', 'data-state')).toBe('paused');
     // paused: the worker's run waits on its pause gate (tests/unit/pause-gate.test.ts); resuming finishes it
