@@ -89,6 +89,7 @@ export class TrainingSession {
   /** The loss's running average in this run, and the lowest it has been: the divergence check. */
   private lossAverage: number | null = null;
   private keepRequested = false;
+  private pauseAnnounced = false;
   private keptAt = performance.now();
   private lowestAverage = Infinity;
 
@@ -98,7 +99,14 @@ export class TrainingSession {
     public options: RunOptions,
     private readonly hooks: SessionHooks = {},
   ) {
-    this.gate = new PauseGate((state) => hooks.onState?.(state, this.trainer.step));
+    // 'paused' is announced by the loop once it has stopped between steps and kept a checkpoint, not
+    // when asked for: a step under way when pause() came still finishes, and the step shown must be the kept one
+    this.gate = new PauseGate((state) => {
+      if (state !== 'paused') {
+        this.pauseAnnounced = false;
+        hooks.onState?.(state, this.trainer.step);
+      }
+    });
     const { config } = trainer.model;
     if (config.imageSize !== dataset.size || config.inChannels !== dataset.channels)
       throw new RangeError(`the model takes ${config.imageSize}×${config.imageSize}×${config.inChannels} images; the data set has ${dataset.size}×${dataset.size}×${dataset.channels}`);
@@ -158,6 +166,10 @@ export class TrainingSession {
       while (this.trainer.step < this.options.totalSteps) {
         // moments to keep the run as it is now: a pause, a request (the page is being hidden), or time
         if (this.gate.state === 'paused' || this.keepRequested || performance.now() - this.keptAt > KEEP_EVERY_MS) await this.keepNow();
+        if (this.gate.state === 'paused' && !this.pauseAnnounced) {
+          this.pauseAnnounced = true;
+          this.hooks.onState?.('paused', this.trainer.step);
+        }
         if (!(await this.gate.next())) break;
         const result = await this.trainStep();
         const diverged = this.divergence(result);

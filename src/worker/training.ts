@@ -132,6 +132,7 @@ export class TrainingService {
     this.session?.dispose();
     this.meta = { classes: plan.classes, init: setup.init, setup };
     this.film = [];
+    this.latest = null;
     this.session = TrainingSession.create(plan.config, plan.diffusion, trainConfigFor(setup), dataset, run, this.hooks(run), plan.init);
     this.losses = [];
     this.saveFailed = false;
@@ -164,6 +165,7 @@ export class TrainingService {
     const init = saved.run.init as TrainSetup['init'];
     this.meta = { classes: init === 'shipped' ? this.models.shippedClasses() : this.data.dataset.classNames, init, setup: saved.run.setup ?? null };
     this.film = saved.run.film ?? [];
+    this.latest = null;
     this.session = await TrainingSession.resume(saved.run.checkpoint, this.data.dataset, run, this.hooks(run));
     return saved.run;
   }
@@ -180,7 +182,11 @@ export class TrainingService {
 
   private hooks(run: RunOptions): SessionHooks {
     return {
-      onState: (state, step) => this.post({ channel: 'training', type: 'state', state, step }),
+      onState: (state, step) => {
+        // progress is sent at most every PROGRESS_INTERVAL_MS: a pause or an end shows the very step it stopped at
+        this.flushProgress();
+        this.post({ channel: 'training', type: 'state', state, step });
+      },
       onStep: (result, progress) => {
         this.losses.push([result.step, result.loss]);
         this.latest = progress;
@@ -206,6 +212,12 @@ export class TrainingService {
     };
   }
 
+  /** Sends the progress and losses the throttle held back. */
+  private flushProgress(): void {
+    if (this.losses.length && this.latest) this.post({ channel: 'training', type: 'progress', progress: this.latest, losses: this.losses });
+    this.losses = [];
+  }
+
   private reportSaveFailure(e: unknown): void {
     if (this.saveFailed) return;
     this.saveFailed = true;
@@ -217,8 +229,7 @@ export class TrainingService {
     await this.warmup.ready(); // a GPU warm-up begun meanwhile (a model chosen) ends first
     this.post({ channel: 'models', type: 'trained', available: true });
     this.running = session.run().then((reason) => {
-      if (this.losses.length && this.latest) this.post({ channel: 'training', type: 'progress', progress: this.latest, losses: this.losses });
-      this.losses = [];
+      this.flushProgress();
       this.running = null;
       this.post({ channel: 'training', type: 'stopped', reason });
       this.warmup.warmUp(this.models.active); // a model chosen during the run was not warmed up

@@ -72,8 +72,10 @@ describe('TrainingSession', () => {
     let session: TrainingSession;
     const steps: number[] = [];
     const kept: number[] = [];
+    const states: string[] = [];
     session = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 1000, batchSize: 2 }), {
       onCheckpoint: (c) => void kept.push(c.step),
+      onState: (state, step) => void states.push(`${state} ${step}`),
       onStep: (r) => {
         steps.push(r.step);
         if (r.step === 3) session.pause();
@@ -87,11 +89,14 @@ describe('TrainingSession', () => {
     expect(steps).toEqual([1, 2, 3]);
     expect(session.state).toBe('paused');
     await expect.poll(() => kept).toEqual([0, 3]);
+    // 'paused' is announced once the loop stands still, with the step it kept
+    await expect.poll(() => states).toEqual(['running 0', 'paused 3']);
     session.resume();
     expect(await done).toEqual({ kind: 'stopped' });
     expect(steps).toEqual([1, 2, 3, 4, 5, 6]);
     expect(session.state).toBe('idle');
     expect(kept).toEqual([0, 3, 6]);
+    expect(states).toEqual(['running 0', 'paused 3', 'running 3', 'idle 6']);
     session.dispose();
   });
 
