@@ -55,9 +55,10 @@ export class Engine {
       );
     }
     if (classifierUrl) {
-      // the meter's classifier (400 kB) loads first, so the GPU warm-up compiles its kernels with sampling's
+      // the meter's classifier (400 kB) loads alongside the shipped model; the GPU warm-up waits for it
+      // and compiles its kernels with sampling's
       const meter = new DigitMeter(classifierUrl);
-      await meter.load();
+      void meter.load();
       this.sampling.meter = meter;
       this.warmup.meter = meter;
     }

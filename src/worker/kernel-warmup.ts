@@ -59,6 +59,7 @@ export class KernelWarmup {
       let pipelines = 0;
       try {
         const meter = this.meter && DigitMeter.fits(model.config) ? this.meter : null;
+        await meter?.load(); // warm() needs the classifier itself
         pipelines = (await warmUpSampling(model, diffusion, samplingShapes(model, SAMPLE_BATCHES), progress, meter ? (x0) => meter.warm(x0) : undefined))?.pipelines ?? 0;
       } catch (e) {
         // not fatal: the first run compiles what is missing, as without a warm-up

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { asTimestep } from '../diffusion/timestep';
 import { PauseGate } from '../engine/pause-gate';
+import type { UNetConfig } from '../model/config';
 import { yieldToEvents } from '../engine/yield';
 import { SAMPLER_NAMES } from '../pipeline/defaults';
 import { sample } from '../pipeline/sample';
@@ -65,20 +66,18 @@ export class SamplingService {
       throw new Error(`a guidance strip takes 1 to 16 scales in [0, 20], got [${guidances.join(', ')}]`);
     // a guidance strip: one image per scale, all from the same noise
     const settings = guidances ? { ...requested, batch: guidances.length } : requested;
-    const { imageSize: size, inChannels: channels, numClasses: nc } = model.config;
-    if (nc > 0 && settings.label !== null && !(Number.isInteger(settings.label) && settings.label >= 0 && settings.label < nc))
-      throw new Error(`class ${settings.label} does not exist: this model has ${nc} classes (0–${nc - 1})`);
+    const { imageSize: size, inChannels: channels } = model.config;
+    const labels = this.labels(settings);
     if (from && from.xt.length !== size * size * channels)
       throw new Error(`the forward panel's image has ${from.xt.length} values; this model needs ${size}×${size}×${channels} = ${size * size * channels}`);
     const t0 = from ? asTimestep(from.t, diffusion.numTrainTimesteps) : undefined;
-    const labels = new Array<number | null>(settings.batch).fill(nc > 0 ? settings.label : null);
     const generation = this.begin(run);
     let init: tf.Tensor | undefined;
     try {
       await this.warmup.ready();
       if (generation !== this.generation) return;
       if (from) init = tf.tidy(() => tf.tile(tf.tensor4d(from.xt, [1, size, size, channels]), [settings.batch, 1, 1, 1]));
-      const meter = this.meter && DigitMeter.fits(model.config) ? this.meter : null;
+      const meter = this.meterFor(model.config);
       const started = performance.now();
       let lastPost = -Infinity;
       let steps = 0;
@@ -116,6 +115,19 @@ export class SamplingService {
     }
   }
 
+  /** The class of every image of a run (null for an unconditional model), after checking it exists. */
+  private labels(settings: SampleSettings): (number | null)[] {
+    const nc = this.models.active.model.config.numClasses;
+    if (nc > 0 && settings.label !== null && !(Number.isInteger(settings.label) && settings.label >= 0 && settings.label < nc))
+      throw new Error(`class ${settings.label} does not exist: this model has ${nc} classes (0–${nc - 1})`);
+    return new Array<number | null>(settings.batch).fill(nc > 0 ? settings.label : null);
+  }
+
+  /** The meter, when it can read this model's images. */
+  private meterFor(config: UNetConfig): DigitMeter | null {
+    return this.meter && DigitMeter.fits(config) ? this.meter : null;
+  }
+
   /** A new run replaces the one in progress: returns its generation. */
   private begin(run: number): number {
     const generation = ++this.generation;
@@ -132,8 +144,8 @@ export class SamplingService {
    */
   async compare(run: number, settings: SampleSettings): Promise<void> {
     const { model, diffusion } = this.models.active;
-    const { imageSize: size, inChannels: channels, numClasses: nc } = model.config;
-    const labels = new Array<number | null>(settings.batch).fill(nc > 0 ? settings.label : null);
+    const { imageSize: size, inChannels: channels } = model.config;
+    const labels = this.labels(settings);
     const generation = this.begin(run);
     const runs = SAMPLER_NAMES.map((sampler) => {
       // the current sampler keeps its step count; the others run at their usual one
@@ -143,7 +155,7 @@ export class SamplingService {
     try {
       await this.warmup.ready();
       if (generation !== this.generation) return;
-      const meter = this.meter && DigitMeter.fits(model.config) ? this.meter : null;
+      const meter = this.meterFor(model.config);
       const started = performance.now();
       let steps = 0;
       while (runs.some((r) => !r.done)) {

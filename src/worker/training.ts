@@ -6,7 +6,7 @@ import { UNet } from '../model/model';
 import { presetConfig } from '../training/presets';
 import { NEW_MODEL_DIFFUSION, trainConfigFor } from '../training/recipe';
 import { measureSecondsPer1000Steps, TrainingSession, type RunOptions, type SessionHooks, type TrainProgress } from '../training/session';
-import { TrainingStore, type SavedPreview, type SavedRun } from '../training/store';
+import { TrainingStore, type SavedData, type SavedPreview, type SavedRun } from '../training/store';
 import type { KernelWarmup } from './kernel-warmup';
 import type { HeldModel, ModelRegistry } from './models';
 import type { ModelsEvent, TrainingEvent, TrainSetup } from './protocol';
@@ -148,15 +148,14 @@ export class TrainingService {
   /** Continues the run saved in IndexedDB (after a reload), with its data set, its form and its previews. */
   async resumeSaved(): Promise<void> {
     this.requireIdle('resuming');
-    const saved = await this.restore();
+    const saved = await this.restore(await this.store?.load());
     this.losses = saved.checkpoint.lossHistory.slice();
     for (const frame of this.film) this.post({ channel: 'training', type: 'preview', frame: { ...frame, images: frame.images.slice() }, size: frame.size, channels: frame.channels });
     await this.drive();
   }
 
   /** Makes the saved run the session again (weights, optimiser, data), without training. */
-  private async restore(): Promise<SavedRun> {
-    const saved = await this.store?.load();
+  private async restore(saved: { data: SavedData; run: SavedRun } | null | undefined): Promise<SavedRun> {
     if (!saved) throw new Error('there is no saved training run in this browser');
     this.data.restore(saved.data.options, saved.data.items);
     this.postSummary();
@@ -249,7 +248,10 @@ export class TrainingService {
 
   /** The trained model's EMA weights as a model of their own (the session trains on), for the registry; a saved run is restored first. */
   async snapshot(): Promise<HeldModel> {
-    if (!this.session && (await this.store?.load().catch(() => null))) await this.restore();
+    if (!this.session) {
+      const saved = await this.store?.load().catch(() => null);
+      if (saved) await this.restore(saved);
+    }
     const session = this.session;
     if (!session) throw new Error('train a model first (or import one)');
     const source = session.samplingModel;
