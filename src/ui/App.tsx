@@ -35,7 +35,7 @@ export function App() {
     });
     const backend = new URLSearchParams(location.search).get('backend') ?? undefined;
     const url = (path: string) => new URL(path, document.baseURI).href;
-    client.send({ channel: 'engine', type: 'init', modelUrl: url('models/mnist/model.json'), classifierUrl: url('models/digit-classifier/model.json'), backend });
+    client.send({ channel: 'engine', type: 'init', modelUrl: url('models/mnist/model.json'), classifierUrl: url('models/digit-classifier/model.json'), trainDigitsUrl: url('data/train-digits.json'), backend });
     setEngine(client);
     return () => {
       offEngine();

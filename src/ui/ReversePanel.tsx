@@ -6,6 +6,7 @@ import type { EngineClient } from './engine-client';
 import { download, stripPng, trajectoryGif, type RecordedFrame } from './export';
 import { PauseIcon, PlayIcon, StepIcon, StopIcon } from './icons';
 import { ImageCanvas } from './ImageCanvas';
+import { MemorisationCheck } from './MemorisationCheck';
 import { ComparePanels } from './ComparePanels';
 import { GuidanceStrip } from './GuidanceStrip';
 import { meanReads, Meter } from './Meter';
@@ -155,6 +156,8 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
   const running = state !== 'idle';
   const total = shown?.total ?? runSteps(settings.sampler, settings.steps, T);
   const fewSteps = SAMPLERS[settings.sampler].defaultSteps !== null;
+  /** The run reached its last step (a side-by-side run has no one batch of samples to check). */
+  const finished = state === 'idle' && frame !== null && frame.index === frame.total - 1 && !sampling.runIsComparison();
 
   return (
     <section className="panel" aria-labelledby="reverse-title">
@@ -377,6 +380,7 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
           Export PNG strip
         </button>
       </div>
+      <MemorisationCheck key={run} engine={engine} model={model} samples={finished && frame ? frame.xt : null} />
     </section>
   );
 }

@@ -2,15 +2,16 @@ import * as tf from '@tensorflow/tfjs';
 import { explainFailure } from '../engine/failures';
 import { selectBackend } from '../engine/backend';
 import { KernelWarmup } from './kernel-warmup';
+import { MemorisationService } from './memorisation';
 import { DigitMeter } from './meter';
 import { ModelRegistry } from './models';
-import type { EngineRequest, FromEngine, ModelsRequest, SamplingRequest, ToEngine, TrainingRequest } from './protocol';
+import type { EngineRequest, FromEngine, MemorisationRequest, ModelsRequest, SamplingRequest, ToEngine, TrainingRequest } from './protocol';
 import { SamplingService } from './sampling';
 import { TrainingService } from './training';
 
 /**
- * The engine behind the worker: three services — the model registry, the sampling run and the
- * training service — and the GPU warm-up they share, wired together and driven by the page's
+ * The engine behind the worker: four services — the model registry, the sampling run, the
+ * training service and the memorisation check — and the GPU warm-up they share, wired together and driven by the page's
  * messages, each routed by its channel. Pure logic with a `post` callback, so it runs without a
  * Worker too.
  */
@@ -19,12 +20,14 @@ export class Engine {
   private readonly models: ModelRegistry;
   private readonly sampling: SamplingService;
   private readonly training: TrainingService;
+  private readonly memorisation: MemorisationService;
 
   constructor(private readonly post: (m: FromEngine, transfer?: Transferable[]) => void) {
     this.warmup = new KernelWarmup(post);
     this.models = new ModelRegistry(post);
     this.sampling = new SamplingService(post, this.models, this.warmup);
     this.training = new TrainingService(post, this.models, this.warmup);
+    this.memorisation = new MemorisationService(post, this.models);
     this.models.onActivate.add((m) => this.warmup.warmUp(m));
   }
 
@@ -40,13 +43,15 @@ export class Engine {
           return await this.onTraining(msg);
         case 'models':
           return await this.onModels(msg);
+        case 'memorisation':
+          return await this.onMemorisation(msg);
       }
     } catch (err) {
       this.post({ channel: msg.channel, type: 'error', message: explainFailure(err) });
     }
   }
 
-  private async init({ modelUrl, backend, classifierUrl }: EngineRequest): Promise<void> {
+  private async init({ modelUrl, backend, classifierUrl, trainDigitsUrl }: EngineRequest): Promise<void> {
     const report = await selectBackend(backend);
     if (report.backend === 'webgpu') {
       // say so at once, even when idle, rather than failing on the next click
@@ -61,8 +66,9 @@ export class Engine {
       void meter.load();
       this.sampling.meter = meter;
       this.warmup.meter = meter;
+      this.memorisation.meter = meter;
     }
-    const warning = await this.models.loadShipped(modelUrl);
+    const warning = await this.models.loadShipped(modelUrl, trainDigitsUrl);
     this.post({ channel: 'engine', type: 'ready', report, warning });
     await this.training.announceSaved();
   }
@@ -114,6 +120,16 @@ export class Engine {
         return this.training.keep();
       case 'cancelEstimate':
         return this.training.cancelEstimate();
+    }
+  }
+
+  private async onMemorisation(msg: MemorisationRequest): Promise<void> {
+    await this.warmup.ready();
+    switch (msg.type) {
+      case 'check':
+        return await this.memorisation.check(msg.request, msg.images);
+      case 'checkFile':
+        return await this.memorisation.checkFile(msg.request, msg.file);
     }
   }
 

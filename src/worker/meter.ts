@@ -10,11 +10,13 @@ export class DigitMeter {
   private model: Promise<tf.LayersModel | null> | null = null;
   /** The classifier once it is loaded (for the synchronous warm-up pass). */
   private loaded: tf.LayersModel | null = null;
+  /** The classifier cut at its 128-wide 'features' layer (the memorisation check's embedding). */
+  private embedding: tf.LayersModel | null = null;
 
-  constructor(private readonly url: string) {}
+  constructor(private readonly url: string | tf.io.IOHandler) {}
 
   /** Whether the meter can read a model's images: 28×28, one channel (digits). */
-  static fits(config: UNetConfig): boolean {
+  static fits(config: Pick<UNetConfig, 'imageSize' | 'inChannels'>): boolean {
     return config.imageSize === 28 && config.inChannels === 1;
   }
 
@@ -41,6 +43,22 @@ export class DigitMeter {
       return (await probs.data()) as Float32Array;
     } finally {
       probs.dispose();
+    }
+  }
+
+  /**
+   * The classifier's 'features' layer (the embedding the eval's Fréchet distance uses) for x
+   * [B, 28, 28, 1] in [−1, 1]: [B·width] and the width; null without a classifier.
+   */
+  async features(x: tf.Tensor): Promise<{ values: Float32Array; width: number } | null> {
+    const model = await this.load();
+    if (!model) return null;
+    this.embedding ??= tf.model({ inputs: model.inputs, outputs: model.getLayer('features').output as tf.SymbolicTensor });
+    const out = tf.tidy(() => this.embedding!.predict(tf.clipByValue(x, -1, 1)) as tf.Tensor);
+    try {
+      return { values: (await out.data()) as Float32Array, width: out.shape[1]! };
+    } finally {
+      out.dispose();
     }
   }
 }

@@ -3,6 +3,7 @@ import { DEFAULT_UNET_CONFIG } from '../model/config';
 import { loadModel } from '../model/io';
 import { MODEL_FILE_EXTENSION, modelFromFiles, modelToFile } from '../model/model-file';
 import { UNet } from '../model/model';
+import type { TrainingImages } from './memorisation';
 import type { ModelInfo, ModelsEvent } from './protocol';
 
 /** A model the worker holds, with how it was trained and where it came from. */
@@ -11,6 +12,8 @@ export interface HeldModel {
   diffusion: DiffusionConfig;
   metadata: Record<string, unknown>;
   source: ModelInfo['source'];
+  /** The images it learned from, for the memorisation check (none for an imported file). */
+  trainedOn?: TrainingImages;
 }
 
 export const info = (m: HeldModel): ModelInfo => ({ config: m.model.config, diffusion: m.diffusion, metadata: m.metadata, source: m.source, numParams: m.model.numParams });
@@ -29,11 +32,11 @@ export class ModelRegistry {
   constructor(private readonly post: (m: ModelsEvent, transfer?: Transferable[]) => void) {}
 
   /** Loads the shipped model; until one is there, an untrained stand-in (it draws noise, not digits) and a warning. */
-  async loadShipped(url: string): Promise<string | undefined> {
+  async loadShipped(url: string, trainDigitsUrl?: string): Promise<string | undefined> {
     let warning: string | undefined;
     try {
       const loaded = await loadModel(url);
-      this.shippedModel = { ...loaded, source: 'shipped' };
+      this.shippedModel = { ...loaded, source: 'shipped', ...(trainDigitsUrl ? { trainedOn: { kind: 'shipped', url: trainDigitsUrl } } : {}) };
     } catch (e) {
       this.shippedModel = { model: UNet.create(DEFAULT_UNET_CONFIG, 0), diffusion: { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' }, metadata: {}, source: 'random' };
       warning = `The shipped model could not be loaded (${e instanceof Error ? e.message : String(e)}); using an untrained model.`;

@@ -1,7 +1,7 @@
 /**
  * The typed message protocol between the page (React, no tfjs) and the engine worker (all tfjs).
  * Every message names its channel — 'engine' (start-up, GPU warm-up, device failures), 'sampling',
- * 'training' or 'models' — and each channel has its own sub-union both ways, its own 'error', and
+ * 'training', 'models' or 'memorisation' — and each channel has its own sub-union both ways, its own 'error', and
  * its own panel. Images travel as Float32Array in [−1, 1], NHWC, batch-major.
  */
 import type { DataFile, DataOptions, DataSummary } from '../data/collection';
@@ -9,6 +9,7 @@ import type { DiffusionConfig } from '../diffusion/scheduler';
 import type { Timestep } from '../diffusion/timestep';
 import type { BackendReport } from '../engine/backend';
 import type { RunState } from '../engine/pause-gate';
+import type { Closeness } from '../memorisation/nearest';
 import type { UNetConfig } from '../model/config';
 import type { SamplerName } from '../pipeline/defaults';
 import type { TrainSetup } from '../training/recipe';
@@ -17,7 +18,8 @@ import type { PreviewFrame, StopReason, TrainProgress } from '../training/sessio
 export type { RunState } from '../engine/pause-gate';
 export type { DataFile, DataSummary } from '../data/collection';
 export type { TrainSetup } from '../training/recipe';
-export type Channel = 'engine' | 'sampling' | 'training' | 'models';
+export type { Closeness, Verdict } from '../memorisation/nearest';
+export type Channel = 'engine' | 'sampling' | 'training' | 'models' | 'memorisation';
 
 /** A batch of images: values [batch·size·size·channels]. */
 export interface ImageBatch {
@@ -94,10 +96,50 @@ export interface SavedRunInfo {
   setup: TrainSetup | null;
 }
 
+/** A training image near the one asked about. */
+export interface NearestImage {
+  /** Its index in the training set. */
+  index: number;
+  /** The class of a shipped digit ("3"), or an upload's file path. */
+  name: string;
+  /** Euclidean distance: over pixels in [0, 1], or over the classifier's features. */
+  distance: number;
+  /** Its pixels, size·size·channels bytes. */
+  pixels: Uint8Array;
+}
+
+/** The data's own nearest-pair distances, summarised (same units as NearestImage.distance). */
+export interface Yardstick {
+  /** How many training images' nearest neighbours it was measured from. */
+  queries: number;
+  p01: number;
+  p10: number;
+  median: number;
+}
+
+/** One image's nearest training images, by pixels and (digits) by classifier features, and what their distance says. */
+export interface ImageCheck {
+  /** The image asked about, as bytes (size·size·channels). */
+  query: Uint8Array;
+  pixels: { nearest: NearestImage[]; closeness: Closeness | null };
+  features: { nearest: NearestImage[]; closeness: Closeness | null } | null;
+}
+
+export interface MemorisationResult {
+  /** What the images were compared against, in words ("the 9,000 MNIST digits the shipped model was trained on"). */
+  description: string;
+  count: number;
+  size: number;
+  channels: number;
+  yardsticks: { pixels: Yardstick; features: Yardstick | null };
+  checks: ImageCheck[];
+}
+
 // ——— page → worker ———
 
 /** `backend`: the page's ?backend= as typed (the worker says when it is not a backend). */
-export type EngineRequest = { channel: 'engine'; type: 'init'; modelUrl: string; backend?: string; classifierUrl?: string };
+/** `trainDigitsUrl`: the shipped model's training digits (train-digits.json), for the memorisation check. */
+export type EngineRequest = { channel: 'engine'; type: 'init'; modelUrl: string; backend?: string; classifierUrl?: string; trainDigitsUrl?: string };
 
 /** `run` is the page's id for the run: every message about it carries it back. */
 export type SamplingRequest =
@@ -126,7 +168,14 @@ export type ModelsRequest =
   | { channel: 'models'; type: 'export' }
   | { channel: 'models'; type: 'import'; files: File[] };
 
-export type ToEngine = EngineRequest | SamplingRequest | TrainingRequest | ModelsRequest;
+/** `request`: the page's id for the check; its progress and result carry it back. */
+export type MemorisationRequest =
+  /** The nearest training images of each image (values in [−1, 1] at the model's size): a run's samples. */
+  | { channel: 'memorisation'; type: 'check'; request: number; images: ImageBatch }
+  /** The same for a picture of the person's own, decoded to the model's size. */
+  | { channel: 'memorisation'; type: 'checkFile'; request: number; file: File };
+
+export type ToEngine = EngineRequest | SamplingRequest | TrainingRequest | ModelsRequest | MemorisationRequest;
 
 // ——— worker → page ———
 
@@ -171,7 +220,13 @@ export type ModelsEvent =
   | { channel: 'models'; type: 'file'; data: ArrayBuffer; name: string }
   | { channel: 'models'; type: 'error'; message: string };
 
-export type FromEngine = EngineEvent | SamplingEvent | TrainingEvent | ModelsEvent;
+export type MemorisationEvent =
+  /** The first check of a training set loads it, reads it with the classifier and measures its nearest pairs. */
+  | { channel: 'memorisation'; type: 'progress'; request: number; phase: 'download' | 'features' | 'yardstick'; done: number; total: number }
+  | { channel: 'memorisation'; type: 'result'; request: number; result: MemorisationResult }
+  | { channel: 'memorisation'; type: 'error'; message: string };
+
+export type FromEngine = EngineEvent | SamplingEvent | TrainingEvent | ModelsEvent | MemorisationEvent;
 
 /**
  * Messages that describe how things stand rather than something that happened: the page keeps the

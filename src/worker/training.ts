@@ -7,7 +7,9 @@ import { presetConfig } from '../training/presets';
 import { NEW_MODEL_DIFFUSION, trainConfigFor } from '../training/recipe';
 import { measureSecondsPer1000Steps, TrainingSession, type RunOptions, type SessionHooks, type TrainProgress } from '../training/session';
 import { TrainingStore, type SavedData, type SavedPreview, type SavedRun } from '../training/store';
+import type { ImageDataset } from '../data/dataset';
 import type { KernelWarmup } from './kernel-warmup';
+import type { TrainingImages } from './memorisation';
 import type { HeldModel, ModelRegistry } from './models';
 import type { ModelsEvent, TrainingEvent, TrainSetup } from './protocol';
 
@@ -26,6 +28,8 @@ export class TrainingService {
   private session: TrainingSession | null = null;
   private running: Promise<void> | null = null;
   private meta: { classes: string[]; init: TrainSetup['init']; setup: TrainSetup | null } = { classes: [], init: 'tiny', setup: null };
+  /** The images the session trains on (the data may change after a run ends; its model's check keeps these). */
+  private trainedOn: TrainingImages | null = null;
   /** The run's EMA previews (the newest MAX_FILM), saved with its checkpoints. */
   private film: SavedPreview[] = [];
   private losses: [number, number][] = [];
@@ -131,6 +135,7 @@ export class TrainingService {
     const run: RunOptions = { batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, previewEvery: setup.previewEvery, checkpointEvery: CHECKPOINT_EVERY, labelMap: plan.labelMap };
     this.session?.dispose();
     this.meta = { classes: plan.classes, init: setup.init, setup };
+    this.trainedOn = trainingImages(dataset);
     this.film = [];
     this.latest = null;
     this.session = TrainingSession.create(plan.config, plan.diffusion, trainConfigFor(setup), dataset, run, this.hooks(run), plan.init);
@@ -163,6 +168,7 @@ export class TrainingService {
     this.session?.dispose();
     const init = saved.run.init as TrainSetup['init'];
     this.meta = { classes: init === 'shipped' ? this.models.shippedClasses() : this.data.dataset.classNames, init, setup: saved.run.setup ?? null };
+    this.trainedOn = trainingImages(this.data.dataset);
     this.film = saved.run.film ?? [];
     this.latest = null;
     this.session = await TrainingSession.resume(saved.run.checkpoint, this.data.dataset, run, this.hooks(run));
@@ -265,11 +271,16 @@ export class TrainingService {
       ...(this.meta.classes.length ? { classes: this.meta.classes } : {}),
       finetunedFrom: this.meta.init === 'shipped' ? 'the shipped MNIST model' : undefined,
     };
-    return { model, diffusion: session.trainer.diffusion, metadata, source: 'trained' };
+    return { model, diffusion: session.trainer.diffusion, metadata, source: 'trained', ...(this.trainedOn ? { trainedOn: this.trainedOn } : {}) };
   }
 
   /** The file name an export of the snapshot gets (without extension). */
   exportName(held: HeldModel): string {
     return `ddpm-${this.data.options.size}px-step${String(held.metadata.trainedSteps)}`;
   }
+}
+
+/** A data set's images as the memorisation check reads them (the list copied: later additions are not trained on). */
+function trainingImages(dataset: ImageDataset): TrainingImages {
+  return { kind: 'uploads', items: dataset.items.slice(), size: dataset.size, channels: dataset.channels };
 }

@@ -159,6 +159,39 @@ describe('the playground page', () => {
     model.dispose();
   });
 
+  it('is it a copy? a sample’s nearest training digits are those Node finds, and a training digit offered as a picture is found at distance 0', async () => {
+    const { gunzipSync } = await import('node:zlib');
+    const { nearestRows } = await import('../../src/memorisation/nearest');
+    const { encodePng } = await import('../../scripts/png');
+    const train = gunzipSync(await readFile('public/data/train-digits.bin.gz'));
+    const digits = { values: train, count: train.length / 784, dim: 784 };
+    const neighbours = (kind: 'pixels' | 'features') =>
+      page.$$eval(`[data-testid=memo-${kind}] [data-testid=memo-neighbour]`, (els) => els.map((e) => [Number((e as HTMLElement).dataset.index), Number((e as HTMLElement).dataset.distance)]));
+    await run(10, 5);
+    await page.click('[data-testid=memo-check]');
+    await page.waitForSelector('[data-testid=memo-result]', { timeout: 120_000 });
+    // the sample as the page shows it (x_t at its native 28×28), searched in Node over the same 9,000 digits
+    const shown = (await pixels('xt')).filter((_, i) => i % 4 === 0);
+    const expected = nearestRows(shown, digits, 3).map((n) => [n.index, n.distance / 255]);
+    const got = await neighbours('pixels');
+    expect(got.map(([i]) => i)).toEqual(expected.map(([i]) => i));
+    for (let k = 0; k < 3; k++) expect(got[k][1]).toBeCloseTo(expected[k][1], 9);
+    expect(got[0][1]).toBeGreaterThan(0);
+    expect(await neighbours('features')).toHaveLength(3);
+    expect(await page.textContent('[data-testid=memo-yardstick]')).toMatch(/^Compared with the 9,000 MNIST digits the shipped model was trained on\. Training images lie a median pixel distance of [\d.]+ from their nearest neighbour/);
+    // a fresh sample of seed 5 lies as far from its nearest training digit as most training digits from theirs
+    expect(await page.textContent('[data-testid=memo-verdict]')).toMatch(new RegExp(`^Not a copy: [\\d.]+ % of training images lie closer to their own nearest neighbour than this lies to training image #${expected[0][0] + 1}\\.$`));
+    await page.locator('[data-testid=memorisation]').screenshot({ path: `${ARTIFACTS}/memorisation.png` });
+    // a training digit, offered as a PNG of its own: identical to itself, by pixels and by features
+    const k = 4321;
+    await page.setInputFiles('[data-testid=memo-file]', { name: 'digit.png', mimeType: 'image/png', buffer: encodePng(train.subarray(k * 784, (k + 1) * 784), 28, 28, 1) });
+    await expect.poll(() => neighbours('pixels'), { timeout: 60_000 }).toContainEqual([k, 0]);
+    expect((await neighbours('pixels'))[0]).toEqual([k, 0]);
+    expect((await neighbours('features'))[0]).toEqual([k, 0]);
+    expect(await page.textContent('[data-testid=memo-verdict]')).toBe(`A copy: identical to training image #${k + 1}.`);
+    expect(await page.getAttribute('[data-testid=memo-row]', 'data-verdict')).toBe('copy');
+  });
+
   it('a double click on Sample shows one run: the first run’s frames never reach the strip', async () => {
     await page.selectOption('[data-testid=sampler]', 'ddim');
     await page.fill('[data-testid=steps]', '20');

@@ -208,6 +208,16 @@ describe('training in the browser', () => {
     await expect.poll(() => text('counter'), { timeout: 60_000 }).toBe('t = 1');
     expect(await page.locator('[data-testid=xt]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(16);
     expect(await page.locator('[data-testid=error]').count()).toBe(0);
+    // is it a copy? — of the pictures it was trained on, named; no digit classifier for 16×16 pictures
+    await page.click('[data-testid=memo-check]');
+    await page.waitForSelector('[data-testid=memo-result]', { timeout: 60_000 });
+    const images = Number((await text('data-count'))!.match(/^(\d+) images? ready/)![1]);
+    expect(await text('memo-yardstick')).toMatch(new RegExp(`^Compared with the ${images} pictures this model was trained on\\.`));
+    const names = await page.$$eval('[data-testid=memo-pixels] [data-testid=memo-neighbour]', (els) => els.map((e) => (e as HTMLElement).dataset.name));
+    expect(names).toHaveLength(3);
+    for (const name of names) expect(name).toMatch(/\S/);
+    expect(await page.locator('[data-testid=memo-features]').count()).toBe(0);
+    expect(await text('memo-verdict')).toMatch(/^(Not a copy|Close to|A near-copy of|A copy)/);
   });
 
   it('exports the model as one file and imports it again; a bad file gets a clear message', async () => {
@@ -221,6 +231,7 @@ describe('training in the browser', () => {
     await expect.poll(() => text('active-model')).toMatch(/the shipped digits model \(28×28 grey/);
     await page.setInputFiles('[data-testid=import-model]', file);
     await expect.poll(() => text('active-model')).toMatch(/an imported model \(16×16 grey/);
+    expect(await text('memo-unavailable')).toMatch(/came from a file: the images it was trained on are not here/);
     expect(await page.locator('[data-testid=label] option').allTextContents()).toEqual(expect.arrayContaining(['bar', 'disc']));
     await page.setInputFiles('[data-testid=import-model]', { name: 'other.ddpm', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
     await expect.poll(() => text('model-error')).toMatch(/not a DDPM Playground model file/);

@@ -1,0 +1,206 @@
+import * as tf from '@tensorflow/tfjs';
+import { decodeImageFile } from '../data/decode';
+import type { ImageItem } from '../data/dataset';
+import { yieldToEvents } from '../engine/yield';
+import { closeness, nearestPairDistances, nearestRows, yardstickQueries, type Rows } from '../memorisation/nearest';
+import { DigitMeter } from './meter';
+import type { ModelRegistry } from './models';
+import type { ImageBatch, MemorisationEvent, NearestImage, Yardstick, ImageCheck } from './protocol';
+
+/** The images a model learned from, as the memorisation check compares against. */
+export type TrainingImages =
+  /** The shipped model's training digits (public/data/train-digits.*), fetched on the first check. */
+  | { kind: 'shipped'; url: string }
+  /** The person's pictures a model was trained on in this page. */
+  | { kind: 'uploads'; items: readonly ImageItem[]; size: number; channels: number };
+
+/** A training set ready to search: its pixels, names, and yardsticks (the data's own nearest-pair distances). */
+interface SearchSet {
+  pixels: Rows;
+  size: number;
+  channels: number;
+  names: string[];
+  pixelYardstick: Float64Array;
+  /** Classifier features and their yardstick: digits models only. */
+  features: Rows | null;
+  featureYardstick: Float64Array | null;
+  description: string;
+}
+
+const K = 3;
+const FEATURE_BATCH = 250;
+
+/**
+ * The memorisation check in the worker: for each image asked about, the three nearest images of the
+ * active model's training set by pixel distance and, for digits, by the meter classifier's features,
+ * each read against the data's own nearest-pair distances. Talks on the 'memorisation' channel.
+ */
+export class MemorisationService {
+  meter: DigitMeter | null = null;
+  private readonly sets = new WeakMap<TrainingImages, Promise<SearchSet>>();
+
+  constructor(
+    private readonly post: (m: MemorisationEvent) => void,
+    private readonly models: ModelRegistry,
+    /** How files are fetched (Node's tests read them from disk). */
+    private readonly fetchFile: (url: string) => Promise<Response> = (url) => fetch(url),
+  ) {}
+
+  /** Checks a batch of images (values in [−1, 1], at the active model's size), e.g. a run's final samples. */
+  async check(request: number, images: ImageBatch): Promise<void> {
+    const set = await this.searchSet(request);
+    if (images.size !== set.size || images.channels !== set.channels)
+      throw new Error(`the images are ${images.size}×${images.size}×${images.channels}; the model's training images are ${set.size}×${set.size}×${set.channels}`);
+    const per = set.size * set.size * set.channels;
+    const queries = Array.from({ length: images.batch }, (_, b) => toBytes(images.values.subarray(b * per, (b + 1) * per)));
+    await this.answer(request, set, queries);
+  }
+
+  /** Checks a picture of the person's own (decoded to the model's size, letterboxed): "is this in the training set?" */
+  async checkFile(request: number, file: File): Promise<void> {
+    const set = await this.searchSet(request);
+    const bytes = await decodeImageFile(file, { size: set.size, channels: set.channels as 1 | 3, fit: 'pad' });
+    await this.answer(request, set, [bytes]);
+  }
+
+  private async answer(request: number, set: SearchSet, queries: Uint8Array[]): Promise<void> {
+    const per = set.size * set.size * set.channels;
+    const queryFeatures = set.features ? await this.embed(queries, per) : null;
+    const checks: ImageCheck[] = queries.map((query, b) => {
+      const byPixels = nearestRows(query, set.pixels, K);
+      const check: ImageCheck = {
+        query,
+        pixels: { nearest: byPixels.map((n) => this.neighbour(set, n.index, n.distance / 255)), closeness: closeness(byPixels[0].distance, set.pixelYardstick) },
+        features: null,
+      };
+      if (queryFeatures && set.features) {
+        const w = set.features.dim;
+        const byFeatures = nearestRows(queryFeatures.subarray(b * w, (b + 1) * w), set.features, K);
+        check.features = { nearest: byFeatures.map((n) => this.neighbour(set, n.index, n.distance)), closeness: closeness(byFeatures[0].distance, set.featureYardstick!) };
+      }
+      return check;
+    });
+    this.post({
+      channel: 'memorisation',
+      type: 'result',
+      request,
+      result: {
+        description: set.description,
+        count: set.pixels.count,
+        size: set.size,
+        channels: set.channels,
+        yardsticks: { pixels: summary(set.pixelYardstick, 255), features: set.featureYardstick ? summary(set.featureYardstick, 1) : null },
+        checks,
+      },
+    });
+  }
+
+  private neighbour(set: SearchSet, index: number, distance: number): NearestImage {
+    const per = set.pixels.dim;
+    return { index, name: set.names[index], distance, pixels: Uint8Array.from((set.pixels.values as Uint8Array).subarray(index * per, (index + 1) * per)) };
+  }
+
+  /** The active model's training set, loaded and measured once per set. */
+  private searchSet(request: number): Promise<SearchSet> {
+    const held = this.models.active;
+    const source = held.trainedOn;
+    if (!source)
+      throw new Error(
+        held.source === 'imported'
+          ? 'this model came from a file: the images it was trained on are not here to compare against (train one here, or use the shipped model)'
+          : 'this model has no training images to compare against',
+      );
+    let set = this.sets.get(source);
+    if (!set) {
+      set = this.build(request, source);
+      this.sets.set(source, set);
+      set.catch(() => this.sets.delete(source)); // a failed download can be retried
+    }
+    return set;
+  }
+
+  private async build(request: number, source: TrainingImages): Promise<SearchSet> {
+    const progress = async (phase: 'download' | 'features' | 'yardstick', done: number, total: number) => {
+      this.post({ channel: 'memorisation', type: 'progress', request, phase, done, total });
+      await yieldToEvents();
+    };
+    await progress('download', 0, 1);
+    const { values, names, size, channels, description } = source.kind === 'shipped' ? await loadShippedDigits(source.url, this.fetchFile) : fromUploads(source);
+    const per = size * size * channels;
+    const pixels: Rows = { values, count: values.length / per, dim: per };
+    let features: Rows | null = null;
+    let featureYardstick: Float64Array | null = null;
+    const meter = this.meter && DigitMeter.fits({ imageSize: size, inChannels: channels }) ? this.meter : null;
+    if (meter && (await meter.load())) {
+      const all: Float32Array[] = [];
+      for (let start = 0; start < pixels.count; start += FEATURE_BATCH) {
+        await progress('features', start, pixels.count);
+        const rows = Array.from({ length: Math.min(FEATURE_BATCH, pixels.count - start) }, (_, i) => values.subarray((start + i) * per, (start + i + 1) * per));
+        all.push((await this.embed(rows, per))!);
+      }
+      const width = all[0].length / Math.min(FEATURE_BATCH, pixels.count);
+      const joined = new Float32Array(pixels.count * width);
+      let at = 0;
+      for (const part of all) joined.set(part, (at += part.length) - part.length);
+      features = { values: joined, count: pixels.count, dim: width };
+    }
+    await progress('yardstick', 0, 1);
+    const pixelYardstick = nearestPairDistances(pixels, yardstickQueries(pixels));
+    if (features) featureYardstick = nearestPairDistances(features, yardstickQueries(features));
+    await progress('yardstick', 1, 1);
+    return { pixels, size, channels, names, pixelYardstick, features, featureYardstick, description };
+  }
+
+  /** The meter classifier's features of byte images, [n·width]. */
+  private async embed(rows: Uint8Array[], per: number): Promise<Float32Array | null> {
+    const size = Math.round(Math.sqrt(per));
+    const x = tf.tidy(() => {
+      const bytes = new Float32Array(rows.length * per);
+      rows.forEach((r, i) => bytes.set(r, i * per));
+      return tf.sub(tf.div(tf.tensor4d(bytes, [rows.length, size, size, 1]), 127.5), 1);
+    });
+    try {
+      return (await this.meter!.features(x))?.values ?? null;
+    } finally {
+      x.dispose();
+    }
+  }
+}
+
+/** An image in [−1, 1] as the page shows it: grey levels, rounded as a canvas rounds. */
+export function toBytes(values: ArrayLike<number>): Uint8Array {
+  const out = new Uint8ClampedArray(values.length);
+  for (let i = 0; i < values.length; i++) out[i] = ((values[i] + 1) / 2) * 255;
+  return new Uint8Array(out.buffer);
+}
+
+/** A yardstick's median and 1st / 10th percentiles, in display units (pixel distances / 255). */
+function summary(yardstick: Float64Array, unit: number): Yardstick {
+  const at = (q: number) => yardstick[Math.min(yardstick.length - 1, Math.floor(q * yardstick.length))] / unit;
+  return { queries: yardstick.length, p01: at(0.01), p10: at(0.1), median: at(0.5) };
+}
+
+function fromUploads(source: Extract<TrainingImages, { kind: 'uploads' }>) {
+  const per = source.size * source.size * source.channels;
+  const values = new Uint8Array(source.items.length * per);
+  source.items.forEach((item, i) => values.set(item.pixels, i * per));
+  const n = source.items.length;
+  return { values, names: source.items.map((i) => i.name), size: source.size, channels: source.channels, description: `the ${n} picture${n === 1 ? '' : 's'} this model was trained on` };
+}
+
+/** The shipped model's training digits: train-digits.json (counts per class) and .bin.gz (uint8, class-major). */
+async function loadShippedDigits(jsonUrl: string, fetchFile: (url: string) => Promise<Response>) {
+  const fetchOk = async (url: string) => {
+    const r = await fetchFile(url);
+    if (!r.ok) throw new Error(`could not load ${url} (HTTP ${r.status})`);
+    return r;
+  };
+  const meta = (await (await fetchOk(jsonUrl)).json()) as { size: number; channels: number; counts: number[] };
+  let bytes = new Uint8Array(await (await fetchOk(jsonUrl.replace(/\.json$/, '.bin.gz'))).arrayBuffer());
+  // a server may already have undone the gzip (Content-Encoding); the magic bytes say
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  const count = meta.counts.reduce((a, b) => a + b, 0);
+  if (bytes.length !== count * meta.size * meta.size * meta.channels) throw new Error(`the shipped training digits are damaged: ${bytes.length} bytes for ${count} digits`);
+  const names = meta.counts.flatMap((c, label) => Array.from({ length: c }, () => String(label)));
+  return { values: bytes, names, size: meta.size, channels: meta.channels, description: `the ${count.toLocaleString('en')} MNIST digits the shipped model was trained on` };
+}
