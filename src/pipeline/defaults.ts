@@ -36,10 +36,11 @@ export const SAMPLING_DEFAULTS = {
   /** DDIM η. */
   eta: 0,
   /**
-   * Classifier-free guidance scale for the conditional model. 1 (plain conditional, one network pass
-   * per step) measured best for the shipped model: its "no label" branch is weak, and s > 1 drove
-   * 50-step DDIM off the digit manifold (README, quality report).
+   * Classifier-free guidance scale for the conditional model (two network passes per step). 1.5
+   * measured best for the shipped model: every digit reads as asked (99.5 % vs 96.5 % at s = 1 for
+   * DDIM-50 and DPM-Solver++-20) with the lowest Fréchet distance; s ≥ 2 gains no accuracy and loses
+   * diversity (README, quality report).
    */
-  guidance: 1,
+  guidance: 1.5,
   seed: 0,
 };

@@ -49,7 +49,10 @@ export interface SampleStep {
 
 const SCHEDULERS: Record<SamplerName, (config: DiffusionConfig & { clipSample: boolean }) => Scheduler> = {
   ddpm: (c) => new DDPMScheduler(c),
-  ddim: (c) => new DDIMScheduler(c),
+  // ε̂ recomputed from the clipped x̂0 (Glide; diffusers' use_clipped_model_output): with η = 0 the
+  // step is x_prev = √ᾱ_prev x̂0 + √(1 − ᾱ_prev) ε̂, and guidance's extrapolated ε̂ (s > 1) no longer agrees
+  // with the clipped x̂0, so every step adds the excess back and the digits swell into blobs.
+  ddim: (c) => new DDIMScheduler({ ...c, useClippedModelOutput: true }),
   'dpm-solver++': (c) => new DPMSolverMultistepScheduler(c),
 };
 

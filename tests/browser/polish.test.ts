@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { collectConsoleProblems, launchChromium } from './chromium';
+import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, trackLongTasks } from './chromium';
 
 /**
  * The page as a person meets it (issue 14): the first view, the controls, the backend choice, at
@@ -21,6 +21,7 @@ beforeAll(async () => {
   // no reduced motion here: the page starts a run by itself
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   problems = collectConsoleProblems(page);
+  await trackLongTasks(page);
   await page.goto(`${inject('baseUrl')}/?backend=bogus`);
 });
 afterAll(async () => {
@@ -193,9 +194,17 @@ describe('the page as a person meets it', () => {
     await page.selectOption('[data-testid=sampler]', 'ddim');
     await page.fill('[data-testid=steps]', '10');
     await page.press('[data-testid=steps]', 'Enter');
-    await page.click('[data-testid=guidance-strip-run]');
-    await expect.poll(() => text('counter'), { timeout: 120_000 }).toBe('t = 1');
-    await page.waitForSelector('[data-testid=sample]');
+    // the main thread never blocks: wall-clock long tasks, so (as in page.test) a second run gets a chance
+    let long: number[] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await clearLongTasks(page);
+      await page.click('[data-testid=guidance-strip-run]');
+      await expect.poll(() => text('counter'), { timeout: 120_000 }).toBe('t = 1');
+      await page.waitForSelector('[data-testid=sample]');
+      long = (await longTasks(page)).filter((d) => d > 50);
+      if (long.length === 0) break;
+    }
+    expect(long).toEqual([]);
     expect(await page.locator('[data-testid=guidance-strip] li').count()).toBe(5);
     expect(await page.locator('[data-testid=guidance-strip] li > span:first-of-type').allTextContents()).toEqual(['s = 0', 's = 1', 's = 2', 's = 4', 's = 7']);
     const reads = await page.locator('[data-testid=guidance-read]').allTextContents();
@@ -205,9 +214,18 @@ describe('the page as a person meets it', () => {
   });
 
   it('samplers side by side: DDPM, DDIM and DPM-Solver++ from the same noise, each with its steps, time and reading', async () => {
-    await page.click('[data-testid=compare-run]');
-    for (const name of ['ddpm', 'ddim', 'dpm-solver++'])
-      await expect.poll(() => page.getAttribute(`[data-testid="compare-${name}"]`, 'data-done'), { timeout: 240_000 }).toBe('yes');
+    let long: number[] = [];
+    for (let attempt = 0; attempt < 2; attempt++) {
+      await clearLongTasks(page);
+      await page.click('[data-testid=compare-run]');
+      await page.waitForSelector('[data-testid=pause]', { timeout: 60_000 }); // this run, not the last one's finished panels
+      for (const name of ['ddpm', 'ddim', 'dpm-solver++'])
+        await expect.poll(() => page.getAttribute(`[data-testid="compare-${name}"]`, 'data-done'), { timeout: 240_000 }).toBe('yes');
+      await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
+      long = (await longTasks(page)).filter((d) => d > 50);
+      if (long.length === 0) break;
+    }
+    expect(long).toEqual([]); // three panels redrawn in turn, and the main thread never blocks
     const captions = await page.locator('[data-testid=compare] figcaption').allTextContents();
     expect(captions[0]).toMatch(/^DDPMstep 1000 \/ 1000 · t = 1 · [\d.]+ s/);
     expect(captions[1]).toMatch(/^DDIMstep 10 \/ 10 · t = 1 · [\d.]+ s/);
@@ -220,7 +238,7 @@ describe('the page as a person meets it', () => {
   it('a link holds the settings: opened elsewhere it shows them and reproduces the same run; bad values are ignored', async () => {
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce', permissions: ['clipboard-read', 'clipboard-write'] });
     const a = await context.newPage();
-    await a.goto(`${inject('baseUrl')}/?sampler=ddim&steps=12&seed=42&label=7&guidance=1.5&batch=4&t=300`);
+    await a.goto(`${inject('baseUrl')}/?sampler=ddim&steps=12&seed=42&label=7&guidance=2&batch=4&t=300`);
     await a.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
     expect(await a.inputValue('[data-testid=sampler]')).toBe('ddim');
     expect(await a.inputValue('[data-testid=steps]')).toBe('12');

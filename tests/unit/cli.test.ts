@@ -42,7 +42,7 @@ describe('npm run sample', () => {
     const out = join(dir, 'samples');
     const { code, out: printed } = await run(sampleMain, ['--model', FIXTURE_MODEL, '--label', 'all', '--count', '2', '--sampler', 'ddim', '--steps', '2', '--backend', 'cpu', '--out', out]);
     expect(code).toBe(0);
-    expect(printed).toMatch(/^wrote 20 samples to .* in [\d.]+ s \(ddim 2 steps, η 0, guidance 1, seed 0\)$/);
+    expect(printed).toMatch(/^wrote 20 samples to .* in [\d.]+ s \(ddim 2 steps, η 0, guidance 1.5, seed 0\)$/); // the page's default guidance
     const files = readdirSync(out).sort();
     expect(files).toEqual(Array.from({ length: 10 }, (_, l) => [`${l}_0.png`, `${l}_1.png`]).flat().sort());
     const png = decodePng(readFileSync(join(out, '3_1.png')));

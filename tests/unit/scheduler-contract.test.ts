@@ -46,3 +46,29 @@ describe.each(SAMPLER_NAMES)('the Scheduler contract: %s', (sampler) => {
     });
   });
 });
+
+/**
+ * Guidance (s > 1) extrapolates ε̂, so x̂0 leaves [−1, 1] and is clipped. A deterministic step must then
+ * use the ε̂ that agrees with the clipped x̂0, landing on that x̂0's own noising path; DDIM with the
+ * model's raw ε̂ (diffusers' default) added the excess back at every step and guided digits swelled
+ * into blobs. DPM-Solver++'s first-order step does this by construction.
+ */
+describe.each(['ddim', 'dpm-solver++'] as const)('the page’s %s with an ε̂ that pushes x̂0 out of range', (sampler) => {
+  it('lands on the clipped x̂0’s noising path: x_prev = √ᾱ_prev·x̂0 + √(1−ᾱ_prev)·(x_t − √ᾱ_t·x̂0)/√(1−ᾱ_t)', async () => {
+    const s = makeScheduler(diffusion, { sampler, steps: 10 });
+    const [t, prev] = s.timesteps;
+    const xt = [0.9, -0.4, 1.7, -2.2, 0.1];
+    const eps = [-3, 2.5, -1, 4, 0.2];
+    const ac = s.schedule.alphasCumprod[t];
+    const acPrev = s.schedule.alphasCumprod[prev];
+    const x0 = xt.map((x, i) => Math.min(1, Math.max(-1, (x - Math.sqrt(1 - ac) * eps[i]) / Math.sqrt(ac))));
+    expect(x0.filter((v) => Math.abs(v) === 1).length).toBeGreaterThanOrEqual(3); // the case in question: clipped
+    const expected = x0.map((v, i) => Math.sqrt(acPrev) * v + (Math.sqrt(1 - acPrev) * (xt[i] - Math.sqrt(ac) * v)) / Math.sqrt(1 - ac));
+    const [x, e] = [tf.tensor1d(xt), tf.tensor1d(eps)];
+    const out = s.step(e, t, x, { eta: 0 });
+    expectClose(await values(out.predOriginalSample), x0, 1e-6);
+    expectClose(await values(out.prevSample), expected, 1e-5);
+    tf.dispose([x, e, out.prevSample, out.predOriginalSample]);
+    s.reset();
+  });
+});
