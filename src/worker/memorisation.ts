@@ -64,8 +64,7 @@ export class MemorisationService {
   }
 
   private async answer(request: number, set: SearchSet, queries: Uint8Array[]): Promise<void> {
-    const per = set.size * set.size * set.channels;
-    const queryFeatures = set.features ? await this.embed(queries, per) : null;
+    const queryFeatures = set.features ? (await this.embed(queries, set.size)).values : null;
     const checks: ImageCheck[] = queries.map((query, b) => {
       const byPixels = nearestRows(query, set.pixels, K);
       const check: ImageCheck = {
@@ -132,17 +131,17 @@ export class MemorisationService {
     let featureYardstick: Float64Array | null = null;
     const meter = this.meter && DigitMeter.fits({ imageSize: size, inChannels: channels }) ? this.meter : null;
     if (meter && (await meter.load())) {
-      const all: Float32Array[] = [];
+      let joined: Float32Array | null = null;
+      let width = 0;
       for (let start = 0; start < pixels.count; start += FEATURE_BATCH) {
         await progress('features', start, pixels.count);
         const rows = Array.from({ length: Math.min(FEATURE_BATCH, pixels.count - start) }, (_, i) => values.subarray((start + i) * per, (start + i + 1) * per));
-        all.push((await this.embed(rows, per))!);
+        const part = await this.embed(rows, size);
+        width = part.width;
+        joined ??= new Float32Array(pixels.count * width);
+        joined.set(part.values, start * width);
       }
-      const width = all[0].length / Math.min(FEATURE_BATCH, pixels.count);
-      const joined = new Float32Array(pixels.count * width);
-      let at = 0;
-      for (const part of all) joined.set(part, (at += part.length) - part.length);
-      features = { values: joined, count: pixels.count, dim: width };
+      features = { values: joined!, count: pixels.count, dim: width };
     }
     await progress('yardstick', 0, 1);
     const pixelYardstick = nearestPairDistances(pixels, yardstickQueries(pixels));
@@ -151,16 +150,16 @@ export class MemorisationService {
     return { pixels, size, channels, names, pixelYardstick, features, featureYardstick, description };
   }
 
-  /** The meter classifier's features of byte images, [n·width]. */
-  private async embed(rows: Uint8Array[], per: number): Promise<Float32Array | null> {
-    const size = Math.round(Math.sqrt(per));
+  /** The meter classifier's features of grey size×size byte images (the meter is loaded), [n·width]. */
+  private async embed(rows: Uint8Array[], size: number): Promise<{ values: Float32Array; width: number }> {
+    const per = size * size;
     const x = tf.tidy(() => {
       const bytes = new Float32Array(rows.length * per);
       rows.forEach((r, i) => bytes.set(r, i * per));
       return tf.sub(tf.div(tf.tensor4d(bytes, [rows.length, size, size, 1]), 127.5), 1);
     });
     try {
-      return (await this.meter!.features(x))?.values ?? null;
+      return (await this.meter!.features(x))!;
     } finally {
       x.dispose();
     }
