@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { asTimestep, DDPMScheduler } from '../../src/diffusion';
+import { guidedNoise } from '../../src/pipeline/sample';
 import { loadModel } from '../../src/model/io';
 import { fileHandler } from '../../scripts/node-io';
 import { expectClose, values } from './helpers';
@@ -17,6 +18,8 @@ interface ParityIO {
   labels: number[] | null;
   y: number[];
   numParams: number;
+  /** sample.py's guided ε at one timestep, for conditional models (label numClasses = "no label") */
+  guided?: { t: number; guidance: number; y: number[] };
 }
 
 // [name, model directory, inputs/outputs]; shipped-mnist is the model in public/, written by tools/torch/export.py
@@ -39,6 +42,27 @@ describe.each(CASES)('PyTorch parity: %s', (name, dir, ioPath) => {
     console.info(`${name}: max |tfjs − PyTorch| = ${worst.toExponential(2)} (max |y| ${Math.max(...io.y.map(Math.abs)).toFixed(3)})`);
     expect(worst).toBeLessThanOrEqual(1e-4);
     tf.dispose([x, y]);
+    model.dispose();
+  });
+});
+
+// tools/torch/sample.py --guidance s draws the guided DDPM samples that `npm run eval -- --samples` scores
+describe('PyTorch parity: classifier-free guidance of tools/torch/sample.py', () => {
+  it('guidedNoise gives its guided ε (s = 1.5, one image with "no label")', async () => {
+    const io = JSON.parse(readFileSync('tests/fixtures/parity/mnist-like/io.json', 'utf8')) as ParityIO;
+    const { guided, labels } = io;
+    if (!guided || !labels) throw new Error('mnist-like/io.json has no guided case: rerun tools/torch/make_fixtures.py');
+    const { model } = await loadModel(fileHandler('tests/fixtures/parity/mnist-like'));
+    const nc = model.config.numClasses;
+    expect(labels).toContain(nc); // the fixture mixes real labels with the "no label" index
+    const x = tf.tensor4d(io.x, io.shape);
+    const eps = guidedNoise(model, x, asTimestep(guided.t, 1000), labels.map((l) => (l === nc ? null : l)), guided.guidance);
+    const got = await values(eps);
+    const cond = tf.tidy(() => model.predict(x, tf.fill([io.shape[0]], guided.t) as tf.Tensor1D, { labels: tf.tensor1d(labels, 'int32') }));
+    const plain = await values(cond);
+    expect(Math.max(...got.map((v, i) => Math.abs(v - plain[i])))).toBeGreaterThan(1e-2); // guidance changed something
+    expectClose(got, guided.y, 1e-4);
+    tf.dispose([x, eps, cond]);
     model.dispose();
   });
 });

@@ -1,5 +1,6 @@
-"""Parity fixtures: random-weight U-Nets, inputs, and the PyTorch outputs the tfjs U-Net must reproduce;
-and reverse steps of sample.py's DDPM sampler, which the tfjs DDPMScheduler must reproduce.
+"""Parity fixtures: random-weight U-Nets, inputs, and the PyTorch outputs the tfjs U-Net must reproduce
+(for a conditional one also sample.py's guided ε, which the app's guidedNoise must reproduce); and
+reverse steps of sample.py's DDPM sampler, which the tfjs DDPMScheduler must reproduce.
 
   /usr/bin/python3 tools/torch/make_fixtures.py   # writes tests/fixtures/parity/<name>/{model.json,weights.bin,io.json}
                                                   # and tests/fixtures/parity/ddpm-step.json
@@ -13,7 +14,7 @@ import sys
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from sample import DDPMStep  # noqa: E402
+from sample import DDPMStep, guided_eps  # noqa: E402
 from tfjs_format import write_tfjs_model  # noqa: E402
 from train import linear_alphas_cumprod  # noqa: E402
 from unet import UNet, UNetConfig  # noqa: E402
@@ -28,6 +29,8 @@ CASES = {
     "rgb-attention": UNetConfig(imageSize=16, inChannels=3, baseChannels=8, channelMults=[1, 2], numResBlocks=2,
                                 attention=True, dropout=0.1, numClasses=0, groups=4, downsample="conv"),
 }
+
+GUIDED_T, GUIDANCE = 417, 1.5  # the page's default guidance (src/pipeline/defaults.ts)
 
 
 def main():
@@ -56,6 +59,10 @@ def main():
             "y": y.permute(0, 2, 3, 1).reshape(-1).tolist(),
             "numParams": sum(p.numel() for p in model.parameters()),
         }
+        if labels is not None:  # classifier-free guidance as sample.py applies it, at one t for the whole batch
+            with torch.no_grad():
+                guided = guided_eps(model, x, GUIDED_T, labels, GUIDANCE, cfg.numClasses)
+            io["guided"] = {"t": GUIDED_T, "guidance": GUIDANCE, "y": guided.permute(0, 2, 3, 1).reshape(-1).tolist()}
         with open(os.path.join(d, "io.json"), "w") as f:
             json.dump(io, f)
         print(name, io["numParams"], "params", float(y.abs().max()))
