@@ -1,17 +1,19 @@
 """DDPM ancestral sampling (Algorithm 2 of Ho et al. 2020) with the PyTorch mirror of the U-Net.
 
-  /usr/bin/python3 tools/torch/sample.py --ckpt tools/torch/checkpoints/mnist.pt --count 100 --out samples-torch
+  /usr/bin/python3 tools/torch/sample.py --guidance 1.5 --count 100 --out samples-torch   # the page's guidance
   npm run eval -- --samples samples-torch        # scores them like the playground's own samples
 
 Two processes with --threads 1, --label 0,1,2,3,4 / 5,6,7,8,9 and different --seed use two cores
 without sharing noise.
 
 For when the playground's tfjs sampler is too slow for a large run (1,000 DDPM samples are 10^6
-network passes: about 3.7 hours on tfjs-wasm here, 38 minutes as two one-core processes): the same model (the EMA weights,
-rounded to float16 as export.py ships them, unless --float32) and the same scheduler step as
-src/diffusion/ddpm.ts (fixed_small variance, x̂0 clipped to [-1, 1]); tests/unit/parity.test.ts checks
-that step against values this file computes (make_fixtures.py). Writes `<label>_<index>.png`
-(8-bit grey, -1 → 0 and 1 → 255, as `npm run sample` does), `--count` per label.
+network passes: about 3.7 hours on tfjs-wasm here, 38 minutes as two one-core processes; twice the
+passes with --guidance other than 1, 57 and 66 minutes at 1.5): the same model (the EMA weights,
+rounded to float16 as export.py ships them, unless --float32), the same classifier-free guidance as
+src/pipeline/sample.ts and the same scheduler step as src/diffusion/ddpm.ts (fixed_small variance, x̂0
+clipped to [-1, 1]); tests/unit/parity.test.ts checks both against values make_fixtures.py computes
+with this file. Writes `<label>_<index>.png` (8-bit grey, -1 → 0 and 1 → 255, as `npm run sample`
+does), `--count` per label.
 """
 import argparse
 import os
