@@ -2,6 +2,7 @@ import { useEffect, useRef, useState } from 'react';
 import type { ImageBatch, ImageCheck, MemorisationResult, ModelInfo, NearestImage, Yardstick } from '../worker/protocol';
 import type { EngineClient } from './engine-client';
 import { ImageCanvas } from './ImageCanvas';
+import { imageOfBytes } from './images';
 
 interface Props {
   engine: EngineClient;
@@ -18,11 +19,6 @@ const PHASES = {
 
 const fmt = (d: number) => (d === 0 ? '0' : d < 0.01 ? d.toExponential(1) : d.toFixed(2));
 const pct = (share: number) => `${Math.round(share * 1000) / 10} %`;
-
-/** Bytes (size·size·channels) as a one-image batch in [−1, 1]. */
-function batchOf(pixels: Uint8Array, size: number, channels: number): ImageBatch {
-  return { values: Float32Array.from(pixels, (b) => (b / 255) * 2 - 1), batch: 1, size, channels };
-}
 
 /**
  * "Is it a copy?": each sample's three nearest training images, by pixels and (digits) by the
@@ -124,7 +120,7 @@ function Report({ result, subject }: { result: MemorisationResult; subject: 'sam
         {result.checks.map((check, i) => (
           <li key={i} data-testid="memo-row" data-verdict={check.pixels.closeness?.verdict ?? ''}>
             <figure>
-              <ImageCanvas image={batchOf(check.query, size, channels)} displaySize={56} label={`checked image ${i + 1}`} />
+              <ImageCanvas image={imageOfBytes(check.query, size, channels)} displaySize={56} label={`checked image ${i + 1}`} />
               <figcaption>{subject === 'file' ? 'your picture' : result.checks.length > 1 ? `sample ${i + 1}` : 'the sample'}</figcaption>
             </figure>
             <div>
@@ -148,7 +144,7 @@ function Neighbours({ title, nearest, size, channels, kind }: { title: string; n
       <ol>
         {nearest.map((n) => (
           <li key={n.index} data-testid="memo-neighbour" data-index={n.index} data-distance={n.distance} data-name={n.name}>
-            <ImageCanvas image={batchOf(n.pixels, size, channels)} displaySize={56} label={`training image ${n.index + 1}: ${n.name}, distance ${fmt(n.distance)}`} />
+            <ImageCanvas image={imageOfBytes(n.pixels, size, channels)} displaySize={56} label={`training image ${n.index + 1}: ${n.name}, distance ${fmt(n.distance)}`} />
             <span title={n.name}>
               #{n.index + 1} {/^\d$/.test(n.name) ? `· a ${n.name}` : `· ${n.name.split('/').pop()}`}
             </span>

@@ -10,13 +10,13 @@ export async function loadExampleDigits(): Promise<{ images: ImageBatch[]; label
   ]);
   const bytes = new Uint8Array(bin);
   const per = meta.size * meta.size * meta.channels;
-  const images = meta.labels.map((_, i) => ({
-    values: Float32Array.from(bytes.subarray(i * per, (i + 1) * per), (v) => (v / 255) * 2 - 1),
-    batch: 1,
-    size: meta.size,
-    channels: meta.channels,
-  }));
+  const images = meta.labels.map((_, i) => imageOfBytes(bytes.subarray(i * per, (i + 1) * per), meta.size, meta.channels));
   return { images, labels: meta.labels };
+}
+
+/** Bytes (size·size·channels, 0–255) as a one-image batch in [−1, 1]. */
+export function imageOfBytes(bytes: Uint8Array, size: number, channels: number): ImageBatch {
+  return { values: Float32Array.from(bytes, (v) => (v / 255) * 2 - 1), batch: 1, size, channels };
 }
 
 /** Converts an image to the model's single-channel or RGB layout, if the example's channels differ. */
@@ -33,6 +33,5 @@ export function toChannels(img: ImageBatch, channels: number): ImageBatch {
 
 /** A picture a person chose, center-cropped to the model's size, as an image in [−1, 1]. */
 export async function decodeUpload(file: Blob, size: number, channels: number): Promise<ImageBatch> {
-  const bytes = await decodeImageFile(file, { size, channels: channels as 1 | 3, fit: 'crop' });
-  return { values: Float32Array.from(bytes, (v) => (v / 255) * 2 - 1), batch: 1, size, channels };
+  return imageOfBytes(await decodeImageFile(file, { size, channels: channels as 1 | 3, fit: 'crop' }), size, channels);
 }
