@@ -6,7 +6,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../src/model/config';
 import { unetFlops, unetParams } from '../src/model/flops';
-import type { DiffusionConfig } from '../src/diffusion/scheduler';
+import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
 import { UNet } from '../src/model/model';
 import { Trainer } from '../src/training/trainer';
 
@@ -143,7 +143,7 @@ export async function countKernels(name: string, config: UNetConfig): Promise<Ke
       y.dispose();
     }),
   ).length;
-  const trainer = new Trainer(model, DIFFUSION);
+  const trainer = new Trainer(model, DEFAULT_DIFFUSION);
   const x0 = tf.tidy(() => tf.clipByValue(x, -1, 1));
   const step = () => trainer.trainStep(x0, config.numClasses > 0 ? labelList : undefined);
   await step(); // the first step creates nothing the later ones lack, but keep the count of a steady step
@@ -155,14 +155,19 @@ export async function countKernels(name: string, config: UNetConfig): Promise<Ke
   tf.dispose([x, t, x0, ...(labels ? [labels] : [])]);
   trainer.dispose();
   model.dispose();
-  return { name, backend, config, forward, trainStep: real(train).length, trainStepByKernel: Object.fromEntries(Object.entries(byKernel).sort((a, b) => b[1] - a[1])) };
+  return {
+    name,
+    backend,
+    config,
+    forward,
+    trainStep: real(train).length,
+    trainStepByKernel: Object.fromEntries(Object.entries(byKernel).sort((a, b) => b[1] - a[1])),
+  };
 }
 
 export function modelInfo(config: UNetConfig = DEFAULT_UNET_CONFIG): ModelInfo {
   return { config, params: unetParams(config), gflopsPerForward: unetFlops(config, 1).total / 1e9 };
 }
-
-export const DIFFUSION: DiffusionConfig = { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' };
 
 export const median = (xs: number[]): number => {
   const s = [...xs].sort((a, b) => a - b);
@@ -185,7 +190,10 @@ export async function timed(make: () => tf.Tensor): Promise<number> {
 /** Deterministic inputs: x ~ N(0, 1) (seeded), t spread over [0, 1000), labels cycling through the classes. */
 export function modelInputs(config: UNetConfig, batch: number) {
   const x = tf.randomNormal([batch, config.imageSize, config.imageSize, config.inChannels], 0, 1, 'float32', 1);
-  const t = tf.tensor1d(Array.from({ length: batch }, (_, i) => (i * 397 + 123) % 1000), 'int32');
+  const t = tf.tensor1d(
+    Array.from({ length: batch }, (_, i) => (i * 397 + 123) % 1000),
+    'int32',
+  );
   const labelList = Array.from({ length: batch }, (_, i) => (config.numClasses > 0 ? i % config.numClasses : 0));
   const labels = config.numClasses > 0 ? tf.tensor1d(labelList, 'int32') : undefined;
   return { x, t, labels, labelList };
@@ -228,7 +236,8 @@ export async function benchBackend(partial: Partial<BenchOptions> = {}, info: st
     // the first timed run predicts the others: stop once the next one would overrun the phase budget
     const ms: number[] = [await run()];
     while (ms.length < o.forwardRuns && ms.reduce((s, m) => s + m, 0) + ms[0] <= o.phaseBudgetMs) ms.push(await run());
-    if (ms.length < o.forwardRuns) notes.push(`forward batch ${batch}: ${ms.length} timed runs instead of ${o.forwardRuns} (phase budget ${o.phaseBudgetMs / 1000} s)`);
+    if (ms.length < o.forwardRuns)
+      notes.push(`forward batch ${batch}: ${ms.length} timed runs instead of ${o.forwardRuns} (phase budget ${o.phaseBudgetMs / 1000} s)`);
     tf.dispose([x, t, ...(labels ? [labels] : [])]);
     log(`forward batch ${batch}: ${ms.map((m) => m.toFixed(1)).join(', ')} ms`);
     return ms;
@@ -265,7 +274,7 @@ export async function benchBackend(partial: Partial<BenchOptions> = {}, info: st
   }
   if (trainBatch !== null) {
     const trainModel = UNet.create(o.config, 0);
-    const trainer = new Trainer(trainModel, DIFFUSION);
+    const trainer = new Trainer(trainModel, DEFAULT_DIFFUSION);
     const { x, t, labels, labelList } = modelInputs(o.config, trainBatch);
     tf.dispose([t, ...(labels ? [labels] : [])]);
     const x0 = tf.tidy(() => tf.clipByValue(x, -1, 1));
@@ -279,7 +288,8 @@ export async function benchBackend(partial: Partial<BenchOptions> = {}, info: st
     trainMsPerStep.push(await step());
     while (trainMsPerStep.length < o.trainSteps && trainMsPerStep.reduce((s, m) => s + m, 0) + trainMsPerStep[0] <= o.phaseBudgetMs)
       trainMsPerStep.push(await step());
-    if (trainMsPerStep.length < o.trainSteps) notes.push(`training: ${trainMsPerStep.length} timed steps instead of ${o.trainSteps} (phase budget ${o.phaseBudgetMs / 1000} s)`);
+    if (trainMsPerStep.length < o.trainSteps)
+      notes.push(`training: ${trainMsPerStep.length} timed steps instead of ${o.trainSteps} (phase budget ${o.phaseBudgetMs / 1000} s)`);
     log(`train batch ${trainBatch}: ${trainMsPerStep.map((m) => m.toFixed(0)).join(', ')} ms/step`);
     const total = trainMsPerStep.reduce((s, m) => s + m, 0);
     trainImagesPerSec = (trainBatch * trainMsPerStep.length) / (total / 1000);

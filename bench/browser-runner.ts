@@ -28,9 +28,36 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
  * timeLimitMs the whole backend (see bench.ts; the runner derives the latter from BENCH_DEADLINE_S).
  */
 const PLANS: Record<BackendName, BrowserBenchOptions> = {
-  webgpu: { forwardWarmup: 1, forwardRuns: 2, trainBatch: 1, trainWarmup: 1, trainSteps: 2, matmulWarmup: 1, matmulRuns: 2, phaseBudgetMs: 60_000 },
-  webgl: { forwardWarmup: 1, forwardRuns: 2, trainBatch: 1, trainWarmup: 1, trainSteps: 3, matmulWarmup: 1, matmulRuns: 3, phaseBudgetMs: 60_000 },
-  wasm: { forwardWarmup: 2, forwardRuns: 5, trainBatch: 16, trainWarmup: 1, trainSteps: 3, matmulWarmup: 1, matmulRuns: 3, phaseBudgetMs: 60_000 },
+  webgpu: {
+    forwardWarmup: 1,
+    forwardRuns: 2,
+    trainBatch: 1,
+    trainWarmup: 1,
+    trainSteps: 2,
+    matmulWarmup: 1,
+    matmulRuns: 2,
+    phaseBudgetMs: 60_000,
+  },
+  webgl: {
+    forwardWarmup: 1,
+    forwardRuns: 2,
+    trainBatch: 1,
+    trainWarmup: 1,
+    trainSteps: 3,
+    matmulWarmup: 1,
+    matmulRuns: 3,
+    phaseBudgetMs: 60_000,
+  },
+  wasm: {
+    forwardWarmup: 2,
+    forwardRuns: 5,
+    trainBatch: 16,
+    trainWarmup: 1,
+    trainSteps: 3,
+    matmulWarmup: 1,
+    matmulRuns: 3,
+    phaseBudgetMs: 60_000,
+  },
   cpu: { forwardWarmup: 1, forwardRuns: 2, trainBatch: null, matmulWarmup: 0, matmulRuns: 2, phaseBudgetMs: 25_000 },
 };
 /** Time to keep in hand for each backend still to run (its typical duration under load), ms. */
@@ -41,7 +68,11 @@ const DEADLINE_MS = Number(process.env.BENCH_DEADLINE_S ?? 540) * 1000;
 async function benchInPage(page: Page, baseUrl: string, backend: BackendName, timeLimitMs: number): Promise<BackendResult> {
   await page.goto(`${baseUrl}/harness.html`);
   await page.waitForFunction(() => document.title === 'harness ready');
-  const plan: BrowserBenchOptions = { ...PLANS[backend], timeLimitMs, ...JSON.parse(process.env.BENCH_OPTIONS ?? '{}') };
+  const plan: BrowserBenchOptions = {
+    ...PLANS[backend],
+    timeLimitMs,
+    ...(JSON.parse(process.env.BENCH_OPTIONS ?? '{}') as Partial<BrowserBenchOptions>),
+  };
   return page.evaluate(([name, options]) => window.harness.bench(name, options), [backend, plan] as const);
 }
 
@@ -50,9 +81,11 @@ export async function main(): Promise<void> {
   const dist = resolve(process.env.BENCH_DIST ?? 'node_modules/.bench/dist-test');
   if (!existsSync(join(dist, 'harness.html')))
     throw new Error(`no ${dist}/harness.html: run \`DDPM_HARNESS=1 vite build --outDir ${dist}\` first (npm run bench:browser does)`);
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`the browser bench needs Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(`the browser bench needs Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`);
   const wanted = (process.env.BENCH_BACKENDS ?? 'webgpu,webgl,wasm,cpu').split(',').map((s) => s.trim()) as BackendName[];
-  for (const name of wanted) if (!(name in PLANS)) throw new Error(`bench/browser-runner.ts: unknown backend '${name}' (webgpu, webgl, wasm, cpu)`);
+  for (const name of wanted)
+    if (!(name in PLANS)) throw new Error(`bench/browser-runner.ts: unknown backend '${name}' (webgpu, webgl, wasm, cpu)`);
 
   const server = await serveStatic(dist);
   const browser = await launchChromium();

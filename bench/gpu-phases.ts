@@ -5,12 +5,12 @@
 import { spawn } from 'node:child_process';
 import { readFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import type { DiffusionConfig } from '../src/diffusion/scheduler';
+import { DEFAULT_DIFFUSION, type DiffusionConfig } from '../src/diffusion/scheduler';
 import { UNet } from '../src/model/model';
 import type { SamplerName } from '../src/pipeline/defaults';
 import { sample } from '../src/pipeline/sample';
 import { Trainer } from '../src/training/trainer';
-import { DIFFUSION, modelInputs, now, timed } from './bench';
+import { modelInputs, now, timed } from './bench';
 
 /** ms of each timed forward pass at `batch`, after `warmup` untimed ones (shader compilation). */
 export async function timeForward(model: UNet, batch: number, o: { warmup: number; runs: number; capMs: number }): Promise<number[]> {
@@ -44,8 +44,23 @@ const SYNC_EVERY = 25;
  * One whole reverse process through the page's pipeline (src/pipeline/sample.ts: guidance 1, η 0),
  * after a 2-step warm-up that compiles the scheduler's shaders (the network's are compiled by then).
  */
-export async function timeSampler(model: UNet, diffusion: DiffusionConfig, sampler: SamplerName, steps: number, batch: number, capMs: number): Promise<SamplerTiming> {
-  const options = { sampler, steps, eta: 0, guidance: 1, seed: 0, batch, labels: Array.from({ length: batch }, (_, i) => i % Math.max(1, model.config.numClasses)) };
+export async function timeSampler(
+  model: UNet,
+  diffusion: DiffusionConfig,
+  sampler: SamplerName,
+  steps: number,
+  batch: number,
+  capMs: number,
+): Promise<SamplerTiming> {
+  const options = {
+    sampler,
+    steps,
+    eta: 0,
+    guidance: 1,
+    seed: 0,
+    batch,
+    labels: Array.from({ length: batch }, (_, i) => i % Math.max(1, model.config.numClasses)),
+  };
   for (const step of sample(model, diffusion, options)) {
     await step.sample.data();
     if (step.index === 1) break; // return() frees the run's tensors
@@ -71,7 +86,7 @@ export async function timeSampler(model: UNet, diffusion: DiffusionConfig, sampl
 /** ms of each timed Trainer.trainStep (forward, backward, clipping, Adam, EMA) of a fresh `config` model at `batch`. */
 export async function timeTraining(model: UNet, batch: number, o: { warmup: number; steps: number; capMs: number }): Promise<number[]> {
   const fresh = UNet.create(model.config, 0);
-  const trainer = new Trainer(fresh, DIFFUSION);
+  const trainer = new Trainer(fresh, DEFAULT_DIFFUSION);
   const { x, t, labels, labelList } = modelInputs(model.config, batch);
   const x0 = tf.tidy(() => tf.clipByValue(x, -1, 1));
   tf.dispose([x, t, ...(labels ? [labels] : [])]);
@@ -92,7 +107,13 @@ export async function timeTraining(model: UNet, batch: number, o: { warmup: numb
 
 /** max |tfjs − PyTorch| of the forward pass on the fixture's inputs (tools/torch/export.py wrote them with the weights). */
 export async function parity(model: UNet, ioPath: string): Promise<{ maxAbsError: number; maxAbsOutput: number; values: number }> {
-  const io = JSON.parse(await readFile(ioPath, 'utf8')) as { x: number[]; shape: [number, number, number, number]; t: number[]; labels: number[] | null; y: number[] };
+  const io = JSON.parse(await readFile(ioPath, 'utf8')) as {
+    x: number[];
+    shape: [number, number, number, number];
+    t: number[];
+    labels: number[] | null;
+    y: number[];
+  };
   const x = tf.tensor4d(io.x, io.shape);
   const t = tf.tensor1d(io.t);
   const labels = io.labels ? tf.tensor1d(io.labels, 'int32') : undefined;
@@ -109,7 +130,12 @@ export async function parity(model: UNet, ioPath: string): Promise<{ maxAbsError
  * after every phase; each reaches `onResult` as it comes, so a timeout or a crash keeps what was measured.
  * Resolves with why it failed, or null.
  */
-export function runPytorch(python: string, args: string[], timeoutMs: number, onResult: (result: Record<string, unknown>) => void): Promise<string | null> {
+export function runPytorch(
+  python: string,
+  args: string[],
+  timeoutMs: number,
+  onResult: (result: Record<string, unknown>) => void,
+): Promise<string | null> {
   return new Promise((resolve) => {
     const child = spawn(python, ['tools/torch/bench.py', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let pending = '';
@@ -128,7 +154,10 @@ export function runPytorch(python: string, args: string[], timeoutMs: number, on
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       const lastLine = stderr.trim().split('\n').pop() ?? '';
-      if (signal) resolve(`${python} tools/torch/bench.py stopped by ${signal}${signal === 'SIGKILL' ? ` after the ${timeoutMs / 1000} s limit` : ''}`);
+      if (signal)
+        resolve(
+          `${python} tools/torch/bench.py stopped by ${signal}${signal === 'SIGKILL' ? ` after the ${timeoutMs / 1000} s limit` : ''}`,
+        );
       else resolve(code === 0 ? null : `${python} tools/torch/bench.py exited with code ${code}: ${lastLine}`);
     });
   });

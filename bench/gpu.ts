@@ -28,13 +28,36 @@ import { fileHandler } from '../scripts/node-io';
 import { countKernels, median, now } from './bench';
 import { parity, runPytorch, timeForward, timeSampler, timeTraining, type SamplerTiming } from './gpu-phases';
 
-const USAGE = 'usage: bash .gpu/run.sh --out DIR [--quick] [--cap-s S] [--deadline-s S] [--python PYTHON] [--torch-device cuda|cpu|auto] [--model DIR]';
+const USAGE =
+  'usage: bash .gpu/run.sh --out DIR [--quick] [--cap-s S] [--deadline-s S] [--python PYTHON] [--torch-device cuda|cpu|auto] [--model DIR]';
 const PARITY_FIXTURE = 'tests/fixtures/parity/shipped-mnist-io.json';
 
 /** What each mode measures. */
 const PLANS = {
-  full: { forwardBatches: [1, 16, 256, 1024], warmup: 3, runs: 20, ddim: { steps: 50, batch: 16 }, ddpmBatch: 1, trainBatches: [64, 256], trainWarmup: 2, trainSteps: 10, capS: 45, deadlineS: 480 },
-  quick: { forwardBatches: [1, 2], warmup: 1, runs: 3, ddim: { steps: 3, batch: 2 }, ddpmBatch: 1, trainBatches: [1, 2], trainWarmup: 1, trainSteps: 2, capS: 5, deadlineS: 600 },
+  full: {
+    forwardBatches: [1, 16, 256, 1024],
+    warmup: 3,
+    runs: 20,
+    ddim: { steps: 50, batch: 16 },
+    ddpmBatch: 1,
+    trainBatches: [64, 256],
+    trainWarmup: 2,
+    trainSteps: 10,
+    capS: 45,
+    deadlineS: 480,
+  },
+  quick: {
+    forwardBatches: [1, 2],
+    warmup: 1,
+    runs: 3,
+    ddim: { steps: 3, batch: 2 },
+    ddpmBatch: 1,
+    trainBatches: [1, 2],
+    trainWarmup: 1,
+    trainSteps: 2,
+    capS: 5,
+    deadlineS: 600,
+  },
 };
 /** WebGPU errors kept in the report (one bad shader repeats its errors at every dispatch). */
 const MAX_ERRORS_KEPT = 10;
@@ -86,7 +109,13 @@ export async function main(argv: string[]): Promise<number> {
     started: new Date().toISOString(),
     argv,
     quick,
-    machine: { node: process.version, platform: `${process.platform} ${process.arch}`, cpus: cpus().length, cpu: cpus()[0]?.model ?? 'unknown', backend: '' },
+    machine: {
+      node: process.version,
+      platform: `${process.platform} ${process.arch}`,
+      cpus: cpus().length,
+      cpu: cpus()[0]?.model ?? 'unknown',
+      backend: '',
+    },
     model: null as Record<string, unknown> | null,
     parity: null as Record<string, unknown> | null,
     kernels: null as Record<string, unknown> | null,
@@ -124,7 +153,7 @@ export async function main(argv: string[]): Promise<number> {
   const webgpuError = (message: string) => {
     if (report.webgpuErrors.count++ < MAX_ERRORS_KEPT) report.webgpuErrors.first.push(message);
   };
-  device.addEventListener('uncapturederror', (e) => webgpuError((e as GPUUncapturedErrorEvent).error.message));
+  device.addEventListener('uncapturederror', (e) => webgpuError(e.error.message));
   void device.lost.then((info) => webgpuError(`device lost (${info.reason}): ${info.message}`));
   const { model, diffusion, metadata } = await loadModel(fileHandler(String(a.model)));
   report.model = { path: a.model, config: model.config, params: unetParams(model.config), metadata };
@@ -181,10 +210,31 @@ export async function main(argv: string[]): Promise<number> {
 
   log(`== PyTorch: ${a.python} tools/torch/bench.py --suite --device ${a['torch-device']} (${((now() - t0) / 1000).toFixed(0)} s)`);
   const torchArgs = [
-    '--config', JSON.stringify(model.config), '--device', String(a['torch-device']), '--suite', '--cap-s', String(capMs / 1000),
-    '--forward-batches', plan.forwardBatches.join(','), '--runs', String(plan.runs), '--warmup', String(plan.warmup),
-    '--ddpm-batch', String(plan.ddpmBatch), '--ddim-batch', String(plan.ddim.batch), '--ddim-steps', String(plan.ddim.steps),
-    '--timesteps', String(diffusion.numTrainTimesteps), '--train-batches', plan.trainBatches.join(','), '--steps', String(plan.trainSteps),
+    '--config',
+    JSON.stringify(model.config),
+    '--device',
+    String(a['torch-device']),
+    '--suite',
+    '--cap-s',
+    String(capMs / 1000),
+    '--forward-batches',
+    plan.forwardBatches.join(','),
+    '--runs',
+    String(plan.runs),
+    '--warmup',
+    String(plan.warmup),
+    '--ddpm-batch',
+    String(plan.ddpmBatch),
+    '--ddim-batch',
+    String(plan.ddim.batch),
+    '--ddim-steps',
+    String(plan.ddim.steps),
+    '--timesteps',
+    String(diffusion.numTrainTimesteps),
+    '--train-batches',
+    plan.trainBatches.join(','),
+    '--steps',
+    String(plan.trainSteps),
   ];
   const failed = await runPytorch(String(a.python), torchArgs, Math.max(30_000, deadlineMs - (now() - t0)), (result) => {
     report.pytorch = result;
@@ -203,7 +253,12 @@ export async function main(argv: string[]): Promise<number> {
 
 /** Fills tfjsOverPytorch (where both sides measured the figure) and the issue's targets. */
 function ratiosAndTargets(report: {
-  tfjs: { forwardMs: Record<string, number>; ddim: SamplerTiming | null; ddpm: SamplerTiming | null; trainImagesPerSec: Record<string, number> };
+  tfjs: {
+    forwardMs: Record<string, number>;
+    ddim: SamplerTiming | null;
+    ddpm: SamplerTiming | null;
+    trainImagesPerSec: Record<string, number>;
+  };
   pytorch: Record<string, unknown> | null;
   parity: Record<string, unknown> | null;
   kernels: Record<string, unknown> | null;
@@ -211,12 +266,23 @@ function ratiosAndTargets(report: {
   targets: Record<string, { target: string; value: number | null; met: boolean | null }>;
 }): void {
   const { tfjs } = report;
-  const pt = (report.pytorch ?? {}) as { forwardMs?: Record<string, number>; ddim?: { seconds: number }; ddpm?: { seconds: number }; trainImagesPerSec?: Record<string, number> };
-  for (const [b, ms] of Object.entries(tfjs.forwardMs)) if (pt.forwardMs?.[b]) report.tfjsOverPytorch[`forwardBatch${b}`] = round(ms / pt.forwardMs[b], 3);
+  const pt = (report.pytorch ?? {}) as {
+    forwardMs?: Record<string, number>;
+    ddim?: { seconds: number };
+    ddpm?: { seconds: number };
+    trainImagesPerSec?: Record<string, number>;
+  };
+  for (const [b, ms] of Object.entries(tfjs.forwardMs))
+    if (pt.forwardMs?.[b]) report.tfjsOverPytorch[`forwardBatch${b}`] = round(ms / pt.forwardMs[b], 3);
   if (tfjs.ddim && pt.ddim) report.tfjsOverPytorch.ddim = round(tfjs.ddim.seconds / pt.ddim.seconds, 3);
   if (tfjs.ddpm && pt.ddpm) report.tfjsOverPytorch.ddpm = round(tfjs.ddpm.seconds / pt.ddpm.seconds, 3);
-  for (const [b, ips] of Object.entries(tfjs.trainImagesPerSec)) if (pt.trainImagesPerSec?.[b]) report.tfjsOverPytorch[`trainBatch${b}`] = round(pt.trainImagesPerSec[b] / ips, 3);
-  const target = (text: string, value: number | null | undefined, ok: (v: number) => boolean) => ({ target: text, value: value ?? null, met: value == null ? null : ok(value) });
+  for (const [b, ips] of Object.entries(tfjs.trainImagesPerSec))
+    if (pt.trainImagesPerSec?.[b]) report.tfjsOverPytorch[`trainBatch${b}`] = round(pt.trainImagesPerSec[b] / ips, 3);
+  const target = (text: string, value: number | null | undefined, ok: (v: number) => boolean) => ({
+    target: text,
+    value: value ?? null,
+    met: value == null ? null : ok(value),
+  });
   report.targets = {
     kernelsPerForward: target('≤ 90', report.kernels?.forward as number | undefined, (v) => v <= 90),
     parityMaxAbsError: target('≤ 1e-4', report.parity?.maxAbsError as number | undefined, (v) => v <= 1e-4),

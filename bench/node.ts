@@ -25,22 +25,52 @@ const log = (m: string) => process.stderr.write(`${m}\n`);
 const PLANS: Record<NodeBackendName, Partial<BenchOptions>> = {
   cpu: { forwardWarmup: 1, forwardRuns: 3, trainBatch: 2, trainWarmup: 1, trainSteps: 1, matmulWarmup: 1, matmulRuns: 3 },
   wasm: { forwardWarmup: 2, forwardRuns: 7, trainBatch: 16, trainWarmup: 2, trainSteps: 5, matmulWarmup: 2, matmulRuns: 5 },
-  webgpu: { forwardWarmup: 3, forwardRuns: 10, trainBatch: 64, trainWarmup: 2, trainSteps: 5, matmulWarmup: 2, matmulRuns: 5, timeLimitMs: 600_000 },
+  webgpu: {
+    forwardWarmup: 3,
+    forwardRuns: 10,
+    trainBatch: 64,
+    trainWarmup: 2,
+    trainSteps: 5,
+    matmulWarmup: 2,
+    matmulRuns: 5,
+    timeLimitMs: 600_000,
+  },
 };
 
 /** PyTorch's training and forward throughput for `config` at `batch` on 2 threads, or why not measured. */
-function pytorchReference(batch: number): { trainImagesPerSec: number; forwardMs: number; torch: string; device: string; threads: number; batch: number } | { notMeasured: string } {
+type PytorchReference = { trainImagesPerSec: number; forwardMs: number; torch: string; device: string; threads: number; batch: number };
+
+function pytorchReference(batch: number): PytorchReference | { notMeasured: string } {
   const python = process.env.BENCH_PYTHON ?? '/usr/bin/python3';
   try {
-    const out = execFileSync(python, ['tools/torch/bench.py', '--config', JSON.stringify(DEFAULT_UNET_CONFIG), '--batch', String(batch), '--threads', '2', '--device', 'cpu'], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 });
-    return JSON.parse(out.trim().split('\n').pop()!);
+    const out = execFileSync(
+      python,
+      [
+        'tools/torch/bench.py',
+        '--config',
+        JSON.stringify(DEFAULT_UNET_CONFIG),
+        '--batch',
+        String(batch),
+        '--threads',
+        '2',
+        '--device',
+        'cpu',
+      ],
+      { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 },
+    );
+    return JSON.parse(out.trim().split('\n').pop()!) as PytorchReference;
   } catch (e) {
-    return { notMeasured: `PyTorch not measured (${python} tools/torch/bench.py failed: ${(e as Error).message.split('\n')[0]}); apt-get install python3-torch` };
+    return {
+      notMeasured: `PyTorch not measured (${python} tools/torch/bench.py failed: ${(e as Error).message.split('\n')[0]}); apt-get install python3-torch`,
+    };
   }
 }
 
 export async function main(): Promise<number> {
-  const wanted = (process.env.BENCH_BACKENDS ?? 'cpu,wasm').split(',').map((s) => s.trim()).filter(Boolean) as NodeBackendName[];
+  const wanted = (process.env.BENCH_BACKENDS ?? 'cpu,wasm')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean) as NodeBackendName[];
   const unknown = wanted.find((name) => !NODE_BACKENDS.includes(name));
   if (unknown !== undefined) throw new Error(`bench/node.ts: unknown backend '${unknown}' (${NODE_BACKENDS.join(', ')})`);
   if (wanted.includes('webgpu') && (await installNodeWebGPU()) === null) {
@@ -62,7 +92,13 @@ export async function main(): Promise<number> {
     const countAll: boolean = !countedAll && (name === 'wasm' || name === wanted[wanted.length - 1]);
     if (countAll || name === 'webgpu') {
       const counts = [await countKernels('shipped', DEFAULT_UNET_CONFIG)];
-      if (countAll) for (const preset of ['tiny', 'small'] as const) for (const [size, ch] of [[28, 1], [32, 3]] as const) counts.push(await countKernels(`${preset} ${size}×${size}×${ch}`, presetConfig(preset, size, ch, 0)));
+      if (countAll)
+        for (const preset of ['tiny', 'small'] as const)
+          for (const [size, ch] of [
+            [28, 1],
+            [32, 3],
+          ] as const)
+            counts.push(await countKernels(`${preset} ${size}×${size}×${ch}`, presetConfig(preset, size, ch, 0)));
       countedAll ||= countAll;
       log(`[${name}] kernels (forward / training step): ${counts.map((k) => `${k.name} ${k.forward} / ${k.trainStep}`).join('; ')}`);
       kernels.push(...counts);
@@ -73,11 +109,19 @@ export async function main(): Promise<number> {
   const torch = pytorchReference(wasm?.trainBatch ?? 16);
   const pytorch = {
     ...torch,
-    ...('trainImagesPerSec' in torch && wasm?.trainImagesPerSec ? { wasmTrainRatio: Number((wasm.trainImagesPerSec / torch.trainImagesPerSec).toPrecision(3)) } : {}),
+    ...('trainImagesPerSec' in torch && wasm?.trainImagesPerSec
+      ? { wasmTrainRatio: Number((wasm.trainImagesPerSec / torch.trainImagesPerSec).toPrecision(3)) }
+      : {}),
   };
   log(`pytorch: ${JSON.stringify(pytorch)}`);
   const report: BenchReport = {
-    machine: { cores: cpus().length, node: process.version, date: new Date().toISOString(), cpu: cpus()[0]?.model ?? 'unknown', runtime: 'node' },
+    machine: {
+      cores: cpus().length,
+      node: process.version,
+      date: new Date().toISOString(),
+      cpu: cpus()[0]?.model ?? 'unknown',
+      runtime: 'node',
+    },
     model: modelInfo(),
     results,
     kernels,

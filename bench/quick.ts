@@ -8,6 +8,7 @@
  * measure a "before" the same way.
  */
 import * as tf from '@tensorflow/tfjs';
+import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
 import '@tensorflow/tfjs-backend-wasm';
 import { DEFAULT_UNET_CONFIG } from '../src/model/config';
 import { UNet } from '../src/model/model';
@@ -32,7 +33,7 @@ export async function main(argv: string[]): Promise<number> {
   for (const b of [1, 16]) {
     const x = tf.randomNormal([b, 28, 28, 1], 0, 1, 'float32', 1);
     const t = tf.fill([b], 500, 'int32');
-    const labels = tf.fill([b], 3, 'int32') as tf.Tensor1D;
+    const labels = tf.fill<tf.Rank.R1>([b], 3, 'int32');
     const times: number[] = [];
     for (let i = 0; i < 6; i++) {
       const s = performance.now();
@@ -46,7 +47,7 @@ export async function main(argv: string[]): Promise<number> {
     out[`firstForwardMsBatch${b}`] = Math.round(times[0]);
     tf.dispose([x, t, labels]);
   }
-  const trainer = new Trainer(model, { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' });
+  const trainer = new Trainer(model, DEFAULT_DIFFUSION);
   const x0 = tf.tidy(() => tf.clipByValue(tf.randomNormal([8, 28, 28, 1], 0, 1, 'float32', 2), -1, 1));
   const labels = Array.from({ length: 8 }, (_, i) => i % 10);
   for (let i = 0; i < 2; i++) await trainer.trainStep(x0, labels);

@@ -21,10 +21,12 @@ import { loadModel } from '../src/model/io';
 import type { UNet } from '../src/model/model';
 import { generate } from '../src/pipeline/generate';
 import { presetConfig } from '../src/training/presets';
-import { DEFAULT_SETUP, NEW_MODEL_DIFFUSION, trainConfigFor } from '../src/training/recipe';
+import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
+import { DEFAULT_SETUP, trainConfigFor } from '../src/training/recipe';
 import { TrainingSession } from '../src/training/session';
 import { parseArgs, UsageError } from '../scripts/args';
-import { classify, CLASSIFIER_DIR, loadClassifier } from '../scripts/classifier';
+import { classify } from '../src/eval/digit-classifier';
+import { CLASSIFIER_DIR, loadClassifier } from '../scripts/classifier';
 import { loadMnist, toSignedRange } from '../scripts/mnist';
 import { useNodeBackend } from '../scripts/node-backend';
 import { fileHandler } from '../scripts/node-io';
@@ -59,7 +61,8 @@ function grid(images: Float32Array[]): { pixels: Uint8Array; width: number; heig
   images.forEach((image, i) => {
     const bytes = toBytes(image);
     const [r, c] = [Math.floor(i / cols), i % cols];
-    for (let y = 0; y < DIGIT_SIZE; y++) pixels.set(bytes.subarray(y * DIGIT_SIZE, (y + 1) * DIGIT_SIZE), (r * pitch + y) * width + c * pitch);
+    for (let y = 0; y < DIGIT_SIZE; y++)
+      pixels.set(bytes.subarray(y * DIGIT_SIZE, (y + 1) * DIGIT_SIZE), (r * pitch + y) * width + c * pitch);
   });
   return { pixels, width, height };
 }
@@ -127,34 +130,66 @@ export async function main(argv: string[]): Promise<number> {
   const { train, heldOut } = await loadMnist();
   const mine = train.images.filter((_, i) => train.labels[i] === digit);
   const dataset = new ImageDataset({ size: DIGIT_SIZE, channels: 1, fit: 'crop' });
-  mine.forEach((image, i) => dataset.add({ name: `${digit}_${i}.png`, label: null, pixels: Uint8Array.from(image, (v) => Math.round(v * 255)) }));
-  const realFeatures = (await classify(classifier, toSignedRange({ images: heldOut.images.filter((_, i) => heldOut.labels[i] === digit), labels: [] }))).features;
-  const floor = frechetDistanceOf((await classify(classifier, toSignedRange({ images: mine.slice(0, n), labels: [] }))).features, realFeatures);
+  mine.forEach((image, i) =>
+    dataset.add({ name: `${digit}_${i}.png`, label: null, pixels: Uint8Array.from(image, (v) => Math.round(v * 255)) }),
+  );
+  const realFeatures = (
+    await classify(classifier, toSignedRange({ images: heldOut.images.filter((_, i) => heldOut.labels[i] === digit), labels: [] }))
+  ).features;
+  const floor = frechetDistanceOf(
+    (await classify(classifier, toSignedRange({ images: mine.slice(0, n), labels: [] }))).features,
+    realFeatures,
+  );
 
   // 2. the page's recipe, with the overrides asked for
-  const setup = { ...DEFAULT_SETUP, init: String(a.init) as 'tiny' | 'small' | 'shipped', batchSize: Number(a.batch), learningRate: Number(a.lr), totalSteps: Number(a.steps) };
-  const trainConfig = { ...trainConfigFor(setup), ...(Number(a.ema) >= 0 ? { emaDecay: Number(a.ema) } : {}), ...(Number(a.warmup) >= 0 ? { warmupSteps: Number(a.warmup) } : {}) };
+  const setup = {
+    ...DEFAULT_SETUP,
+    init: String(a.init) as 'tiny' | 'small' | 'shipped',
+    batchSize: Number(a.batch),
+    learningRate: Number(a.lr),
+    totalSteps: Number(a.steps),
+  };
+  const trainConfig = {
+    ...trainConfigFor(setup),
+    ...(Number(a.ema) >= 0 ? { emaDecay: Number(a.ema) } : {}),
+    ...(Number(a.warmup) >= 0 ? { warmupSteps: Number(a.warmup) } : {}),
+  };
   // 'shipped' fine-tunes the page's digits model, as the page does: the unlabelled pictures train its "no label" class
   let init: UNet | undefined;
-  let diffusion = NEW_MODEL_DIFFUSION;
+  let diffusion = DEFAULT_DIFFUSION;
   if (setup.init === 'shipped') ({ model: init, diffusion } = await loadModel(fileHandler('public/models/mnist')));
   const preset = init ? init.config : presetConfig(setup.init as 'tiny' | 'small', DIGIT_SIZE, 1, 0);
   // --base / --mults try other widths and depths than the preset's (to choose presets by measurement)
-  const config = { ...preset, ...(Number(a.base) > 0 ? { baseChannels: Number(a.base) } : {}), ...(a.mults !== '' ? { channelMults: String(a.mults).split(',').map(Number) } : {}) };
-  log(`bench:ttq: digit ${digit} (${mine.length} images), ${setup.init} U-Net, batch ${setup.batchSize}, ${JSON.stringify(trainConfig)}; marks at ${marks.join(', ')} min; floor FD ${floor.toFixed(2)} at N = ${n}`);
+  const config = {
+    ...preset,
+    ...(Number(a.base) > 0 ? { baseChannels: Number(a.base) } : {}),
+    ...(a.mults !== '' ? { channelMults: String(a.mults).split(',').map(Number) } : {}),
+  };
+  log(
+    `bench:ttq: digit ${digit} (${mine.length} images), ${setup.init} U-Net, batch ${setup.batchSize}, ${JSON.stringify(trainConfig)}; marks at ${marks.join(', ')} min; floor FD ${floor.toFixed(2)} at N = ${n}`,
+  );
   let trainingMs = 0;
   let lastStepAt = 0;
   let nextMark = 0;
   let loss = NaN;
-  const session = TrainingSession.create(config, diffusion, trainConfig, dataset, { batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, previewEvery: 0, checkpointEvery: 1_000_000 }, {
-    onStep: (result) => {
-      const now = performance.now();
-      trainingMs += now - lastStepAt;
-      lastStepAt = now;
-      loss = result.loss;
-      if (trainingMs >= marks[nextMark] * 60_000) session.stop();
+  const session = TrainingSession.create(
+    config,
+    diffusion,
+    trainConfig,
+    dataset,
+    { batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, previewEvery: 0, checkpointEvery: 1_000_000 },
+    {
+      onStep: (result) => {
+        const now = performance.now();
+        trainingMs += now - lastStepAt;
+        lastStepAt = now;
+        loss = result.loss;
+        if (trainingMs >= marks[nextMark] * 60_000) session.stop();
+      },
     },
-  }, init, Number(a.seed));
+    init,
+    Number(a.seed),
+  );
   init?.dispose();
 
   // 3. train to each mark, judge, go on
@@ -164,7 +199,13 @@ export async function main(argv: string[]): Promise<number> {
     const reason = await session.run();
     if (reason.kind === 'diverged' || reason.kind === 'error') throw new Error(`training failed: ${reason.message}`);
     const step = session.trainer.step;
-    const images = await generate(session.samplingModel, diffusion, Array<null>(n).fill(null), { sampler: 'ddim', steps: 50, guidance: 1, seed: 1000, batchSize: 32 });
+    const images = await generate(session.samplingModel, diffusion, Array<null>(n).fill(null), {
+      sampler: 'ddim',
+      steps: 50,
+      guidance: 1,
+      seed: 1000,
+      batchSize: 32,
+    });
     const judged = await classify(classifier, images);
     const recognised = judged.labels.filter((l) => l === digit).length / n;
     const frechet = frechetDistanceOf(judged.features, realFeatures);
@@ -180,7 +221,9 @@ export async function main(argv: string[]): Promise<number> {
       loss: round(loss),
     };
     results.push(mark);
-    log(`  ${minutes.toFixed(1)} min, step ${step} (${mark.imagesPerSecond} img/s): recognised ${(100 * recognised).toFixed(1)} %, FD ${frechet.toFixed(2)} (${mark.frechetRatio}× floor), loss ${loss.toFixed(4)}`);
+    log(
+      `  ${minutes.toFixed(1)} min, step ${step} (${mark.imagesPerSecond} img/s): recognised ${(100 * recognised).toFixed(1)} %, FD ${frechet.toFixed(2)} (${mark.frechetRatio}× floor), loss ${loss.toFixed(4)}`,
+    );
     if (a.grids !== '') {
       await mkdir(String(a.grids), { recursive: true });
       const g = grid(images.slice(0, 32));

@@ -3,16 +3,26 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-export type OptionSpec = { kind: 'int'; min: number; max: number } | { kind: 'number'; min: number; max: number } | { kind: 'string'; choices?: string[] };
+export type OptionSpec =
+  { kind: 'int'; min: number; max: number } | { kind: 'number'; min: number; max: number } | { kind: 'string'; choices?: string[] };
 
-export function parseArgs<S extends Record<string, OptionSpec>>(argv: string[], spec: S, defaults: { [K in keyof S]: string | number }): { [K in keyof S]: string | number } {
+export function parseArgs<S extends Record<string, OptionSpec>>(
+  argv: string[],
+  spec: S,
+  defaults: { [K in keyof S]: string | number },
+): { [K in keyof S]: string | number } {
   const out = { ...defaults } as Record<string, string | number>;
   for (let i = 0; i < argv.length; i++) {
     const flag = argv[i];
     if (!flag.startsWith('--')) throw new UsageError(`unexpected argument '${flag}'`);
     const name = flag.slice(2);
     const s = spec[name];
-    if (!s) throw new UsageError(`unknown option '${flag}' (options: ${Object.keys(spec).map((k) => `--${k}`).join(', ')})`);
+    if (!s)
+      throw new UsageError(
+        `unknown option '${flag}' (options: ${Object.keys(spec)
+          .map((k) => `--${k}`)
+          .join(', ')})`,
+      );
     const raw = argv[++i];
     if (raw === undefined || raw.startsWith('--')) throw new UsageError(`option '${flag}' needs a value`);
     if (s.kind === 'string') {

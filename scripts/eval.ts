@@ -25,7 +25,8 @@ import { frechetDistanceOf } from '../src/eval/frechet';
 import { loadModel, type LoadedModel } from '../src/model/io';
 import { generate } from '../src/pipeline/generate';
 import { parseArgs, UsageError } from './args';
-import { accuracy, CLASSIFIER_DIR, classify, loadClassifier, saveClassifier, trainClassifier } from './classifier';
+import { accuracy, classify, trainClassifier } from '../src/eval/digit-classifier';
+import { CLASSIFIER_DIR, loadClassifier, saveClassifier } from './classifier';
 import { loadMnist, toSignedRange } from './mnist';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
 import { fileHandler } from './node-io';
@@ -55,13 +56,17 @@ interface Setting {
 function parseSettings(specs: string, guidances: string, trainSteps: number): Setting[] {
   const scales = guidances.split(',').map((g) => {
     const w = Number(g);
-    if (g.trim() === '' || !Number.isFinite(w) || w < 0 || w > 50) throw new UsageError(`--guidance must be a comma list of numbers in [0, 50]; got '${g}'`);
+    if (g.trim() === '' || !Number.isFinite(w) || w < 0 || w > 50)
+      throw new UsageError(`--guidance must be a comma list of numbers in [0, 50]; got '${g}'`);
     return w;
   });
   return specs.split(',').flatMap((spec) => {
     const ddim = /^ddim(\d+)(?:-eta([0-9.]+))?$/.exec(spec);
     const dpm = /^dpm(\d+)$/.exec(spec);
-    if (spec !== 'ddpm' && !ddim && !dpm) throw new UsageError(`--settings entries are 'ddpm', 'ddim<steps>[-eta<η>]' or 'dpm<steps>' (e.g. ddim50, ddim50-eta1, dpm20); got '${spec}'`);
+    if (spec !== 'ddpm' && !ddim && !dpm)
+      throw new UsageError(
+        `--settings entries are 'ddpm', 'ddim<steps>[-eta<η>]' or 'dpm<steps>' (e.g. ddim50, ddim50-eta1, dpm20); got '${spec}'`,
+      );
     const sampler: SamplerName = ddim ? 'ddim' : dpm ? 'dpm-solver++' : 'ddpm';
     const steps = ddim ? Number(ddim[1]) : dpm ? Number(dpm[1]) : trainSteps;
     const eta = ddim?.[2] === undefined ? 0 : Number(ddim[2]);
@@ -81,7 +86,8 @@ function sampleGrid(images: Float32Array[], labels: number[], columns: number): 
     const tiles = images.filter((_, i) => labels[i] === row).slice(0, columns);
     tiles.forEach((image, col) => {
       const bytes = toBytes(image);
-      for (let y = 0; y < DIGIT_SIZE; y++) pixels.set(bytes.subarray(y * DIGIT_SIZE, (y + 1) * DIGIT_SIZE), (row * pitch + y) * width + col * pitch);
+      for (let y = 0; y < DIGIT_SIZE; y++)
+        pixels.set(bytes.subarray(y * DIGIT_SIZE, (y + 1) * DIGIT_SIZE), (row * pitch + y) * width + col * pitch);
     });
   }
   return { pixels, width, height };
@@ -94,13 +100,16 @@ async function readSamples(dir: string): Promise<{ images: Float32Array[]; label
   const entries = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
     throw new UsageError(`--samples: cannot read the directory '${dir}' (${e.code ?? e.message})`);
   });
-  const named = entries
-    .filter((f) => f.toLowerCase().endsWith('.png'))
-    .map((file) => ({ file, m: /^(\d+)_(\d+)\.png$/.exec(file) }));
+  const named = entries.filter((f) => f.toLowerCase().endsWith('.png')).map((file) => ({ file, m: /^(\d+)_(\d+)\.png$/.exec(file) }));
   const misnamed = named.filter((n) => n.m === null || Number(n.m[1]) >= CLASSES).map((n) => n.file);
-  if (misnamed.length > 0) throw new UsageError(`--samples: '${dir}' has pictures not named <label 0-9>_<index>.png: ${misnamed.slice(0, 5).join(', ')}${misnamed.length > 5 ? ', …' : ''}`);
+  if (misnamed.length > 0)
+    throw new UsageError(
+      `--samples: '${dir}' has pictures not named <label 0-9>_<index>.png: ${misnamed.slice(0, 5).join(', ')}${misnamed.length > 5 ? ', …' : ''}`,
+    );
   if (named.length === 0) throw new UsageError(`--samples: no <label>_<index>.png pictures in '${dir}'`);
-  const files = named.map(({ file, m }) => ({ file, label: Number(m![1]), index: Number(m![2]) })).sort((x, y) => x.label - y.label || x.index - y.index);
+  const files = named
+    .map(({ file, m }) => ({ file, label: Number(m![1]), index: Number(m![2]) }))
+    .sort((x, y) => x.label - y.label || x.index - y.index);
   const images = [];
   for (const { file } of files) {
     let png;
@@ -110,7 +119,9 @@ async function readSamples(dir: string): Promise<{ images: Float32Array[]; label
       throw new UsageError(`--samples: ${file}: ${(e as Error).message}`);
     }
     if (png.width !== DIGIT_SIZE || png.height !== DIGIT_SIZE || png.channels !== 1)
-      throw new UsageError(`--samples: ${file} is ${png.width}×${png.height} with ${png.channels} channels; the eval reads ${DIGIT_SIZE}×${DIGIT_SIZE} grey digits`);
+      throw new UsageError(
+        `--samples: ${file} is ${png.width}×${png.height} with ${png.channels} channels; the eval reads ${DIGIT_SIZE}×${DIGIT_SIZE} grey digits`,
+      );
     images.push(Float32Array.from(png.pixels, (v) => v / 127.5 - 1));
   }
   return { images, labels: files.map((f) => f.label) };
@@ -137,10 +148,22 @@ export async function main(argv: string[]): Promise<number> {
         out: { kind: 'string' },
         backend: { kind: 'string', choices: [...NODE_BACKENDS] },
       },
-      { model: 'public/models/mnist', 'per-label': 100, settings: 'ddpm,ddim50', guidance: String(SAMPLING_DEFAULTS.guidance), seed: 0, batch: 50, samples: '', grids: 'docs', out: '', backend: 'wasm' },
+      {
+        model: 'public/models/mnist',
+        'per-label': 100,
+        settings: 'ddpm,ddim50',
+        guidance: String(SAMPLING_DEFAULTS.guidance),
+        seed: 0,
+        batch: 50,
+        samples: '',
+        grids: 'docs',
+        out: '',
+        backend: 'wasm',
+      },
     );
     const clash = GENERATION_OPTIONS.find((o) => argv.includes(o));
-    if (a.samples !== '' && clash) throw new UsageError(`--samples scores pictures already made; ${clash} (how to make them) does not apply`);
+    if (a.samples !== '' && clash)
+      throw new UsageError(`--samples scores pictures already made; ${clash} (how to make them) does not apply`);
   } catch (e) {
     if (e instanceof UsageError) {
       console.error(`error: ${e.message}\n${USAGE}`);
@@ -157,7 +180,8 @@ export async function main(argv: string[]): Promise<number> {
     else {
       generator = { ...(await loadModel(fileHandler(String(a.model)))), settings: [] };
       const { model, diffusion } = generator;
-      if (model.config.numClasses !== CLASSES) throw new UsageError(`the eval needs a ${CLASSES}-class conditional model; '${a.model}' has ${model.config.numClasses} classes`);
+      if (model.config.numClasses !== CLASSES)
+        throw new UsageError(`the eval needs a ${CLASSES}-class conditional model; '${a.model}' has ${model.config.numClasses} classes`);
       generator.settings = parseSettings(String(a.settings), String(a.guidance), diffusion.numTrainTimesteps);
     }
   } catch (e) {
@@ -177,13 +201,18 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`training the classifier on ${train.images.length} digits (${CLASSIFIER_TRAINING.epochs} epochs)\n`);
     classifier = await trainClassifier(toSignedRange(train), train.labels, {
       ...CLASSIFIER_TRAINING,
-      onEpoch: (epoch, loss, seconds) => process.stderr.write(`  epoch ${epoch + 1}/${CLASSIFIER_TRAINING.epochs}: loss ${loss.toFixed(4)} (${seconds.toFixed(0)} s)\n`),
+      onEpoch: (epoch, loss, seconds) =>
+        process.stderr.write(`  epoch ${epoch + 1}/${CLASSIFIER_TRAINING.epochs}: loss ${loss.toFixed(4)} (${seconds.toFixed(0)} s)\n`),
     });
   }
   const real = await classify(classifier, heldOutImages);
   const heldOutAccuracy = accuracy(real.labels, heldOut.labels);
   if (trained) {
-    await saveClassifier(classifier, CLASSIFIER_DIR, { trainedOn: `${train.images.length} MNIST training digits (src/data/mnist-split.ts)`, ...CLASSIFIER_TRAINING, heldOutAccuracy });
+    await saveClassifier(classifier, CLASSIFIER_DIR, {
+      trainedOn: `${train.images.length} MNIST training digits (src/data/mnist-split.ts)`,
+      ...CLASSIFIER_TRAINING,
+      heldOutAccuracy,
+    });
     process.stderr.write(`saved the classifier to ${CLASSIFIER_DIR}\n`);
   }
   process.stderr.write(`classifier held-out accuracy: ${(100 * heldOutAccuracy).toFixed(1)}%\n`);
@@ -202,10 +231,24 @@ export async function main(argv: string[]): Promise<number> {
     const labelAccuracy = accuracy(judged.labels, labels);
     const perLabelAccuracy = Array.from({ length: CLASSES }, (_, d) => {
       const mine = labels.flatMap((l, i) => (l === d ? [i] : []));
-      return mine.length === 0 ? null : accuracy(mine.map((i) => judged.labels[i]), mine.map(() => d));
+      return mine.length === 0
+        ? null
+        : accuracy(
+            mine.map((i) => judged.labels[i]),
+            mine.map(() => d),
+          );
     });
-    process.stderr.write(`[${name}] label accuracy ${(100 * labelAccuracy).toFixed(1)}%, FD ${fd.toFixed(3)} (${(fd / floor).toFixed(2)}× floor)\n`);
-    return { samples: images.length, labelAccuracy, perLabelAccuracy, frechetDistance: round(fd, 4), fdOverFloor: round(fd / floor, 3), grid: gridPath };
+    process.stderr.write(
+      `[${name}] label accuracy ${(100 * labelAccuracy).toFixed(1)}%, FD ${fd.toFixed(3)} (${(fd / floor).toFixed(2)}× floor)\n`,
+    );
+    return {
+      samples: images.length,
+      labelAccuracy,
+      perLabelAccuracy,
+      frechetDistance: round(fd, 4),
+      fdOverFloor: round(fd / floor, 3),
+      grid: gridPath,
+    };
   };
 
   const results = [];
@@ -224,23 +267,35 @@ export async function main(argv: string[]): Promise<number> {
         guidance: s.guidance,
         seed: Number(a.seed),
         batchSize: Number(a.batch),
-        onBatch: (done, total) => process.stderr.write(`\r[${s.name}] ${done}/${total} samples, ${((performance.now() - started) / 1000).toFixed(0)} s`),
+        onBatch: (done, total) =>
+          process.stderr.write(`\r[${s.name}] ${done}/${total} samples, ${((performance.now() - started) / 1000).toFixed(0)} s`),
       });
       const generateSeconds = (performance.now() - started) / 1000;
       process.stderr.write('\n');
       // one U-Net pass per image per step; classifier-free guidance (scale ≠ 1) batches two
       const imageForwards = images.length * s.steps * (s.guidance === 1 ? 1 : 2);
       const judged = await judge(s.name, images, labels);
-      results.push({ ...s, ...judged, seconds: round((performance.now() - started) / 1000, 1), generateSeconds: round(generateSeconds, 1), imageForwardsPerSecond: round(imageForwards / generateSeconds, 1) });
+      results.push({
+        ...s,
+        ...judged,
+        seconds: round((performance.now() - started) / 1000, 1),
+        generateSeconds: round(generateSeconds, 1),
+        imageForwardsPerSecond: round(imageForwards / generateSeconds, 1),
+      });
     }
     generator.model.dispose();
   }
   classifier.dispose();
 
   const report = {
-    ...(generator !== null ? { model: { path: String(a.model), metadata: generator.metadata }, perLabel: Number(a['per-label']), seed: Number(a.seed) } : { samples: String(a.samples) }),
+    ...(generator !== null
+      ? { model: { path: String(a.model), metadata: generator.metadata }, perLabel: Number(a['per-label']), seed: Number(a.seed) }
+      : { samples: String(a.samples) }),
     classifier: { path: CLASSIFIER_DIR, trainedThisRun: trained, heldOutAccuracy, features: real.features[0].length },
-    floor: { frechetDistance: round(floor, 4), between: `${heldOut.images.length} held-out digits and ${reference.images.length} training digits (first ${HELD_OUT_PER_CLASS} per class)` },
+    floor: {
+      frechetDistance: round(floor, 4),
+      between: `${heldOut.images.length} held-out digits and ${reference.images.length} training digits (first ${HELD_OUT_PER_CLASS} per class)`,
+    },
     settings: results,
     backend,
   };

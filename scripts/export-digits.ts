@@ -34,10 +34,16 @@ export async function main(): Promise<number> {
   await mkdir('public/data', { recursive: true });
   const examples = firstPerClass(split.heldOut, EXAMPLES_PER_CLASS);
   await writeFile('public/data/digits.bin', digitBytes(examples));
-  await writeFile('public/data/digits.json', JSON.stringify({ size: 28, channels: 1, labels: examples.labels, source: `${SOURCE}, held-out split` }));
+  await writeFile(
+    'public/data/digits.json',
+    JSON.stringify({ size: 28, channels: 1, labels: examples.labels, source: `${SOURCE}, held-out split` }),
+  );
   // level 9 and no timestamp in the header: the same digits give the same file
   await writeFile('public/data/train-digits.bin.gz', gzipSync(digitBytes(split.train), { level: 9 }));
-  await writeFile('public/data/train-digits.json', JSON.stringify({ size: 28, channels: 1, counts: classCounts(split.train.labels), source: `${SOURCE}, training split` }));
+  await writeFile(
+    'public/data/train-digits.json',
+    JSON.stringify({ size: 28, channels: 1, counts: classCounts(split.train.labels), source: `${SOURCE}, training split` }),
+  );
   console.log(`wrote ${examples.labels.length} example digits and ${split.train.labels.length} training digits to public/data`);
   return 0;
 }

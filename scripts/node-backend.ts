@@ -33,7 +33,8 @@ export async function useNodeBackend(name: NodeBackendName = 'wasm'): Promise<st
   }
   if (!(await tf.setBackend(name))) throw new Error(`the ${name} backend failed to initialise`);
   await tf.ready();
-  if (name === 'wasm') info = `wasm, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'on' : 'off'}`;
+  if (name === 'wasm')
+    info = `wasm, SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT') ? 'on' : 'off'}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT') ? 'on' : 'off'}`;
   return info;
 }
 

@@ -13,7 +13,10 @@ export async function installNodeWebGPU(): Promise<GPUAdapter | null> {
   if (!g.navigator?.gpu) {
     process.env.XDG_RUNTIME_DIR ??= '/tmp'; // Vulkan loaders complain without it
     // createRequire: the package is a native addon; keep it out of any bundle's static graph
-    const { create, globals } = createRequire(import.meta.url)('webgpu') as { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
+    const { create, globals } = createRequire(import.meta.url)('webgpu') as {
+      create: (flags: string[]) => GPU;
+      globals: Record<string, unknown>;
+    };
     Object.assign(globalThis, globals);
     const gpu = create((process.env.DAWN_FLAGS ?? '').split(',').filter(Boolean));
     if (g.navigator) Object.defineProperty(g.navigator, 'gpu', { value: gpu, configurable: true });
@@ -36,4 +39,4 @@ export function describeNodeAdapter(adapter: GPUAdapter): string {
 /** What to say when there is no adapter. */
 export const NO_ADAPTER_MESSAGE =
   'no WebGPU adapter: Dawn (npm webgpu) found no Vulkan GPU. Install the GPU driver and the Vulkan loader (Debian: libvulkan1), ' +
-  'or, to test without a GPU, use Chromium\'s software driver: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json';
+  "or, to test without a GPU, use Chromium's software driver: VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json";

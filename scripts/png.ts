@@ -4,7 +4,8 @@ const PNG_SIGNATURE = Buffer.from([137, 80, 78, 71, 13, 10, 26, 10]);
 
 /** Minimal PNG encoder: 8-bit grayscale (1 channel) or RGB (3 channels), no dependencies. */
 export function encodePng(pixels: Uint8Array, width: number, height: number, channels: 1 | 3): Buffer {
-  if (pixels.length !== width * height * channels) throw new RangeError(`expected ${width * height * channels} bytes, got ${pixels.length}`);
+  if (pixels.length !== width * height * channels)
+    throw new RangeError(`expected ${width * height * channels} bytes, got ${pixels.length}`);
   const stride = width * channels;
   const raw = Buffer.alloc((stride + 1) * height);
   for (let y = 0; y < height; y++) {
@@ -34,7 +35,7 @@ export function decodePng(file: Uint8Array): { pixels: Uint8Array; width: number
   let channels = 0;
   const idat: Buffer[] = [];
   let ended = false;
-  for (let at = 8; at + 12 <= buf.length && !ended; ) {
+  for (let at = 8; at + 12 <= buf.length && !ended;) {
     const length = buf.readUInt32BE(at);
     const type = buf.toString('ascii', at + 4, at + 8);
     const data = buf.subarray(at + 8, at + 8 + length);
@@ -43,7 +44,10 @@ export function decodePng(file: Uint8Array): { pixels: Uint8Array; width: number
       [width, height] = [data.readUInt32BE(0), data.readUInt32BE(4)];
       const [depth, colour, interlace] = [data[8], data[9], data[12]];
       channels = COLOUR_CHANNELS[colour] ?? 0;
-      if (depth !== 8 || channels === 0 || interlace !== 0) throw new RangeError(`unsupported PNG: bit depth ${depth}, colour type ${colour}, interlace ${interlace} (8-bit grey/RGB/RGBA, not interlaced, is read)`);
+      if (depth !== 8 || channels === 0 || interlace !== 0)
+        throw new RangeError(
+          `unsupported PNG: bit depth ${depth}, colour type ${colour}, interlace ${interlace} (8-bit grey/RGB/RGBA, not interlaced, is read)`,
+        );
     } else if (type === 'IDAT') idat.push(data);
     else if (type === 'IEND') ended = true;
     at += 12 + length;
@@ -52,7 +56,8 @@ export function decodePng(file: Uint8Array): { pixels: Uint8Array; width: number
   if (channels === 0 || idat.length === 0) throw new RangeError('PNG without IHDR or image data');
   const raw = inflateSync(Buffer.concat(idat));
   const stride = width * channels;
-  if (raw.length < (stride + 1) * height) throw new RangeError(`truncated PNG image data (${raw.length} of ${(stride + 1) * height} bytes)`);
+  if (raw.length < (stride + 1) * height)
+    throw new RangeError(`truncated PNG image data (${raw.length} of ${(stride + 1) * height} bytes)`);
   const pixels = new Uint8Array(stride * height);
   for (let y = 0; y < height; y++) {
     const filter = raw[y * (stride + 1)];

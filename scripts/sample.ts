@@ -14,7 +14,8 @@ import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backe
 import { fileHandler } from './node-io';
 import { encodePng, toBytes } from './png';
 
-const USAGE = 'usage: npm run sample -- [--model DIR] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim|dpm-solver++] [--steps K (default: DDIM 50, DPM-Solver++ 20)] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
+const USAGE =
+  'usage: npm run sample -- [--model DIR] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim|dpm-solver++] [--steps K (default: DDIM 50, DPM-Solver++ 20)] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
 
 export async function main(argv: string[]): Promise<number> {
   let a;
@@ -49,12 +50,18 @@ export async function main(argv: string[]): Promise<number> {
   const nc = model.config.numClasses;
   const label = String(a.label);
   let labels: (number | null)[];
-  if (label === 'all') labels = nc > 0 ? Array.from({ length: nc * Number(a.count) }, (_, i) => Math.floor(i / Number(a.count))) : new Array<null>(Number(a.count)).fill(null);
+  if (label === 'all')
+    labels =
+      nc > 0
+        ? Array.from({ length: nc * Number(a.count) }, (_, i) => Math.floor(i / Number(a.count)))
+        : new Array<null>(Number(a.count)).fill(null);
   else if (label === 'none') labels = new Array<null>(Number(a.count)).fill(null);
   else {
     const l = Number(label);
     if (!Number.isInteger(l) || l < 0 || l >= nc) {
-      console.error(`error: --label must be ${nc > 0 ? `0-${nc - 1}, ` : ''}all or none; got '${label}'${nc === 0 ? ' (this model is unconditional)' : ''}\n${USAGE}`);
+      console.error(
+        `error: --label must be ${nc > 0 ? `0-${nc - 1}, ` : ''}all or none; got '${label}'${nc === 0 ? ' (this model is unconditional)' : ''}\n${USAGE}`,
+      );
       return 2;
     }
     labels = new Array<number>(Number(a.count)).fill(l);
@@ -80,7 +87,9 @@ export async function main(argv: string[]): Promise<number> {
     await writeFile(join(String(a.out), `${name}_${k}.png`), encodePng(toBytes(images[i]), size, size, model.config.inChannels as 1 | 3));
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(`wrote ${images.length} samples to ${a.out} in ${seconds.toFixed(1)} s (${a.sampler} ${runSteps(a.sampler as SamplerName, Number(a.steps) || undefined, diffusion.numTrainTimesteps)} steps${a.sampler === 'ddim' ? `, η ${a.eta}` : ''}, guidance ${a.guidance}, seed ${a.seed})`);
+  console.log(
+    `wrote ${images.length} samples to ${a.out} in ${seconds.toFixed(1)} s (${a.sampler} ${runSteps(a.sampler as SamplerName, Number(a.steps) || undefined, diffusion.numTrainTimesteps)} steps${a.sampler === 'ddim' ? `, η ${a.eta}` : ''}, guidance ${a.guidance}, seed ${a.seed})`,
+  );
   model.dispose();
   return 0;
 }

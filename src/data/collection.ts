@@ -53,7 +53,9 @@ export class DataCollection {
   /** Decodes every kept file again for new options. */
   async setOptions(options: DataOptions, onProgress?: (done: number, total: number) => Promise<void> | void): Promise<void> {
     if (this.files.length === 0 && this.dataset.items.length > 0)
-      throw new Error(`this data set was restored from a saved run at ${this.options.size}×${this.options.size}; add the files again to change its size or colour`);
+      throw new Error(
+        `this data set was restored from a saved run at ${this.options.size}×${this.options.size}; add the files again to change its size or colour`,
+      );
     this.options = options;
     this.dataset = new ImageDataset(options);
     const files = this.files;
@@ -77,7 +79,11 @@ export class DataCollection {
     for (const item of items) this.dataset.add(item);
   }
 
-  private async decodeAll(files: DataFile[], checkDuplicates: boolean, onProgress?: (done: number, total: number) => Promise<void> | void): Promise<void> {
+  private async decodeAll(
+    files: DataFile[],
+    checkDuplicates: boolean,
+    onProgress?: (done: number, total: number) => Promise<void> | void,
+  ): Promise<void> {
     for (let i = 0; i < files.length; i++) {
       const f = files[i];
       try {
@@ -105,7 +111,11 @@ export class DataCollection {
     const n = Math.min(PREVIEW_IMAGES, items.length);
     const per = size * size * channels;
     const values = new Float32Array(n * per);
-    for (let i = 0; i < n; i++) values.set(Float32Array.from(items[i].pixels, (v) => (v / 255) * 2 - 1), i * per);
+    for (let i = 0; i < n; i++)
+      values.set(
+        Float32Array.from(items[i].pixels, (v) => (v / 255) * 2 - 1),
+        i * per,
+      );
     return {
       options: this.options,
       count: items.length,

@@ -17,18 +17,26 @@ const megapixels = (w: number, h: number) => `${((w * h) / 1e6).toFixed(0)} mega
  */
 export async function decodeImageFile(file: Blob, options: DataOptions): Promise<Uint8Array> {
   if (file.size === 0) throw new ImageDecodeError('the file is empty (0 bytes)');
-  if (file.size > DATASET_LIMITS.maxFileBytes) throw new ImageDecodeError(`the file is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${DATASET_LIMITS.maxFileBytes / 2 ** 20} MB`);
+  if (file.size > DATASET_LIMITS.maxFileBytes)
+    throw new ImageDecodeError(
+      `the file is ${(file.size / 2 ** 20).toFixed(0)} MB; the limit is ${DATASET_LIMITS.maxFileBytes / 2 ** 20} MB`,
+    );
   const head = new Uint8Array(await file.slice(0, HEADER_BYTES).arrayBuffer());
   const header = sniffImage(head);
-  if (header.kind === 'svg') throw new ImageDecodeError('SVG is not accepted: a vector drawing can carry scripts and has no pixel size; export it as PNG first');
-  if (header.kind === 'unknown') throw new ImageDecodeError('not an image: its contents are not PNG, JPEG, WebP, GIF or BMP, whatever its name says');
+  if (header.kind === 'svg')
+    throw new ImageDecodeError('SVG is not accepted: a vector drawing can carry scripts and has no pixel size; export it as PNG first');
+  if (header.kind === 'unknown')
+    throw new ImageDecodeError('not an image: its contents are not PNG, JPEG, WebP, GIF or BMP, whatever its name says');
   const { width, height } = header;
   if (width !== undefined && height !== undefined) {
     if (width === 0 || height === 0) throw new ImageDecodeError(`the header says the image is ${width}×${height}; the file is damaged`);
     if (width * height > DATASET_LIMITS.maxPixels)
-      throw new ImageDecodeError(`the image is ${width}×${height} (${megapixels(width, height)}); decoding it would need ${((width * height * 4) / 2 ** 30).toFixed(1)} GB, over the ${megapixels(DATASET_LIMITS.maxPixels, 1)} limit — shrink it first`);
+      throw new ImageDecodeError(
+        `the image is ${width}×${height} (${megapixels(width, height)}); decoding it would need ${((width * height * 4) / 2 ** 30).toFixed(1)} GB, over the ${megapixels(DATASET_LIMITS.maxPixels, 1)} limit — shrink it first`,
+      );
   }
-  if (header.kind === 'png' && !pngIsComplete(new Uint8Array(await file.arrayBuffer()))) throw new ImageDecodeError('the PNG is truncated or damaged (its data ends early)');
+  if (header.kind === 'png' && !pngIsComplete(new Uint8Array(await file.arrayBuffer())))
+    throw new ImageDecodeError('the PNG is truncated or damaged (its data ends early)');
   let bitmap: ImageBitmap;
   try {
     bitmap = await createImageBitmap(file);
@@ -36,7 +44,10 @@ export async function decodeImageFile(file: Blob, options: DataOptions): Promise
     throw new ImageDecodeError(`the ${header.kind.toUpperCase()} is damaged or truncated: the browser could not decode it`);
   }
   try {
-    if (bitmap.width * bitmap.height > DATASET_LIMITS.maxPixels) throw new ImageDecodeError(`the image is ${bitmap.width}×${bitmap.height}, over the ${megapixels(DATASET_LIMITS.maxPixels, 1)} limit`);
+    if (bitmap.width * bitmap.height > DATASET_LIMITS.maxPixels)
+      throw new ImageDecodeError(
+        `the image is ${bitmap.width}×${bitmap.height}, over the ${megapixels(DATASET_LIMITS.maxPixels, 1)} limit`,
+      );
     return drawToBytes(bitmap, options);
   } finally {
     bitmap.close();

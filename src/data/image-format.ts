@@ -23,9 +23,11 @@ const PNG_SIGNATURE = [137, 80, 78, 71, 13, 10, 26, 10];
 
 /** Identifies a file from its first bytes (the more given, the likelier a JPEG's size is found). */
 export function sniffImage(b: Uint8Array): ImageHeader {
-  if (b.length >= 24 && PNG_SIGNATURE.every((v, i) => b[i] === v) && ascii(b, 12, 4) === 'IHDR') return { kind: 'png', width: u32be(b, 16), height: u32be(b, 20) };
+  if (b.length >= 24 && PNG_SIGNATURE.every((v, i) => b[i] === v) && ascii(b, 12, 4) === 'IHDR')
+    return { kind: 'png', width: u32be(b, 16), height: u32be(b, 20) };
   if (b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff) return { kind: 'jpeg', ...jpegSize(b) };
-  if (b.length >= 10 && (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a')) return { kind: 'gif', width: u16le(b, 6), height: u16le(b, 8) };
+  if (b.length >= 10 && (ascii(b, 0, 6) === 'GIF87a' || ascii(b, 0, 6) === 'GIF89a'))
+    return { kind: 'gif', width: u16le(b, 6), height: u16le(b, 8) };
   if (b.length >= 12 && ascii(b, 0, 4) === 'RIFF' && ascii(b, 8, 4) === 'WEBP') return { kind: 'webp', ...webpSize(b) };
   if (b.length >= 26 && ascii(b, 0, 2) === 'BM') return { kind: 'bmp', width: Math.abs(i32le(b, 18)), height: Math.abs(i32le(b, 22)) };
   if (looksLikeSvg(b)) return { kind: 'svg' };
@@ -42,7 +44,8 @@ function jpegSize(b: Uint8Array): { width?: number; height?: number } {
       i++; // fill byte
       continue;
     }
-    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) return { height: u16be(b, i + 5), width: u16be(b, i + 7) };
+    if (marker >= 0xc0 && marker <= 0xcf && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc)
+      return { height: u16be(b, i + 5), width: u16be(b, i + 7) };
     if (marker === 0xd8 || (marker >= 0xd0 && marker <= 0xd7) || marker === 0x01) {
       i += 2;
       continue;
@@ -64,8 +67,15 @@ function webpSize(b: Uint8Array): { width?: number; height?: number } {
 }
 
 function looksLikeSvg(b: Uint8Array): boolean {
-  const head = new TextDecoder('utf-8', { fatal: false }).decode(b.subarray(0, 4096)).replace(/^\uFEFF/, '').trimStart().toLowerCase();
-  return (head.startsWith('<?xml') || head.startsWith('<svg') || head.startsWith('<!doctype svg') || head.startsWith('<!--')) && head.includes('<svg');
+  const head = new TextDecoder('utf-8', { fatal: false })
+    .decode(b.subarray(0, 4096))
+    .replace(/^\uFEFF/, '')
+    .trimStart()
+    .toLowerCase();
+  return (
+    (head.startsWith('<?xml') || head.startsWith('<svg') || head.startsWith('<!doctype svg') || head.startsWith('<!--')) &&
+    head.includes('<svg')
+  );
 }
 
 /**

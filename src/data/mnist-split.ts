@@ -27,8 +27,10 @@ export function splitDigits(byClass: ArrayLike<number>[]): MnistSplit {
   const heldOut: LabelledDigits = { images: [], labels: [] };
   byClass.forEach((pixels, label) => {
     const count = pixels.length / DIGIT_PIXELS;
-    if (!Number.isInteger(count)) throw new RangeError(`class ${label}: ${pixels.length} values is not a whole number of ${DIGIT_PIXELS}-pixel digits`);
-    if (count <= HELD_OUT_PER_CLASS) throw new RangeError(`class ${label} has ${count} digits; the split holds out ${HELD_OUT_PER_CLASS} and needs more`);
+    if (!Number.isInteger(count))
+      throw new RangeError(`class ${label}: ${pixels.length} values is not a whole number of ${DIGIT_PIXELS}-pixel digits`);
+    if (count <= HELD_OUT_PER_CLASS)
+      throw new RangeError(`class ${label} has ${count} digits; the split holds out ${HELD_OUT_PER_CLASS} and needs more`);
     for (let i = 0; i < count; i++) {
       const set = i < count - HELD_OUT_PER_CLASS ? train : heldOut;
       set.images.push(Float32Array.from({ length: DIGIT_PIXELS }, (_, j) => pixels[i * DIGIT_PIXELS + j]));

@@ -69,7 +69,8 @@ export class DDPMScheduler implements Scheduler {
       // 3. posterior mean μ̃_t(x_t, x̂0) — eq. (7)
       let prevSample = tf.add(tf.mul(x0Coef, predOriginalSample), tf.mul(xtCoef, sample));
       // 4. add σ_t z (Algorithm 2, line 4), except at the last step
-      if (prevT >= 0) prevSample = tf.add(prevSample, tf.mul(Math.sqrt(this.getVariance(t, prevT)), drawNoise(options.noise, sample.shape)));
+      if (prevT >= 0)
+        prevSample = tf.add(prevSample, tf.mul(Math.sqrt(this.getVariance(t, prevT)), drawNoise(options.noise, sample.shape)));
       return { prevSample, predOriginalSample };
     });
   }

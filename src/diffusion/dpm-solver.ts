@@ -79,7 +79,12 @@ export class DPMSolverMultistepScheduler implements Scheduler {
    */
   step(modelOutput: tf.Tensor, t: Timestep, sample: tf.Tensor): StepOutput {
     const i = this.timesteps.indexOf(t);
-    if (i < 0) throw new RangeError(this.timesteps.length ? `timestep ${t} is not one of this run's timesteps (call setTimesteps)` : 'call setTimesteps(numInferenceSteps) before stepping');
+    if (i < 0)
+      throw new RangeError(
+        this.timesteps.length
+          ? `timestep ${t} is not one of this run's timesteps (call setTimesteps)`
+          : 'call setTimesteps(numInferenceSteps) before stepping',
+      );
     checkSameShape(modelOutput, sample, 'modelOutput', 'sample');
     const acT = this.schedule.alphasCumprod[t];
     const now = level(acT);

@@ -34,7 +34,8 @@ function gather(schedule: Schedule, table: Float64Array, t: Timesteps, rank: num
     asTimestep(t, schedule.numTrainTimesteps);
     return f(table[t]);
   }
-  if (t.dtype !== 'int32' || t.rank !== 1) throw new TypeError(`per-example timesteps must be an int32 tensor [B], got ${t.dtype} [${t.shape}]`);
+  if (t.dtype !== 'int32' || t.rank !== 1)
+    throw new TypeError(`per-example timesteps must be an int32 tensor [B], got ${t.dtype} [${t.shape}]`);
   const values = Float32Array.from(table, f);
   return tf.gather(tf.tensor1d(values), t).reshape([t.shape[0], ...new Array<number>(rank - 1).fill(1)]);
 }

@@ -4,14 +4,7 @@ export type { BetaSchedule, Schedule, ScheduleConfig } from './schedule';
 export { qSample, qPosterior } from './forward';
 export type { Timesteps } from './forward';
 export { noisedValues } from './forward-values';
-export {
-  x0FromEpsilon,
-  epsilonFromX0,
-  velocity,
-  x0FromVelocity,
-  epsilonFromVelocity,
-  toX0AndEpsilon,
-} from './predictions';
+export { x0FromEpsilon, epsilonFromX0, velocity, x0FromVelocity, epsilonFromVelocity, toX0AndEpsilon } from './predictions';
 export type { PredictionType } from './predictions';
 export { GaussianRng, drawNoise } from './random';
 export { asTimestep, displayStep, fromDisplayStep, leadingTimesteps } from './timestep';

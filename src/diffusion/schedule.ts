@@ -11,11 +11,15 @@ export interface ScheduleConfig {
   numTrainTimesteps: number;
   /** 'linear' (Ho et al. 2020, §4) or 'cosine' (Nichol & Dhariwal 2021, eq. 17). */
   betaSchedule: BetaSchedule;
-  /** β_1 of the linear schedule (default 1e-4, the paper's). */
+  /** β_1 of the linear schedule (default LINEAR_BETA_START, the paper's). */
   betaStart?: number;
-  /** β_T of the linear schedule (default 0.02, the paper's). */
+  /** β_T of the linear schedule (default LINEAR_BETA_END, the paper's). */
   betaEnd?: number;
 }
+
+/** The paper's linear schedule: β_1 = 10⁻⁴ … β_T = 0.02 (Ho et al. 2020, §4), the default of every linear schedule here. */
+export const LINEAR_BETA_START = 1e-4;
+export const LINEAR_BETA_END = 0.02;
 
 export interface Schedule {
   numTrainTimesteps: number;
@@ -36,8 +40,8 @@ export function makeSchedule(config: ScheduleConfig): Schedule {
   if (!Number.isInteger(T) || T < 2) throw new RangeError(`numTrainTimesteps must be an integer ≥ 2, got ${T}`);
   const betas = new Float64Array(T);
   if (config.betaSchedule === 'linear') {
-    const start = config.betaStart ?? 1e-4;
-    const end = config.betaEnd ?? 0.02;
+    const start = config.betaStart ?? LINEAR_BETA_START;
+    const end = config.betaEnd ?? LINEAR_BETA_END;
     if (!(start > 0 && end < 1 && start <= end)) throw new RangeError(`need 0 < betaStart ≤ betaEnd < 1, got ${start}, ${end}`);
     for (let t = 0; t < T; t++) betas[t] = start + ((end - start) * t) / (T - 1);
   } else if (config.betaSchedule === 'cosine') {

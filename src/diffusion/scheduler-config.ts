@@ -1,7 +1,7 @@
 import type { PredictionType } from './predictions';
-import type { BetaSchedule, ScheduleConfig } from './schedule';
+import { LINEAR_BETA_END, LINEAR_BETA_START, type BetaSchedule, type ScheduleConfig } from './schedule';
 
-/** Configuration shared by the DDPM and DDIM schedulers (names follow diffusers). */
+/** Configuration shared by every scheduler (names follow diffusers). */
 export interface SchedulerConfig extends ScheduleConfig {
   /** What the model predicts: the noise ε (the paper's choice), x0 itself, or v. */
   predictionType?: PredictionType;
@@ -22,8 +22,8 @@ export function resolveSchedulerConfig(c: SchedulerConfig): ResolvedSchedulerCon
   return {
     numTrainTimesteps: c.numTrainTimesteps,
     betaSchedule: c.betaSchedule,
-    betaStart: c.betaStart ?? 1e-4,
-    betaEnd: c.betaEnd ?? 0.02,
+    betaStart: c.betaStart ?? LINEAR_BETA_START,
+    betaEnd: c.betaEnd ?? LINEAR_BETA_END,
     predictionType: c.predictionType ?? 'epsilon',
     clipSample: c.clipSample ?? true,
   };

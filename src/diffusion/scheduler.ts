@@ -13,6 +13,9 @@ export interface DiffusionConfig extends ScheduleConfig {
   predictionType: PredictionType;
 }
 
+/** The paper's setting (T = 1000, linear β, ε-prediction): the shipped model's, and every new model's. */
+export const DEFAULT_DIFFUSION: DiffusionConfig = { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' };
+
 /** One reverse step's result. */
 export interface StepOutput {
   /** The sample at the next (smaller) timestep, x_{t−1} for DDPM. */

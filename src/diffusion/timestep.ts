@@ -7,7 +7,8 @@ export type Timestep = number & { readonly __brand: 'Timestep' };
 
 /** A checked 0-based timestep t ∈ {0, …, T−1}. */
 export function asTimestep(t: number, numTrainTimesteps: number): Timestep {
-  if (!Number.isInteger(t) || t < 0 || t >= numTrainTimesteps) throw new RangeError(`timestep must be an integer in [0, ${numTrainTimesteps - 1}], got ${t}`);
+  if (!Number.isInteger(t) || t < 0 || t >= numTrainTimesteps)
+    throw new RangeError(`timestep must be an integer in [0, ${numTrainTimesteps - 1}], got ${t}`);
   return t as Timestep;
 }
 
@@ -44,7 +45,9 @@ export function leadingTimesteps(numTrainTimesteps: number, numInferenceSteps: n
 export function linspaceTimesteps(numTrainTimesteps: number, numInferenceSteps: number): Timestep[] {
   checkNumInferenceSteps(numInferenceSteps, numTrainTimesteps);
   const delta = (numTrainTimesteps - 1) / numInferenceSteps;
-  const ascending = Array.from({ length: numInferenceSteps + 1 }, (_, i) => (i === numInferenceSteps ? numTrainTimesteps - 1 : roundHalfEven(i * delta)));
+  const ascending = Array.from({ length: numInferenceSteps + 1 }, (_, i) =>
+    i === numInferenceSteps ? numTrainTimesteps - 1 : roundHalfEven(i * delta),
+  );
   return [...new Set(ascending.reverse().slice(0, -1))].map((t) => asTimestep(t, numTrainTimesteps));
 }
 

@@ -119,7 +119,8 @@ function webglIsSoftware(): boolean {
 export async function selectBackend(requested?: string): Promise<BackendReport> {
   const notices: string[] = [];
   const preferred = BACKENDS.find((b) => b === requested);
-  if (requested && !preferred) notices.push(`'${requested}' is not a backend (the choices are ${BACKENDS.join(', ')}); the page chose one by itself`);
+  if (requested && !preferred)
+    notices.push(`'${requested}' is not a backend (the choices are ${BACKENDS.join(', ')}); the page chose one by itself`);
   const adapter = await webgpuAdapter();
   const info = adapter ? adapter.info : null;
   const isFallback = !!info && !!(info as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter;
@@ -145,8 +146,19 @@ export async function selectBackend(requested?: string): Promise<BackendReport> 
       const threadsNote = threads === 1 ? (isolationNote() ?? 'this device reports one logical core') : null;
       const software = (name === 'webgpu' && isFallback) || (name === 'webgl' && softwareGl);
       if (software && name === preferred)
-        notices.push(`${name} here runs on a software renderer (${adapterName ?? 'no GPU'}), many times slower than wasm: a 1000-step run can take tens of minutes; drop ?backend= to let the page choose`);
-      return { backend: name, adapter: adapterName, webgpuFallbackOnly: isFallback, webglSoftware: softwareGl, skipped, threads, threadsNote, notices };
+        notices.push(
+          `${name} here runs on a software renderer (${adapterName ?? 'no GPU'}), many times slower than wasm: a 1000-step run can take tens of minutes; drop ?backend= to let the page choose`,
+        );
+      return {
+        backend: name,
+        adapter: adapterName,
+        webgpuFallbackOnly: isFallback,
+        webglSoftware: softwareGl,
+        skipped,
+        threads,
+        threadsNote,
+        notices,
+      };
     }
     skipped[name] = failure;
   }

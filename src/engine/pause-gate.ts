@@ -62,7 +62,8 @@ export class PauseGate {
 
   /** Waits while paused; resolves true when the loop may take its next step, false once stopped. */
   async next(): Promise<boolean> {
-    while (this.current === 'paused' && this.stepsAllowed === 0 && !this.stopped) await new Promise<void>((resolve) => (this.wake = resolve));
+    while (this.current === 'paused' && this.stepsAllowed === 0 && !this.stopped)
+      await new Promise<void>((resolve) => (this.wake = resolve));
     if (this.stepsAllowed > 0) this.stepsAllowed--;
     return !this.stopped;
   }

@@ -65,7 +65,8 @@ export function jacobiEigen(matrix: Float64Array, n: number, maxSweeps = 100): E
     let off2 = 0;
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) off2 += 2 * a[p * n + q] ** 2;
     if (off2 <= tolerance2) break;
-    if (sweep === maxSweeps) throw new Error(`Jacobi eigendecomposition did not converge in ${maxSweeps} sweeps (off-diagonal norm ${Math.sqrt(off2)})`);
+    if (sweep === maxSweeps)
+      throw new Error(`Jacobi eigendecomposition did not converge in ${maxSweeps} sweeps (off-diagonal norm ${Math.sqrt(off2)})`);
     for (let p = 0; p < n; p++)
       for (let q = p + 1; q < n; q++) {
         const apq = a[p * n + q];
@@ -138,8 +139,7 @@ export function frechetDistance(g1: Gaussian, g2: Gaussian): number {
   }
   const root1 = sqrtPsd(g1.cov, n);
   const m = matmul(matmul(root1, g2.cov, n), root1, n);
-  for (let i = 0; i < n; i++)
-    for (let j = i + 1; j < n; j++) m[i * n + j] = m[j * n + i] = (m[i * n + j] + m[j * n + i]) / 2; // symmetric up to round-off
+  for (let i = 0; i < n; i++) for (let j = i + 1; j < n; j++) m[i * n + j] = m[j * n + i] = (m[i * n + j] + m[j * n + i]) / 2; // symmetric up to round-off
   let traceRoot = 0;
   for (const l of jacobiEigen(m, n).values) traceRoot += Math.sqrt(Math.max(l, 0));
   return meanTerm + traces - 2 * traceRoot;

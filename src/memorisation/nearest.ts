@@ -37,7 +37,7 @@ export function nearestRows(query: ArrayLike<number>, set: Rows, k: number, skip
     if (r === skip) continue;
     const base = r * dim;
     let d2 = 0;
-    for (let j = 0; j < dim; ) {
+    for (let j = 0; j < dim;) {
       const end = Math.min(dim, j + stride);
       for (; j < end; j++) {
         const diff = query[j] - values[base + j];

@@ -60,8 +60,11 @@ export function validateUNetConfig(raw: unknown): UNetConfig {
   if (!Array.isArray(mults) || mults.length < 1 || mults.length > 5 || !mults.every((m) => Number.isInteger(m) && m >= 1 && m <= 16))
     throw new ModelConfigError(`model config field 'channelMults' must be 1–5 integers in [1, 16], got ${JSON.stringify(mults)}`);
   if (imageSize % 2 ** (mults.length - 1) !== 0)
-    throw new ModelConfigError(`imageSize ${imageSize} cannot be halved ${mults.length - 1} times (channelMults has ${mults.length} levels)`);
-  if (typeof c.attention !== 'boolean') throw new ModelConfigError(`model config field 'attention' must be true or false, got ${JSON.stringify(c.attention)}`);
+    throw new ModelConfigError(
+      `imageSize ${imageSize} cannot be halved ${mults.length - 1} times (channelMults has ${mults.length} levels)`,
+    );
+  if (typeof c.attention !== 'boolean')
+    throw new ModelConfigError(`model config field 'attention' must be true or false, got ${JSON.stringify(c.attention)}`);
   if (typeof c.dropout !== 'number' || !(c.dropout >= 0 && c.dropout < 1))
     throw new ModelConfigError(`model config field 'dropout' must be a number in [0, 1), got ${JSON.stringify(c.dropout)}`);
   if (c.downsample !== 'avgpool' && c.downsample !== 'conv')

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { ModelConfigError, validateUNetConfig, type UNetConfig } from './config';
+import { parseModelMetadata, type ModelMetadata } from './metadata';
 import { UNet } from './model';
 import { weightSpecs } from './unet';
 
@@ -11,12 +12,11 @@ import { weightSpecs } from './unet';
  */
 export const MODEL_FORMAT = 'ddpm-playground-unet';
 
-
 export interface LoadedModel {
   model: UNet;
   diffusion: DiffusionConfig;
-  /** Free-form facts about the model (training steps, data, …). */
-  metadata: Record<string, unknown>;
+  /** Facts about the model (its classes, training steps, data, …). */
+  metadata: ModelMetadata;
 }
 
 export class ModelLoadError extends Error {
@@ -24,7 +24,7 @@ export class ModelLoadError extends Error {
 }
 
 /** The model as tfjs ModelArtifacts (weights read back with awaited reads, not dataSync). */
-export async function toArtifacts(model: UNet, diffusion: DiffusionConfig, metadata: Record<string, unknown> = {}): Promise<tf.io.ModelArtifacts> {
+export async function toArtifacts(model: UNet, diffusion: DiffusionConfig, metadata: ModelMetadata = {}): Promise<tf.io.ModelArtifacts> {
   const specs = weightSpecs(model.config);
   return {
     format: MODEL_FORMAT,
@@ -38,9 +38,15 @@ export async function toArtifacts(model: UNet, diffusion: DiffusionConfig, metad
 }
 
 /** Saves to a URL scheme tfjs knows ('indexeddb://…', 'downloads://…', 'http…') or any IOHandler. */
-export async function saveModel(model: UNet, diffusion: DiffusionConfig, destination: string | tf.io.IOHandler, metadata?: Record<string, unknown>): Promise<tf.io.SaveResult> {
+export async function saveModel(
+  model: UNet,
+  diffusion: DiffusionConfig,
+  destination: string | tf.io.IOHandler,
+  metadata?: ModelMetadata,
+): Promise<tf.io.SaveResult> {
   const handler = typeof destination === 'string' ? tf.io.getSaveHandlers(destination)[0] : destination;
-  if (!handler?.save) throw new ModelLoadError(`no tfjs save handler for '${String(destination)}'`);
+  if (!handler?.save)
+    throw new ModelLoadError(`no tfjs save handler for '${typeof destination === 'string' ? destination : 'the given handler'}'`);
   return handler.save(await toArtifacts(model, diffusion, metadata));
 }
 
@@ -93,23 +99,28 @@ export function fromArtifacts(artifacts: tf.io.ModelArtifacts): LoadedModel {
   const buffer = data instanceof ArrayBuffer ? data : concatArrayBuffers(data);
   const byteLength = specs.reduce((n, s) => n + byteSize(s), 0);
   if (buffer.byteLength !== byteLength)
-    throw new ModelLoadError(`the weight data is ${buffer.byteLength} bytes; the manifest describes ${byteLength} (a truncated or wrong file?)`);
+    throw new ModelLoadError(
+      `the weight data is ${buffer.byteLength} bytes; the manifest describes ${byteLength} (a truncated or wrong file?)`,
+    );
   const tensors = tf.io.decodeWeights(buffer, specs);
   const model = new UNet(config, new Map(Object.entries(tensors)));
-  return { model, diffusion, metadata: (artifacts.userDefinedMetadata as Record<string, unknown>) ?? {} };
+  return { model, diffusion, metadata: parseModelMetadata(artifacts.userDefinedMetadata) };
 }
 
 function validateDiffusion(raw: unknown): DiffusionConfig {
   const d = (raw ?? {}) as Record<string, unknown>;
   if (!Number.isInteger(d.numTrainTimesteps) || (d.numTrainTimesteps as number) < 2)
     throw new ModelLoadError(`diffusion.numTrainTimesteps must be an integer ≥ 2, got ${JSON.stringify(d.numTrainTimesteps)}`);
-  if (d.betaSchedule !== 'linear' && d.betaSchedule !== 'cosine') throw new ModelLoadError(`diffusion.betaSchedule must be 'linear' or 'cosine'`);
+  if (d.betaSchedule !== 'linear' && d.betaSchedule !== 'cosine')
+    throw new ModelLoadError(`diffusion.betaSchedule must be 'linear' or 'cosine'`);
   const p = d.predictionType;
-  if (p !== 'epsilon' && p !== 'sample' && p !== 'v_prediction') throw new ModelLoadError(`diffusion.predictionType must be 'epsilon', 'sample' or 'v_prediction'`);
+  if (p !== 'epsilon' && p !== 'sample' && p !== 'v_prediction')
+    throw new ModelLoadError(`diffusion.predictionType must be 'epsilon', 'sample' or 'v_prediction'`);
   const range: Partial<DiffusionConfig> = {};
   for (const k of ['betaStart', 'betaEnd'] as const) {
     if (d[k] === undefined) continue;
-    if (typeof d[k] !== 'number' || !(d[k] > 0 && d[k] < 1)) throw new ModelLoadError(`diffusion.${k} must be a number in (0, 1), got ${JSON.stringify(d[k])}`);
+    if (typeof d[k] !== 'number' || !(d[k] > 0 && d[k] < 1))
+      throw new ModelLoadError(`diffusion.${k} must be a number in (0, 1), got ${JSON.stringify(d[k])}`);
     range[k] = d[k];
   }
   return { numTrainTimesteps: d.numTrainTimesteps as number, betaSchedule: d.betaSchedule, predictionType: p, ...range };

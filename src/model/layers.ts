@@ -18,7 +18,7 @@ export function weight(w: Weights, name: string): tf.Tensor {
 
 /** x·W + b in one kernel (tf.fused.matMul); x [N, in], W [in, out]. */
 export function dense(w: Weights, name: string, x: tf.Tensor): tf.Tensor {
-  return tf.fused.matMul({ a: x as tf.Tensor2D, b: weight(w, `${name}.weight`) as tf.Tensor2D, bias: weight(w, `${name}.bias`) });
+  return tf.fused.matMul({ a: x, b: weight(w, `${name}.weight`), bias: weight(w, `${name}.bias`) });
 }
 
 /**
@@ -28,7 +28,15 @@ export function dense(w: Weights, name: string, x: tf.Tensor): tf.Tensor {
  */
 export function conv(w: Weights, name: string, x: tf.Tensor, stride: 1 | 2 = 1): tf.Tensor {
   const filter = weight(w, `${name}.weight`) as tf.Tensor4D;
-  const pad = stride === 1 ? 'same' : ([[0, 0], [1, 1], [1, 1], [0, 0]] as [[number, number], [number, number], [number, number], [number, number]]);
+  const pad =
+    stride === 1
+      ? 'same'
+      : ([
+          [0, 0],
+          [1, 1],
+          [1, 1],
+          [0, 0],
+        ] as [[number, number], [number, number], [number, number], [number, number]]);
   return tf.fused.conv2d({ x: x as tf.Tensor4D, filter, strides: stride, pad, bias: weight(w, `${name}.bias`) });
 }
 

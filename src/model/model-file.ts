@@ -1,3 +1,4 @@
+import type { ModelMetadata } from './metadata';
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { fromArtifacts, ModelLoadError, toArtifacts, type LoadedModel } from './io';
@@ -11,7 +12,7 @@ import type { UNet } from './model';
 const MAGIC = 'DDPM-PLAYGROUND\n';
 export const MODEL_FILE_EXTENSION = '.ddpm';
 
-export async function modelToFile(model: UNet, diffusion: DiffusionConfig, metadata: Record<string, unknown> = {}): Promise<Blob> {
+export async function modelToFile(model: UNet, diffusion: DiffusionConfig, metadata: ModelMetadata = {}): Promise<Blob> {
   const { weightData, ...rest } = await toArtifacts(model, diffusion, metadata);
   const json = new TextEncoder().encode(JSON.stringify(rest));
   const length = new Uint8Array(4);
@@ -52,7 +53,7 @@ async function readModelFile(file: Blob): Promise<tf.io.ModelArtifacts> {
   if (start + jsonLength > bytes.length) throw new ModelLoadError('the model file is truncated');
   let rest: Omit<tf.io.ModelArtifacts, 'weightData'>;
   try {
-    rest = JSON.parse(new TextDecoder().decode(bytes.subarray(start, start + jsonLength)));
+    rest = JSON.parse(new TextDecoder().decode(bytes.subarray(start, start + jsonLength))) as Omit<tf.io.ModelArtifacts, 'weightData'>;
   } catch {
     throw new ModelLoadError('the model file is damaged (its description is not valid JSON)');
   }

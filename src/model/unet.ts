@@ -163,8 +163,11 @@ export function applyUNet(c: UNetConfig, w: Weights, x: tf.Tensor, t: tf.Tensor,
       emb = tf.add(emb, tf.gather(weight(w, 'label_emb.weight'), labels));
     }
     const proj = tf.fused.matMul({
-      a: silu(emb) as tf.Tensor2D,
-      b: tf.concat(blocks.map((r) => weight(w, `${r.name}.emb.weight`)), 1) as tf.Tensor2D,
+      a: silu(emb),
+      b: tf.concat(
+        blocks.map((r) => weight(w, `${r.name}.emb.weight`)),
+        1,
+      ),
       bias: tf.concat(blocks.map((r) => weight(w, `${r.name}.emb.bias`))),
     }); // [B, Σ out]
     // 2. down path, keeping each block's output for the skip connections
@@ -188,4 +191,3 @@ export function applyUNet(c: UNetConfig, w: Weights, x: tf.Tensor, t: tf.Tensor,
     return conv(w, 'conv_out', groupNorm(w, 'norm_out', hdn, c.groups, true));
   });
 }
-

@@ -23,7 +23,12 @@ import { captureNativeSlice, slice, splitV } from './wasm-slice';
  */
 
 /** Runs one of the WASM backend's kernels (looked up per call: ours where they replace the backend's). */
-export function run(backend: tf.KernelBackend, name: string, inputs: tf.NamedTensorInfoMap | tf.TensorInfo[], attrs: tf.NamedAttrMap = {}): tf.TensorInfo {
+export function run(
+  backend: tf.KernelBackend,
+  name: string,
+  inputs: tf.NamedTensorInfoMap | tf.TensorInfo[],
+  attrs: tf.NamedAttrMap = {},
+): tf.TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
   if (!kernel) throw new Error(`wasm-kernels: the wasm backend has no '${name}' kernel (import '@tensorflow/tfjs-backend-wasm')`);
   // Concat takes its inputs as an array, like tfjs-core's concat op passes them.
@@ -58,9 +63,18 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { dy, filter } = inputs as { dy: tf.TensorInfo; filter: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, inputShape } = attrs as unknown as tf.Conv2DBackpropInputAttrs;
   requireNhwcFloat32('Conv2DBackpropInput', dataFormat, { dy, filter });
-  const info = tf.backend_util.computeConv2DInfo(inputShape, filter.shape as [number, number, number, number], strides, 1, pad, dimRoundingMode);
-  const { batchSize, inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
-  if (dy.shape.join() !== info.outShape.join()) throw new Error(`wasm Conv2DBackpropInput: dy is [${dy.shape}], expected [${info.outShape}]`);
+  const info = tf.backend_util.computeConv2DInfo(
+    inputShape,
+    filter.shape as [number, number, number, number],
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
+  const { batchSize, inHeight, inWidth, outHeight, outWidth, outChannels, filterHeight, filterWidth, strideHeight, strideWidth, padInfo } =
+    info;
+  if (dy.shape.join() !== info.outShape.join())
+    throw new Error(`wasm Conv2DBackpropInput: dy is [${dy.shape}], expected [${info.outShape}]`);
 
   // 1. W' [K, K, out, in]: rotated by 180° in space, input and output channels swapped
   const reversed = run(be, 'Reverse', { x: filter }, { dims: [0, 1] });
@@ -71,7 +85,22 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   let dilated = dy;
   if (strideHeight > 1 || strideWidth > 1) {
     const spread = run(be, 'Reshape', { x: dy }, { shape: [batchSize, outHeight, 1, outWidth, 1, outChannels] });
-    const padded = run(be, 'PadV2', { x: spread }, { paddings: [[0, 0], [0, 0], [0, strideHeight - 1], [0, 0], [0, strideWidth - 1], [0, 0]], constantValue: 0 });
+    const padded = run(
+      be,
+      'PadV2',
+      { x: spread },
+      {
+        paddings: [
+          [0, 0],
+          [0, 0],
+          [0, strideHeight - 1],
+          [0, 0],
+          [0, strideWidth - 1],
+          [0, 0],
+        ],
+        constantValue: 0,
+      },
+    );
     dilated = run(be, 'Reshape', { x: padded }, { shape: [batchSize, outHeight * strideHeight, outWidth * strideWidth, outChannels] });
     be.disposeData(spread.dataId);
     be.disposeData(padded.dataId);
@@ -83,7 +112,12 @@ const conv2DBackpropInput: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const bottom = inHeight - outHeight * strideHeight + padInfo.top;
   const right = inWidth - outWidth * strideWidth + padInfo.left;
   const cropped = crop(be, dilated, Math.max(0, -top), Math.max(0, -bottom), Math.max(0, -left), Math.max(0, -right));
-  const convPad: ExplicitPad = [[0, 0], [Math.max(0, top), Math.max(0, bottom)], [Math.max(0, left), Math.max(0, right)], [0, 0]];
+  const convPad: ExplicitPad = [
+    [0, 0],
+    [Math.max(0, top), Math.max(0, bottom)],
+    [Math.max(0, left), Math.max(0, right)],
+    [0, 0],
+  ];
   const dx = run(be, tf.Conv2D, { x: cropped, filter: rotated }, { strides: 1, pad: convPad, dataFormat: 'NHWC', dilations: 1 });
   for (const t of new Set([rotated, dilated, cropped])) if (t !== dy) be.disposeData(t.dataId);
   return dx;
@@ -103,14 +137,32 @@ const conv2DBackpropFilter: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   const { x, dy } = inputs as { x: tf.TensorInfo; dy: tf.TensorInfo };
   const { strides, pad, dataFormat, dimRoundingMode, filterShape } = attrs as unknown as tf.Conv2DBackpropFilterAttrs;
   requireNhwcFloat32('Conv2DBackpropFilter', dataFormat, { x, dy });
-  const info = tf.backend_util.computeConv2DInfo(x.shape as [number, number, number, number], filterShape, strides, 1, pad, dimRoundingMode);
+  const info = tf.backend_util.computeConv2DInfo(
+    x.shape as [number, number, number, number],
+    filterShape,
+    strides,
+    1,
+    pad,
+    dimRoundingMode,
+  );
   const { filterHeight, filterWidth, strideHeight, strideWidth, padInfo } = info;
-  if (dy.shape.join() !== info.outShape.join()) throw new Error(`wasm Conv2DBackpropFilter: dy is [${dy.shape}], expected [${info.outShape}]`);
+  if (dy.shape.join() !== info.outShape.join())
+    throw new Error(`wasm Conv2DBackpropFilter: dy is [${dy.shape}], expected [${info.outShape}]`);
 
   const xT = run(be, 'Transpose', { x }, { perm: [3, 1, 2, 0] }); // [ci, H, W, B]
   const dyT = run(be, 'Transpose', { x: dy }, { perm: [1, 2, 0, 3] }); // [oH, oW, B, co]
-  const convPad: ExplicitPad = [[0, 0], [padInfo.top, padInfo.bottom], [padInfo.left, padInfo.right], [0, 0]];
-  const full = run(be, tf.Conv2D, { x: xT, filter: dyT }, { strides: 1, pad: convPad, dataFormat: 'NHWC', dilations: [strideHeight, strideWidth] }); // [ci, ≥K, ≥K, co]
+  const convPad: ExplicitPad = [
+    [0, 0],
+    [padInfo.top, padInfo.bottom],
+    [padInfo.left, padInfo.right],
+    [0, 0],
+  ];
+  const full = run(
+    be,
+    tf.Conv2D,
+    { x: xT, filter: dyT },
+    { strides: 1, pad: convPad, dataFormat: 'NHWC', dilations: [strideHeight, strideWidth] },
+  ); // [ci, ≥K, ≥K, co]
   const taps = crop(be, full, 0, full.shape[1] - filterHeight, 0, full.shape[2] - filterWidth); // [ci, K, K, co]
   const dw = run(be, 'Transpose', { x: taps }, { perm: [1, 2, 0, 3] }); // [K, K, ci, co]
   for (const t of new Set([xT, dyT, full, taps])) be.disposeData(t.dataId);

@@ -29,7 +29,10 @@ export const slice: tf.KernelFunc = (args) => {
   const { begin, size } = attrs as unknown as tf.SliceAttrs;
   const [b, s] = tf.slice_util.parseSliceParams(x, begin, size);
   if (x.dtype === 'string' || !tf.slice_util.isSliceContinous(x.shape, b, s)) {
-    if (!nativeSlice) throw new Error('wasm Slice: the backend\'s own Slice kernel was not captured (call registerWasmKernels after importing the wasm backend)');
+    if (!nativeSlice)
+      throw new Error(
+        "wasm Slice: the backend's own Slice kernel was not captured (call registerWasmKernels after importing the wasm backend)",
+      );
     return nativeSlice(args);
   }
   const out = be.makeOutput(s, x.dtype);
@@ -50,7 +53,7 @@ export const splitV: tf.KernelFunc = ({ inputs, backend, attrs }) => {
   return sizes.map((n) => {
     const size = x.shape.slice();
     size[ax] = n;
-    const piece = slice({ inputs: { x }, backend, attrs: { begin: begin.slice(), size } as unknown as tf.NamedAttrMap }) as tf.TensorInfo;
+    const piece = slice({ inputs: { x }, backend, attrs: { begin: begin.slice(), size } }) as tf.TensorInfo;
     begin[ax] += n;
     return piece;
   });

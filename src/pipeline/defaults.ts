@@ -24,7 +24,7 @@ export const SAMPLER_NAMES = Object.keys(SAMPLERS) as SamplerName[];
 
 /** The steps a run of `sampler` takes: `steps` for a few-step sampler (its default when absent), all T for DDPM. */
 export function runSteps(sampler: SamplerName, steps: number | undefined, numTrainTimesteps: number): number {
-  return SAMPLERS[sampler].defaultSteps === null ? numTrainTimesteps : (steps ?? SAMPLERS[sampler].defaultSteps!);
+  return SAMPLERS[sampler].defaultSteps === null ? numTrainTimesteps : (steps ?? SAMPLERS[sampler].defaultSteps);
 }
 
 /** The sampling settings the page starts with; the CLI (scripts/sample.ts) uses the same. */

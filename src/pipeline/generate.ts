@@ -17,7 +17,12 @@ export async function generate(
   for (let start = 0; start < labels.length; start += options.batchSize) {
     const batchLabels = labels.slice(start, start + options.batchSize);
     let last: Float32Array | null = null;
-    for (const step of sample(model, diffusion, { ...options, seed: options.seed + start, batch: batchLabels.length, labels: batchLabels })) {
+    for (const step of sample(model, diffusion, {
+      ...options,
+      seed: options.seed + start,
+      batch: batchLabels.length,
+      labels: batchLabels,
+    })) {
       if (step.index === step.total - 1) last = (await step.sample.data()) as Float32Array;
     }
     for (let i = 0; i < batchLabels.length; i++) images.push(last!.slice(i * per, (i + 1) * per));

@@ -1,5 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
-import { DDIMScheduler, DDPMScheduler, DPMSolverMultistepScheduler, GaussianRng, toX0AndEpsilon, type DiffusionConfig, type Scheduler, type Timestep } from '../diffusion';
+import {
+  DDIMScheduler,
+  DDPMScheduler,
+  DPMSolverMultistepScheduler,
+  GaussianRng,
+  toX0AndEpsilon,
+  type DiffusionConfig,
+  type Scheduler,
+  type Timestep,
+} from '../diffusion';
 import type { UNet } from '../model/model';
 import { runSteps, type SamplerName } from './defaults';
 
@@ -69,17 +78,28 @@ export function runTimesteps(scheduler: Scheduler, startTimestep?: Timestep): re
 }
 
 /** The model output for a batch, with classifier-free guidance when the model is conditional and s ≠ 1 (one s, or one per image). */
-export function guidedNoise(model: UNet, x: tf.Tensor, t: Timestep, labels: (number | null)[] | undefined, guidance: number | number[]): tf.Tensor {
+export function guidedNoise(
+  model: UNet,
+  x: tf.Tensor,
+  t: Timestep,
+  labels: (number | null)[] | undefined,
+  guidance: number | number[],
+): tf.Tensor {
   return tf.tidy(() => {
     const b = x.shape[0];
-    const ts = tf.fill([b], t) as tf.Tensor1D;
+    const ts = tf.fill<tf.Rank.R1>([b], t);
     const nc = model.config.numClasses;
     if (nc === 0) return model.predict(x, ts);
-    const cond = tf.tensor1d(Array.from({ length: b }, (_, i) => labels?.[i] ?? nc), 'int32');
+    const cond = tf.tensor1d(
+      Array.from({ length: b }, (_, i) => labels?.[i] ?? nc),
+      'int32',
+    );
     const plain = Array.isArray(guidance) ? guidance.every((g) => g === 1) : guidance === 1;
     if (plain || !labels?.some((l) => l !== null)) return model.predict(x, ts, { labels: cond });
     // one batched pass: [x, x] with [labels, "no label"]
-    const both = model.predict(tf.concat([x, x]), tf.concat([ts, ts]), { labels: tf.concat([cond, tf.fill([b], nc, 'int32') as tf.Tensor1D]) });
+    const both = model.predict(tf.concat([x, x]), tf.concat([ts, ts]), {
+      labels: tf.concat([cond, tf.fill<tf.Rank.R1>([b], nc, 'int32')]),
+    });
     const [epsCond, epsUncond] = tf.split(both, 2);
     const s = Array.isArray(guidance) ? tf.tensor4d(guidance, [b, 1, 1, 1]) : guidance;
     return tf.add(epsUncond, tf.mul(s, tf.sub(epsCond, epsUncond)));
@@ -97,7 +117,8 @@ export function* sample(model: UNet, diffusion: DiffusionConfig, options: Sample
   const timesteps = runTimesteps(scheduler, options.init?.timestep);
   const one = [1, size, size, inChannels];
   /** N(0, I) noise for the batch: independent per image, or one draw repeated (sharedNoise). */
-  const noiseLike = () => (options.sharedNoise ? tf.tidy(() => tf.tile(rng.randn(one), [options.batch, 1, 1, 1])) : rng.randn([options.batch, ...one.slice(1)]));
+  const noiseLike = () =>
+    options.sharedNoise ? tf.tidy(() => tf.tile(rng.randn(one), [options.batch, 1, 1, 1])) : rng.randn([options.batch, ...one.slice(1)]);
   let x = options.init ? options.init.sample.clone() : noiseLike(); // x_T ~ N(0, I)
   let previous: tf.Tensor[] = [];
   try {

@@ -53,13 +53,14 @@ export async function saveCheckpoint(trainer: Trainer): Promise<TrainingCheckpoi
     rng: trainer.rng.getState(),
     lossHistory: trainer.lossHistory.slice(),
     specs,
-    data: data as ArrayBuffer,
+    data: data,
   };
 }
 
 /** A trainer (with its model) that continues exactly where the checkpoint stopped. */
 export async function restoreTrainer(ckpt: TrainingCheckpoint): Promise<Trainer> {
-  if (ckpt?.format !== 'ddpm-playground-checkpoint' || ckpt.version !== 1) throw new CheckpointError('not a DDPM Playground training checkpoint');
+  if (ckpt?.format !== 'ddpm-playground-checkpoint' || ckpt.version !== 1)
+    throw new CheckpointError('not a DDPM Playground training checkpoint');
   const tensors = tf.io.decodeWeights(ckpt.data, ckpt.specs);
   const names = weightSpecs(ckpt.config).map((s) => s.name);
   const pick = (prefix: string) => new Map(names.map((n) => [n, tensors[`${prefix}/${n}`]]));
@@ -73,11 +74,12 @@ export async function restoreTrainer(ckpt: TrainingCheckpoint): Promise<Trainer>
     tf.dispose([...ema.values()]);
   }
   if (tensors['adam/iter']) {
-    const slot = (k: 'm' | 'v') => names.map((n) => {
-      const t = tensors[`adam/${k}/${n}`];
-      if (!t) throw new CheckpointError(`the checkpoint has no Adam moment 'adam/${k}/${n}'`);
-      return t;
-    });
+    const slot = (k: 'm' | 'v') =>
+      names.map((n) => {
+        const t = tensors[`adam/${k}/${n}`];
+        if (!t) throw new CheckpointError(`the checkpoint has no Adam moment 'adam/${k}/${n}'`);
+        return t;
+      });
     const iterations = (await tensors['adam/iter'].data())[0];
     const m = slot('m');
     const v = slot('v');

@@ -19,13 +19,17 @@ export class FlatLayout {
   }
 
   static of(weights: ReadonlyMap<string, tf.Tensor>): FlatLayout {
-    return new FlatLayout([...weights.keys()], [...weights.values()].map((t) => t.shape));
+    return new FlatLayout(
+      [...weights.keys()],
+      [...weights.values()].map((t) => t.shape),
+    );
   }
 
   /** [size]: the tensors, in layout order, one after another. */
   flatten(tensors: readonly tf.Tensor[]): tf.Tensor1D {
-    if (tensors.length !== this.names.length) throw new RangeError(`flatten: ${tensors.length} tensors for a layout of ${this.names.length}`);
-    return tf.tidy(() => tf.concat(tensors.map((t) => tf.reshape(t, [-1]))) as tf.Tensor1D);
+    if (tensors.length !== this.names.length)
+      throw new RangeError(`flatten: ${tensors.length} tensors for a layout of ${this.names.length}`);
+    return tf.tidy(() => tf.concat<tf.Tensor1D>(tensors.map((t) => tf.reshape(t, [-1]))));
   }
 
   /** The inverse of flatten: one tensor per name, in its shape. */

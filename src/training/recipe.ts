@@ -1,4 +1,3 @@
-import type { DiffusionConfig } from '../diffusion/scheduler';
 import type { ModelPreset } from './presets';
 import type { TrainConfig } from './trainer';
 
@@ -37,10 +36,14 @@ export function defaultLearningRate(init: TrainSetup['init']): number {
 export const MIN_LEARNING_RATE = 1e-6;
 export const MAX_LEARNING_RATE = 1e-2;
 
-export const DEFAULT_SETUP: TrainSetup = { init: 'tiny', batchSize: 16, totalSteps: 2000, learningRate: defaultLearningRate('tiny'), flip: false, previewEvery: 100 };
-
-/** A new model's noise schedule (a fine-tune keeps the shipped model's). */
-export const NEW_MODEL_DIFFUSION: DiffusionConfig = { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' };
+export const DEFAULT_SETUP: TrainSetup = {
+  init: 'tiny',
+  batchSize: 16,
+  totalSteps: 2000,
+  learningRate: defaultLearningRate('tiny'),
+  flip: false,
+  previewEvery: 100,
+};
 
 /** Optimisation settings of a run. */
 export function trainConfigFor(setup: Pick<TrainSetup, 'learningRate' | 'totalSteps'>): TrainConfig {

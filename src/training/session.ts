@@ -75,7 +75,8 @@ const DIVERGENCE_FACTOR = 10;
 /**
  * A training run on a person's data set: Algorithm 1 step after step, with pause/resume/stop, a NaN
  * guard that rolls back to the last good checkpoint, periodic checkpoints, EMA previews (fast DDIM)
- * and loss by timestep. Framework-free: the worker drives it, and so do the tests in Node.
+ * and loss by timestep. Free of the worker and the page (talks through hooks): the worker drives it,
+ * and so do the tests in Node.
  */
 export class TrainingSession {
   private readonly gate: PauseGate;
@@ -109,18 +110,34 @@ export class TrainingSession {
     });
     const { config } = trainer.model;
     if (config.imageSize !== dataset.size || config.inChannels !== dataset.channels)
-      throw new RangeError(`the model takes ${config.imageSize}×${config.imageSize}×${config.inChannels} images; the data set has ${dataset.size}×${dataset.size}×${dataset.channels}`);
+      throw new RangeError(
+        `the model takes ${config.imageSize}×${config.imageSize}×${config.inChannels} images; the data set has ${dataset.size}×${dataset.size}×${dataset.channels}`,
+      );
   }
 
   /** A fresh model (or a copy of `init`, for fine-tuning) and trainer for this data set. */
-  static create(config: UNetConfig, diffusion: DiffusionConfig, trainConfig: TrainConfig, dataset: ImageDataset, options: RunOptions, hooks?: SessionHooks, init?: UNet, seed = 0): TrainingSession {
+  static create(
+    config: UNetConfig,
+    diffusion: DiffusionConfig,
+    trainConfig: TrainConfig,
+    dataset: ImageDataset,
+    options: RunOptions,
+    hooks?: SessionHooks,
+    init?: UNet,
+    seed = 0,
+  ): TrainingSession {
     const model = UNet.create(config, seed);
     init?.copyTo(model);
     return new TrainingSession(new Trainer(model, diffusion, trainConfig, new GaussianRng(seed)), dataset, options, hooks);
   }
 
   /** Continues a run from a checkpoint, exactly (same RNG state, optimiser moments and loss history). */
-  static async resume(checkpoint: TrainingCheckpoint, dataset: ImageDataset, options: RunOptions, hooks?: SessionHooks): Promise<TrainingSession> {
+  static async resume(
+    checkpoint: TrainingCheckpoint,
+    dataset: ImageDataset,
+    options: RunOptions,
+    hooks?: SessionHooks,
+  ): Promise<TrainingSession> {
     const session = new TrainingSession(await restoreTrainer(checkpoint), dataset, options, hooks);
     session.lastGood = checkpoint;
     return session;
@@ -236,7 +253,14 @@ export class TrainingSession {
     const nc = model.config.numClasses;
     const labels = Array.from({ length: PREVIEW_BATCH }, (_, i) => (nc > 0 ? i % nc : null));
     let images: Float32Array = new Float32Array(0);
-    for (const s of sample(model, this.trainer.diffusion, { sampler: 'ddim', steps: PREVIEW_STEPS, batch: PREVIEW_BATCH, labels, guidance: 1, seed: PREVIEW_SEED })) {
+    for (const s of sample(model, this.trainer.diffusion, {
+      sampler: 'ddim',
+      steps: PREVIEW_STEPS,
+      batch: PREVIEW_BATCH,
+      labels,
+      guidance: 1,
+      seed: PREVIEW_SEED,
+    })) {
       if (s.index === s.total - 1) images = (await s.sample.data()) as Float32Array;
       else await yieldToEvents();
       if (this.gate.stopRequested) break;
@@ -262,7 +286,9 @@ export class TrainingSession {
     const average = this.lossAverage === null ? result.loss : 0.9 * this.lossAverage + 0.1 * result.loss;
     this.lossAverage = average;
     this.lowestAverage = Math.min(this.lowestAverage, average);
-    return average > DIVERGENCE_FACTOR * this.lowestAverage ? `the loss rose from ${this.lowestAverage.toPrecision(3)} to ${average.toPrecision(3)} by step ${result.step}` : null;
+    return average > DIVERGENCE_FACTOR * this.lowestAverage
+      ? `the loss rose from ${this.lowestAverage.toPrecision(3)} to ${average.toPrecision(3)} by step ${result.step}`
+      : null;
   }
 
   /** The run diverged: the weights are poisoned, so go back to the last good checkpoint. */
@@ -283,53 +309,5 @@ export class TrainingSession {
   dispose(): void {
     this.trainer.model.dispose();
     this.trainer.dispose();
-  }
-}
-
-/** How an estimate runs: its timed steps, its clock, and a way to follow and to cancel it. */
-export interface EstimateOptions {
-  timedSteps?: number;
-  now?: () => number;
-  /** After each step (the warm-up one included): steps done of all. */
-  onStep?: (done: number, total: number) => void;
-  /** Checked before each step; true ends the estimate (it then resolves to null). */
-  cancelled?: () => boolean;
-}
-
-/**
- * Seconds per 1,000 training steps of a config on this device: one warm-up step (compiles shaders,
- * allocates), then a few timed steps on random images; null when cancelled. Frees everything it made.
- */
-export async function measureSecondsPer1000Steps(
-  config: UNetConfig,
-  diffusion: DiffusionConfig,
-  trainConfig: TrainConfig,
-  batchSize: number,
-  { timedSteps = 3, now = () => performance.now(), onStep, cancelled = () => false }: EstimateOptions = {},
-): Promise<number | null> {
-  const model = UNet.create(config, 0);
-  const trainer = new Trainer(model, diffusion, trainConfig);
-  const s = config.imageSize;
-  const x0 = tf.randomUniform([batchSize, s, s, config.inChannels], -1, 1);
-  const labels = config.numClasses > 0 ? Array.from({ length: batchSize }, (_, i) => i % config.numClasses) : undefined;
-  const total = timedSteps + 1;
-  try {
-    if (cancelled()) return null;
-    await trainer.trainStep(x0, labels);
-    onStep?.(1, total);
-    const start = now();
-    for (let i = 0; i < timedSteps; i++) {
-      // the step's own awaits let a cancel message in; it takes effect before the next step
-      await yieldToEvents();
-      if (cancelled()) return null;
-      await trainer.trainStep(x0, labels);
-      onStep?.(i + 2, total);
-    }
-    // ms per step = s per 1,000 steps
-    return (now() - start) / timedSteps;
-  } finally {
-    x0.dispose();
-    model.dispose();
-    trainer.dispose();
   }
 }

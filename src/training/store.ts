@@ -69,7 +69,10 @@ export class TrainingStore {
 
   /** The saved run and its data, or null when there is none (or only half of it). */
   async load(): Promise<{ data: SavedData; run: SavedRun } | null> {
-    const [data, run] = await Promise.all([transact<SavedData | undefined>(this.idb, 'readonly', (s) => s.get('data')), transact<SavedRun | undefined>(this.idb, 'readonly', (s) => s.get('run'))]);
+    const [data, run] = await Promise.all([
+      transact<SavedData | undefined>(this.idb, 'readonly', (s) => s.get('data')),
+      transact<SavedRun | undefined>(this.idb, 'readonly', (s) => s.get('run')),
+    ]);
     return data && run ? { data, run } : null;
   }
 

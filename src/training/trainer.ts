@@ -20,7 +20,13 @@ export interface TrainConfig {
   labelDropout: number;
 }
 
-export const DEFAULT_TRAIN_CONFIG: TrainConfig = { learningRate: 1e-3, warmupSteps: 200, gradClipNorm: 1, emaDecay: 0.999, labelDropout: 0.1 };
+export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
+  learningRate: 1e-3,
+  warmupSteps: 200,
+  gradClipNorm: 1,
+  emaDecay: 0.999,
+  labelDropout: 0.1,
+};
 
 export interface StepResult {
   step: number;
@@ -38,7 +44,8 @@ export interface StepResult {
 export const emaDecayAt = (decay: number, step: number): number => Math.min(decay, (1 + step) / (10 + step));
 
 /** Learning rate at a step: linear warm-up, then constant. */
-export const learningRateAt = (c: TrainConfig, step: number): number => (step < c.warmupSteps ? (c.learningRate * (step + 1)) / c.warmupSteps : c.learningRate);
+export const learningRateAt = (c: TrainConfig, step: number): number =>
+  step < c.warmupSteps ? (c.learningRate * (step + 1)) / c.warmupSteps : c.learningRate;
 
 /** Adam's state, per weight (in the model's weight order), as checkpoints store it. */
 export interface AdamState {
@@ -114,9 +121,13 @@ export class Trainer {
       const y = drawn.labels ? tf.tensor1d(drawn.labels, 'int32') : undefined;
       const { value, grads } = tf.variableGrads(() => {
         perExample = tf.keep(ddpmLossPerExample(this.model, this.schedule, x0, t, noise, y));
-        return tf.mean(perExample) as tf.Scalar;
+        return tf.mean<tf.Scalar>(perExample);
       }, vars);
-      const gradNorm = this.adam.step(vars.map((v) => grads[v.name]), lr, this.config.gradClipNorm);
+      const gradNorm = this.adam.step(
+        vars.map((v) => grads[v.name]),
+        lr,
+        this.config.gradClipNorm,
+      );
       assignAll(this.model, this.adam.layout.unflatten(this.adam.theta));
       this.updateEma(this.adam.theta);
       return [value, gradNorm];

@@ -1,10 +1,10 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { BackendReport } from '../engine/backend';
-import type { ModelInfo } from '../worker/protocol';
+import type { ModelInfo } from '../protocol';
 import { EngineClient } from './engine-client';
 import { ForwardPanel } from './ForwardPanel';
 import { ModelBar } from './ModelBar';
-import { ReversePanel, type Warmup } from './ReversePanel';
+import { ReversePanel, type Warmup } from './reverse/ReversePanel';
 import { SamplingChannel } from './sampling-channel';
 import { TrainPanel } from './train/TrainPanel';
 
@@ -35,7 +35,14 @@ export function App() {
     });
     const backend = new URLSearchParams(location.search).get('backend') ?? undefined;
     const url = (path: string) => new URL(path, document.baseURI).href;
-    client.send({ channel: 'engine', type: 'init', modelUrl: url('models/mnist/model.json'), classifierUrl: url('models/digit-classifier/model.json'), trainDigitsUrl: url('data/train-digits.json'), backend });
+    client.send({
+      channel: 'engine',
+      type: 'init',
+      modelUrl: url('models/mnist/model.json'),
+      classifierUrl: url('models/digit-classifier/model.json'),
+      trainDigitsUrl: url('data/train-digits.json'),
+      backend,
+    });
     setEngine(client);
     return () => {
       offEngine();
@@ -54,7 +61,8 @@ export function App() {
         <div>
           <h1>DDPM Playground</h1>
           <p className="muted">
-            Denoising diffusion probabilistic models (Ho et al. 2020), running in your browser. Watch noise become a digit, drag through the forward process, or{' '}
+            Denoising diffusion probabilistic models (Ho et al. 2020), running in your browser. Watch noise become a digit, drag through the
+            forward process, or{' '}
             <a href="#train-title" data-testid="to-training">
               train a model on your own pictures ↓
             </a>
@@ -115,7 +123,14 @@ export function App() {
         <>
           <ModelBar engine={engine} active={active.model} />
           <div className="panels">
-            <ReversePanel key={`r${active.version}`} engine={engine} sampling={sampling} model={active.model} warmup={warmup} autoStart={active.version === 1 && active.model.source === 'shipped' && !reducedMotion()} />
+            <ReversePanel
+              key={`r${active.version}`}
+              engine={engine}
+              sampling={sampling}
+              model={active.model}
+              warmup={warmup}
+              autoStart={active.version === 1 && active.model.source === 'shipped' && !reducedMotion()}
+            />
             <ForwardPanel key={`f${active.version}`} engine={engine} sampling={sampling} model={active.model} />
           </div>
           <TrainPanel engine={engine} />

@@ -1,6 +1,6 @@
 import { displayStep } from '../diffusion/timestep';
 import { SAMPLER_NAMES, SAMPLERS, type SamplerName } from '../pipeline/defaults';
-import type { CompareFrame } from '../worker/protocol';
+import type { CompareFrame } from '../protocol';
 import { ImageCanvas } from './ImageCanvas';
 import { meanReads } from './Meter';
 

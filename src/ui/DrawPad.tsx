@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ImageBatch } from '../worker/protocol';
+import type { ImageBatch } from '../protocol';
 import { gridRGBA } from './pixels';
 
 interface Props {
@@ -25,7 +25,8 @@ export function DrawPad({ size, channels, onDraw }: Props) {
 
   const image = (): ImageBatch => {
     const grey = values.current;
-    const out = channels === 1 ? grey.slice() : Float32Array.from({ length: grey.length * channels }, (_, i) => grey[Math.floor(i / channels)]);
+    const out =
+      channels === 1 ? grey.slice() : Float32Array.from({ length: grey.length * channels }, (_, i) => grey[Math.floor(i / channels)]);
     return { values: out, batch: 1, size, channels };
   };
   const paint = () => {
@@ -84,7 +85,15 @@ export function DrawPad({ size, channels, onDraw }: Props) {
       <div className="controls">
         <label>
           Brush
-          <input type="range" min={0.5} max={3} step={0.5} value={brush} onChange={(e) => setBrush(Number(e.target.value))} data-testid="draw-brush" />
+          <input
+            type="range"
+            min={0.5}
+            max={3}
+            step={0.5}
+            value={brush}
+            onChange={(e) => setBrush(Number(e.target.value))}
+            data-testid="draw-brush"
+          />
         </label>
         <button
           type="button"

@@ -3,7 +3,7 @@ import { noisedValues } from '../diffusion/forward-values';
 import { makeSchedule } from '../diffusion/schedule';
 import { SeededNormal } from '../diffusion/seeded-normal';
 import { fromDisplayStep } from '../diffusion/timestep';
-import type { ImageBatch, ModelInfo } from '../worker/protocol';
+import type { ImageBatch, ModelInfo } from '../protocol';
 import type { EngineClient } from './engine-client';
 import { DrawPad } from './DrawPad';
 import { ImageCanvas } from './ImageCanvas';
@@ -92,10 +92,34 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
 
   const ac = t !== null ? schedule.alphasCumprod[t] : 1;
   const rows: [string, ReactNode, string][] = [
-    ['beta', <>β<sub>t</sub></>, t !== null ? schedule.betas[t].toExponential(3) : '—'],
-    ['alphaCumprod', <>ᾱ<sub>t</sub></>, ac.toPrecision(4)],
-    ['signal', <>√ᾱ<sub>t</sub> (signal)</>, Math.sqrt(ac).toPrecision(4)],
-    ['noise', <>√(1−ᾱ<sub>t</sub>) (noise)</>, Math.sqrt(1 - ac).toPrecision(4)],
+    [
+      'beta',
+      <>
+        β<sub>t</sub>
+      </>,
+      t !== null ? schedule.betas[t].toExponential(3) : '—',
+    ],
+    [
+      'alphaCumprod',
+      <>
+        ᾱ<sub>t</sub>
+      </>,
+      ac.toPrecision(4),
+    ],
+    [
+      'signal',
+      <>
+        √ᾱ<sub>t</sub> (signal)
+      </>,
+      Math.sqrt(ac).toPrecision(4),
+    ],
+    [
+      'noise',
+      <>
+        √(1−ᾱ<sub>t</sub>) (noise)
+      </>,
+      Math.sqrt(1 - ac).toPrecision(4),
+    ],
     ['snr', 'SNR = ᾱ/(1−ᾱ)', t !== null ? (ac / (1 - ac)).toPrecision(4) : '∞'],
   ];
 
@@ -105,21 +129,33 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
         Forward process: drag through q(x<sub>t</sub> | x<sub>0</sub>)
       </h2>
       <p className="hint">
-        Any x<sub>t</sub> can be drawn in one go from the clean image: x<sub>t</sub> = √ᾱ<sub>t</sub> x<sub>0</sub> + √(1−ᾱ<sub>t</sub>) ε (eq. 4). The noise ε stays fixed while you drag.
+        Any x<sub>t</sub> can be drawn in one go from the clean image: x<sub>t</sub> = √ᾱ<sub>t</sub> x<sub>0</sub> + √(1−ᾱ<sub>t</sub>) ε
+        (eq. 4). The noise ε stays fixed while you drag.
       </p>
       <div className="picker" role="group" aria-label="Choose an image">
         {examples.map((img, i) => (
-          <ImageCanvas key={i} image={img} displaySize={36} label={fromTraining ? `training image ${i + 1}` : `example digit ${Math.floor(i / 2)}`} onClick={() => setX0(img)} />
+          <ImageCanvas
+            key={i}
+            image={img}
+            displaySize={36}
+            label={fromTraining ? `training image ${i + 1}` : `example digit ${Math.floor(i / 2)}`}
+            onClick={() => setX0(img)}
+          />
         ))}
         <button type="button" aria-pressed={drawing} onClick={() => setDrawing((d) => !d)} data-testid="draw-toggle">
           Draw…
         </button>
         <label className="upload">
           Upload…
-          <input type="file" accept="image/png,image/jpeg,image/webp,image/gif,image/bmp" onChange={(e) => {
+          <input
+            type="file"
+            accept="image/png,image/jpeg,image/webp,image/gif,image/bmp"
+            onChange={(e) => {
               void onUpload(e.target.files?.[0]);
               e.target.value = ''; // the same file chosen again is a change too
-            }} data-testid="upload" />
+            }}
+            data-testid="upload"
+          />
         </label>
       </div>
       {drawing && <DrawPad size={size} channels={channels} onDraw={setX0} />}
@@ -145,11 +181,15 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
       <div className="forward-body">
         <figure>
           <ImageCanvas image={x0} displaySize={128} label="clean image x0" />
-          <figcaption>x<sub>0</sub></figcaption>
+          <figcaption>
+            x<sub>0</sub>
+          </figcaption>
         </figure>
         <figure>
           <ImageCanvas image={xt} displaySize={192} label="noised image x_t" testId="forward-xt" />
-          <figcaption>x<sub>t</sub></figcaption>
+          <figcaption>
+            x<sub>t</sub>
+          </figcaption>
         </figure>
         <figure>
           <ImageCanvas image={x0 ? eps : null} range="noise" displaySize={128} label="the noise ε" testId="forward-eps" />
@@ -171,14 +211,16 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
         <SchedulePlot t={t} numTrainTimesteps={T} quantity="logSnr" />
       </div>
       <div className="controls">
-        <button
-          type="button"
-          onClick={() => setNoiseSeed((n) => n + 1)}
-          data-testid="resample-noise"
-        >
+        <button type="button" onClick={() => setNoiseSeed((n) => n + 1)} data-testid="resample-noise">
           Resample noise
         </button>
-        <button type="button" className="primary" disabled={!xt || t === null} onClick={() => xt && t !== null && sampling.start({ xt: xt.values, t })} data-testid="denoise-from-here">
+        <button
+          type="button"
+          className="primary"
+          disabled={!xt || t === null}
+          onClick={() => xt && t !== null && sampling.start({ xt: xt.values, t })}
+          data-testid="denoise-from-here"
+        >
           Denoise from here
         </button>
       </div>

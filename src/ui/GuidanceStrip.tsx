@@ -1,4 +1,4 @@
-import type { SampleFrame } from '../worker/protocol';
+import type { SampleFrame } from '../protocol';
 import { ImageCanvas } from './ImageCanvas';
 import { pick } from './pixels';
 
@@ -23,7 +23,8 @@ export function GuidanceStrip({ frame, guidances, label }: Props) {
         ))}
       </ol>
       <figcaption>
-        One batched run, the same noise for every picture: s = 0 ignores the class, s = 1 is the plain conditional model, larger s pushes harder towards it (ε = ε_uncond + s·(ε_cond − ε_uncond)).
+        One batched run, the same noise for every picture: s = 0 ignores the class, s = 1 is the plain conditional model, larger s pushes
+        harder towards it (ε = ε_uncond + s·(ε_cond − ε_uncond)).
       </figcaption>
     </figure>
   );

@@ -1,5 +1,5 @@
 import { useEffect, useRef } from 'react';
-import type { ImageBatch } from '../worker/protocol';
+import type { ImageBatch } from '../protocol';
 import { gridRGBA, type Range } from './pixels';
 
 interface Props {
@@ -31,7 +31,16 @@ export function ImageCanvas({ image, range = 'image', displaySize, label, testId
     ctx.putImageData(new ImageData(data as Uint8ClampedArray<ArrayBuffer>, width, height), 0, 0);
   }, [image, range]);
   const canvas = (
-    <canvas ref={ref} className="pixels" width={1} height={1} style={{ width: displaySize, height: displaySize }} role="img" aria-label={label} data-testid={testId} />
+    <canvas
+      ref={ref}
+      className="pixels"
+      width={1}
+      height={1}
+      style={{ width: displaySize, height: displaySize }}
+      role="img"
+      aria-label={label}
+      data-testid={testId}
+    />
   );
   return onClick ? (
     <button type="button" className="thumb-button" onClick={onClick} aria-label={label}>

@@ -31,19 +31,35 @@ export function LossChart({ losses }: Props) {
     const x = (s: number) => PAD + ((s - minStep) / Math.max(1, maxStep - minStep)) * (W - PAD - 8);
     const y = (l: number) => 6 + (1 - (Math.log10(l) - lo) / (hi - lo)) * (H - PAD - 6);
     const every = Math.max(1, Math.ceil(finite.length / MAX_POINTS));
-    const path = (pts: [number, number][]) => pts.filter((_, i) => i % every === 0 || i === pts.length - 1).map(([s, l], i) => `${i ? 'L' : 'M'}${x(s).toFixed(1)},${y(l).toFixed(1)}`).join('');
+    const path = (pts: [number, number][]) =>
+      pts
+        .filter((_, i) => i % every === 0 || i === pts.length - 1)
+        .map(([s, l], i) => `${i ? 'L' : 'M'}${x(s).toFixed(1)},${y(l).toFixed(1)}`)
+        .join('');
     return { raw: path(finite), smooth: path(smoothed), lo, hi, last: avg };
   }, [losses]);
   return (
     <figure className="plot loss-chart">
-      <svg width={W} height={H} role="img" aria-label={losses.length ? `training loss, running average ${last.toPrecision(3)}` : 'training loss (no steps yet)'} data-testid="loss-chart">
+      <svg
+        width={W}
+        height={H}
+        role="img"
+        aria-label={losses.length ? `training loss, running average ${last.toPrecision(3)}` : 'training loss (no steps yet)'}
+        data-testid="loss-chart"
+      >
         <line x1={PAD} y1={H - PAD} x2={W - 8} y2={H - PAD} className="axis" />
         <line x1={PAD} y1={6} x2={PAD} y2={H - PAD} className="axis" />
         {raw && (
           <>
-            <text x={PAD - 4} y={12} textAnchor="end" className="tick" data-testid="loss-top">{tick(10 ** hi)}</text>
-            <text x={PAD - 4} y={H - PAD} textAnchor="end" className="tick">{tick(10 ** lo)}</text>
-            <text x={W - 8} y={H - PAD + 14} textAnchor="end" className="tick">step {losses[losses.length - 1][0]}</text>
+            <text x={PAD - 4} y={12} textAnchor="end" className="tick" data-testid="loss-top">
+              {tick(10 ** hi)}
+            </text>
+            <text x={PAD - 4} y={H - PAD} textAnchor="end" className="tick">
+              {tick(10 ** lo)}
+            </text>
+            <text x={W - 8} y={H - PAD + 14} textAnchor="end" className="tick">
+              step {losses[losses.length - 1][0]}
+            </text>
             <path d={raw} className="curve raw" />
             <path d={smooth} className="curve smooth" />
           </>

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import type { ImageBatch, ImageCheck, MemorisationResult, ModelInfo, NearestImage, Yardstick } from '../worker/protocol';
+import type { ImageBatch, ImageCheck, MemorisationResult, ModelInfo, NearestImage, Yardstick } from '../protocol';
 import type { EngineClient } from './engine-client';
 import { ImageCanvas } from './ImageCanvas';
 import { imageOfBytes } from './images';
@@ -42,7 +42,10 @@ export function MemorisationCheck({ engine, model, samples }: Props) {
           return setError(m.message);
         }
         if (m.request !== request.current) return; // an earlier check's
-        if (m.type === 'progress') setProgress(`${PHASES[m.phase]}${m.phase === 'features' ? ` ${m.done.toLocaleString('en')} / ${m.total.toLocaleString('en')}` : ''}`);
+        if (m.type === 'progress')
+          setProgress(
+            `${PHASES[m.phase]}${m.phase === 'features' ? ` ${m.done.toLocaleString('en')} / ${m.total.toLocaleString('en')}` : ''}`,
+          );
         else {
           setProgress(null);
           setResult(m.result);
@@ -80,8 +83,8 @@ export function MemorisationCheck({ engine, model, samples }: Props) {
     <section className="memorisation" aria-labelledby="memo-title" data-testid="memorisation">
       <h3 id="memo-title">Is it a copy?</h3>
       <p className="hint">
-        A diffusion model can reproduce its training images instead of drawing new ones, the more so the smaller its data set. This finds each sample’s three nearest training images, and
-        compares the distance with how near the training images lie to one another.
+        A diffusion model can reproduce its training images instead of drawing new ones, the more so the smaller its data set. This finds
+        each sample’s three nearest training images, and compares the distance with how near the training images lie to one another.
       </p>
       <div className="controls">
         <button type="button" disabled={!samples || progress !== null} onClick={checkSamples} data-testid="memo-check">
@@ -89,7 +92,14 @@ export function MemorisationCheck({ engine, model, samples }: Props) {
         </button>
         <label className="upload">
           Check a picture of your own…
-          <input ref={fileInput} type="file" accept="image/*" disabled={progress !== null} onChange={(e) => checkFile(e.target.files?.[0])} data-testid="memo-file" />
+          <input
+            ref={fileInput}
+            type="file"
+            accept="image/*"
+            disabled={progress !== null}
+            onChange={(e) => checkFile(e.target.files?.[0])}
+            data-testid="memo-file"
+          />
         </label>
         {!samples && <span className="muted">Samples can be checked once a run has finished.</span>}
       </div>
@@ -125,7 +135,15 @@ function Report({ result, subject }: { result: MemorisationResult; subject: 'sam
             </figure>
             <div>
               <Neighbours title="nearest by pixels" nearest={check.pixels.nearest} size={size} channels={channels} kind="pixels" />
-              {check.features && <Neighbours title="nearest by classifier features" nearest={check.features.nearest} size={size} channels={channels} kind="features" />}
+              {check.features && (
+                <Neighbours
+                  title="nearest by classifier features"
+                  nearest={check.features.nearest}
+                  size={size}
+                  channels={channels}
+                  kind="features"
+                />
+              )}
               <p className={check.pixels.closeness?.verdict === 'apart' ? 'muted' : 'warning'} data-testid="memo-verdict">
                 {verdict(check)}
               </p>
@@ -137,14 +155,30 @@ function Report({ result, subject }: { result: MemorisationResult; subject: 'sam
   );
 }
 
-function Neighbours({ title, nearest, size, channels, kind }: { title: string; nearest: NearestImage[]; size: number; channels: number; kind: 'pixels' | 'features' }) {
+function Neighbours({
+  title,
+  nearest,
+  size,
+  channels,
+  kind,
+}: {
+  title: string;
+  nearest: NearestImage[];
+  size: number;
+  channels: number;
+  kind: 'pixels' | 'features';
+}) {
   return (
     <figure className="memo-neighbours" data-testid={`memo-${kind}`}>
       <figcaption>{title}</figcaption>
       <ol>
         {nearest.map((n) => (
           <li key={n.index} data-testid="memo-neighbour" data-index={n.index} data-distance={n.distance} data-name={n.name}>
-            <ImageCanvas image={imageOfBytes(n.pixels, size, channels)} displaySize={56} label={`training image ${n.index + 1}: ${n.name}, distance ${fmt(n.distance)}`} />
+            <ImageCanvas
+              image={imageOfBytes(n.pixels, size, channels)}
+              displaySize={56}
+              label={`training image ${n.index + 1}: ${n.name}, distance ${fmt(n.distance)}`}
+            />
             <span title={n.name}>
               #{n.index + 1} {/^\d$/.test(n.name) ? `· a ${n.name}` : `· ${n.name.split('/').pop()}`}
             </span>
@@ -172,6 +206,9 @@ function verdict(check: ImageCheck): string {
   if (c.verdict === 'close') return `Close to ${which}: ${share}. Possibly memorised.`;
   const byFeatures = check.features?.closeness;
   const f = check.features?.nearest[0];
-  const alike = byFeatures && f && byFeatures.verdict !== 'apart' ? ` Its classifier features, though, lie close to training image #${f.index + 1}'s: only ${pct(byFeatures.share)} of training images are as close to another — a shifted or restyled copy?` : '';
+  const alike =
+    byFeatures && f && byFeatures.verdict !== 'apart'
+      ? ` Its classifier features, though, lie close to training image #${f.index + 1}'s: only ${pct(byFeatures.share)} of training images are as close to another — a shifted or restyled copy?`
+      : '';
   return `Not a copy: ${pct(c.share)} of training images lie closer to their own nearest neighbour than this lies to ${which}.${alike}`;
 }

@@ -36,12 +36,20 @@ export function Meter({ reads, batch, label, history }: Props) {
           </div>
         ))}
       </div>
-      <svg viewBox={`0 0 ${W} ${H}`} preserveAspectRatio="none" role="img" aria-label={`probability of ${target} over the run`} className="meter-curve">
+      <svg
+        viewBox={`0 0 ${W} ${H}`}
+        preserveAspectRatio="none"
+        role="img"
+        aria-label={`probability of ${target} over the run`}
+        className="meter-curve"
+      >
         <rect x={0} y={0} width={W} height={H} className="frame" />
         {path && <path d={path} className="curve" />}
       </svg>
       <figcaption data-testid="meter-text">
-        reads as <strong>{best}</strong> ({Math.round(probs[best] * 100)} %){label !== null && best !== label ? `; ${label}: ${Math.round(probs[label] * 100)} %` : ''} — the curve: p({target}) from the first step (left) to the last
+        reads as <strong>{best}</strong> ({Math.round(probs[best] * 100)} %)
+        {label !== null && best !== label ? `; ${label}: ${Math.round(probs[label] * 100)} %` : ''} — the curve: p({target}) from the first
+        step (left) to the last
       </figcaption>
     </figure>
   );

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import type { ModelInfo } from '../worker/protocol';
+import type { ModelInfo } from '../protocol';
 import type { EngineClient } from './engine-client';
 
 interface Props {
@@ -8,7 +8,14 @@ interface Props {
   active: ModelInfo;
 }
 
-const describe = (m: ModelInfo) => (m.source === 'trained' ? 'the model trained here' : m.source === 'imported' ? 'an imported model' : m.source === 'random' ? 'an untrained model' : 'the shipped digits model');
+const describe = (m: ModelInfo) =>
+  m.source === 'trained'
+    ? 'the model trained here'
+    : m.source === 'imported'
+      ? 'an imported model'
+      : m.source === 'random'
+        ? 'an untrained model'
+        : 'the shipped digits model';
 
 /** Which model every panel runs on, and the 'models' channel: use the trained one, go back, export, import. */
 export function ModelBar({ engine, active }: Props) {
@@ -42,10 +49,21 @@ export function ModelBar({ engine, active }: Props) {
         {active.config.inChannels === 3 ? ' RGB' : ' grey'}, {(active.numParams / 1e6).toFixed(2)}M parameters).
       </p>
       <div className="controls">
-        <button type="button" className="primary" disabled={!trained} onClick={() => send({ type: 'use', which: 'trained' })} data-testid="use-trained">
+        <button
+          type="button"
+          className="primary"
+          disabled={!trained}
+          onClick={() => send({ type: 'use', which: 'trained' })}
+          data-testid="use-trained"
+        >
           Use the trained model
         </button>
-        <button type="button" disabled={active.source === 'shipped' || active.source === 'random'} onClick={() => send({ type: 'use', which: 'shipped' })} data-testid="use-shipped">
+        <button
+          type="button"
+          disabled={active.source === 'shipped' || active.source === 'random'}
+          onClick={() => send({ type: 'use', which: 'shipped' })}
+          data-testid="use-shipped"
+        >
           Back to the shipped model
         </button>
         <button type="button" disabled={!trained} onClick={() => send({ type: 'export' })} data-testid="export-model">

@@ -34,15 +34,30 @@ export function SchedulePlot({ t, numTrainTimesteps: T, quantity }: Props) {
     return { paths, lo, hi };
   }, [T, quantity]);
   const title = quantity === 'alphaCumprod' ? 'ᾱ_t' : 'log₁₀ SNR_t';
-  const caption = quantity === 'alphaCumprod' ? <>ᾱ<sub>t</sub></> : <>log₁₀ SNR<sub>t</sub></>;
+  const caption =
+    quantity === 'alphaCumprod' ? (
+      <>
+        ᾱ<sub>t</sub>
+      </>
+    ) : (
+      <>
+        log₁₀ SNR<sub>t</sub>
+      </>
+    );
   return (
     <figure className="plot">
       <svg width={W} height={H} role="img" aria-label={`${title} over t for the linear and cosine schedules`}>
         <line x1={PAD} y1={H - PAD} x2={W - 6} y2={H - PAD} className="axis" />
         <line x1={PAD} y1={6} x2={PAD} y2={H - PAD} className="axis" />
-        <text x={PAD - 4} y={12} textAnchor="end" className="tick">{hi.toFixed(0)}</text>
-        <text x={PAD - 4} y={H - PAD} textAnchor="end" className="tick">{lo.toFixed(0)}</text>
-        <text x={W - 6} y={H - PAD + 14} textAnchor="end" className="tick">t = {T}</text>
+        <text x={PAD - 4} y={12} textAnchor="end" className="tick">
+          {hi.toFixed(0)}
+        </text>
+        <text x={PAD - 4} y={H - PAD} textAnchor="end" className="tick">
+          {lo.toFixed(0)}
+        </text>
+        <text x={W - 6} y={H - PAD + 14} textAnchor="end" className="tick">
+          t = {T}
+        </text>
         {paths.map((p) => (
           <path key={p.betaSchedule} d={p.d} className={`curve ${p.betaSchedule}`} />
         ))}

@@ -1,6 +1,6 @@
-import { messageKey, REPLAYED, type Channel, type FromEngine, type ToEngine } from '../worker/protocol';
+import { messageKey, REPLAYED, type Channel, type ChannelEvent, type FromEngine, type ToEngine } from '../protocol';
 
-export type ChannelEvent<C extends Channel> = Extract<FromEngine, { channel: C }>;
+export type { ChannelEvent } from '../protocol';
 
 /**
  * The page's handle on the engine worker: send requests, subscribe to one channel's events. It keeps
@@ -11,31 +11,21 @@ export class EngineClient {
   private readonly worker: Worker;
   private readonly listeners = new Set<(m: FromEngine) => void>();
   private readonly latest = new Map<string, FromEngine>();
-  /** The id of the newest sampling run this page asked for; messages about older runs are stale. */
-  private samplingRun = 0;
 
   constructor() {
     this.worker = new Worker(new URL('../worker/engine.worker.ts', import.meta.url), { type: 'module' });
     this.worker.onmessage = (e: MessageEvent<FromEngine>) => this.dispatch(e.data);
-    this.worker.onerror = (e) => this.dispatch({ channel: 'engine', type: 'error', message: e.message || 'the engine worker failed to start' });
+    this.worker.onerror = (e) =>
+      this.dispatch({ channel: 'engine', type: 'error', message: e.message || 'the engine worker failed to start' });
   }
 
   private dispatch(m: FromEngine): void {
-    if (REPLAYED.includes(messageKey(m))) this.latest.set(messageKey(m), m);
+    if (REPLAYED.has(messageKey(m))) this.latest.set(messageKey(m), m);
     this.listeners.forEach((l) => l(m));
   }
 
   send(m: ToEngine): void {
     this.worker.postMessage(m);
-  }
-
-  /** A new sampling run's id; `isCurrentRun` is false for every earlier one from then on. */
-  nextSamplingRun(): number {
-    return ++this.samplingRun;
-  }
-
-  isCurrentRun(run: number): boolean {
-    return run === this.samplingRun;
   }
 
   /** Calls `listener` with the channel's replayed state now, then with every event on the channel. */

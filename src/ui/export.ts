@@ -1,5 +1,5 @@
 import { applyPalette, GIFEncoder, quantize } from 'gifenc';
-import type { ImageBatch } from '../worker/protocol';
+import type { ImageBatch } from '../protocol';
 import { gridRGBA } from './pixels';
 
 /** A recorded step of a run: displayed timestep (t+1) and x_t. */
@@ -20,7 +20,7 @@ function upscale(data: Uint8ClampedArray, width: number, height: number, k: numb
 }
 
 /** The trajectory as an animated GIF (last frame held), scaled so a 28×28 digit is 112 px. */
-export function trajectoryGif(frames: RecordedFrame[]): Blob {
+export function trajectoryGif(frames: readonly RecordedFrame[]): Blob {
   const gif = GIFEncoder();
   frames.forEach((f, i) => {
     const { data, width, height } = gridRGBA(f.image, 'image');

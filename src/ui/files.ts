@@ -1,4 +1,4 @@
-import type { DataFile } from '../worker/protocol';
+import type { DataFile } from '../protocol';
 
 /** System files that folders carry along and that are not training pictures; skipped quietly. */
 const isClutter = (name: string) => name.startsWith('.') || /^(thumbs\.db|desktop\.ini)$/i.test(name);

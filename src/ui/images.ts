@@ -1,5 +1,5 @@
 import { decodeImageFile } from '../data/decode';
-import type { ImageBatch } from '../worker/protocol';
+import type { ImageBatch } from '../protocol';
 
 /** The example digits shipped in public/data (see scripts/export-digits.ts). */
 export async function loadExampleDigits(): Promise<{ images: ImageBatch[]; labels: number[] }> {

@@ -1,4 +1,4 @@
-import type { ImageBatch } from '../worker/protocol';
+import type { ImageBatch } from '../protocol';
 
 /** How values map to grey levels: images live in [−1, 1]; noise is shown over [−3, 3] (±3σ). */
 export type Range = 'image' | 'noise';

@@ -1,14 +1,16 @@
 import { SAMPLING_DEFAULTS } from '../pipeline/defaults';
-import type { ModelInfo, SampleSettings, SampleStart } from '../worker/protocol';
+import type { ModelInfo, SampleSettings, SampleStart } from '../protocol';
 import type { EngineClient } from './engine-client';
 import { settingsFromUrl, settingsParams, writeUrl } from './url-state';
 
 /**
  * The sampling settings both panels share (the reverse panel edits them; the forward panel's
- * "Denoise from here" runs with them), the newest run's id, and the requests of the sampling
- * channel. A small store for useSyncExternalStore.
+ * "Denoise from here" runs with them), the requests of the sampling channel, and the one owner of
+ * sampling run ids: it makes them, and says which is current. A small store for useSyncExternalStore.
  */
 export class SamplingChannel {
+  /** The last run id made on this page: ids are unique across models (a channel is made per model). */
+  private static lastRun = 0;
   private current: SampleSettings;
   /** The id of the newest run started here (0: none yet), and its guidance scales when it is a guidance strip. */
   private run = 0;
@@ -22,7 +24,12 @@ export class SamplingChannel {
   ) {
     const nc = model.config.numClasses;
     // a link's settings (validated for this model) over the defaults
-    this.current = { ...SAMPLING_DEFAULTS, batch: 1, label: nc > 0 ? Math.min(3, nc - 1) : null, ...settingsFromUrl(location.search, model) };
+    this.current = {
+      ...SAMPLING_DEFAULTS,
+      batch: 1,
+      label: nc > 0 ? Math.min(3, nc - 1) : null,
+      ...settingsFromUrl(location.search, model),
+    };
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {
@@ -33,6 +40,11 @@ export class SamplingChannel {
   readonly getSettings = (): SampleSettings => this.current;
 
   readonly getRun = (): number => this.run;
+
+  /** Whether a message about run `id` concerns the newest run (messages about runs since replaced are stale). */
+  isCurrent(id: number): boolean {
+    return id !== 0 && id === this.run;
+  }
 
   /** The guidance scales of the newest run when it is a guidance strip, else null. */
   guidancesOfRun(): number[] | null {
@@ -46,7 +58,7 @@ export class SamplingChannel {
 
   /** Every sampler from the same noise and labels, side by side; returns the run's id. */
   compare(): number {
-    this.run = this.engine.nextSamplingRun();
+    this.run = ++SamplingChannel.lastRun;
     this.runGuidances = null;
     this.runCompares = true;
     this.engine.send({ channel: 'sampling', type: 'compare', run: this.run, settings: this.current });
@@ -68,7 +80,7 @@ export class SamplingChannel {
 
   /** Starts a run with the current settings, from pure noise or from the forward panel's x_t; returns its id. */
   start(from?: SampleStart, guidances?: number[]): number {
-    this.run = this.engine.nextSamplingRun();
+    this.run = ++SamplingChannel.lastRun;
     this.runGuidances = guidances ?? null;
     this.runCompares = false;
     this.engine.send({ channel: 'sampling', type: 'start', run: this.run, settings: this.current, from, guidances });

@@ -1,5 +1,5 @@
 import { SAMPLER_NAMES, type SamplerName } from '../pipeline/defaults';
-import type { ModelInfo, SampleSettings } from '../worker/protocol';
+import type { ModelInfo, SampleSettings } from '../protocol';
 
 /**
  * The page's settings in its address, so a link reproduces a run: sampler, steps, η, seed, class,

@@ -1,7 +1,7 @@
 /// <reference lib="webworker" />
-import { Engine } from './engine';
-import type { FromEngine, ToEngine } from './protocol';
+import type { FromEngine, ToEngine } from '../protocol';
+import { createEngine } from './services';
 
 const scope = self as unknown as DedicatedWorkerGlobalScope;
-const engine = new Engine((m: FromEngine, transfer: Transferable[] = []) => scope.postMessage(m, transfer));
+const engine = createEngine((m: FromEngine, transfer: Transferable[] = []) => scope.postMessage(m, transfer));
 scope.onmessage = (e: MessageEvent<ToEngine>) => void engine.handle(e.data);

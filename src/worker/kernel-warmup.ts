@@ -1,49 +1,40 @@
 import * as tf from '@tensorflow/tfjs';
 import { explainFailure } from '../engine/failures';
-import { DigitMeter } from './meter';
-import type { HeldModel } from './models';
-import { SAMPLE_BATCHES, type EngineEvent } from './protocol';
+import { SAMPLE_BATCHES } from '../protocol';
+import type { DeviceGate } from './device-gate';
+import type { DigitMeter } from './meter';
+import type { HeldModel, ModelRegistry } from './model-registry';
+import type { Post } from './service';
 import { samplingShapes, warmUpSampling } from './warmup';
 
 const WARMUP_POST_INTERVAL_MS = 100;
 
 /**
  * The worker's side of the GPU kernel warm-up (WebGPU only): compiles the sampling pipelines of each
- * model the panels run on, once per configuration, and keeps every other tfjs user waiting until it
- * ends (see ready()). Progress goes to the page as 'engine/warmup'.
+ * model the panels run on, once per configuration, as an exclusive job of the device gate (every
+ * other tfjs user waits for it). A model chosen while training holds the device is warmed up when
+ * training lets go. Progress goes to the page as 'engine/warmup'.
  */
 export class KernelWarmup {
-  /** The warm-up in progress; tfjs work waits for it. */
-  private warming: Promise<void> = Promise.resolve();
   /** The configurations whose sampling pipelines are compiled already (pipelines depend on shapes, not weights). */
   private readonly warmed = new Set<string>();
-  /**
-   * True while a training run is live (running or paused). No warm-up then: its programs would meet
-   * pipelines still compiling; the training service calls warmUp again when the run ends.
-   */
-  trainingBusy: () => boolean = () => false;
-  /** The meter, whose classifier runs with sampling on the models it fits: its kernels are warmed up too. */
-  meter: DigitMeter | null = null;
 
-  constructor(private readonly post: (m: EngineEvent) => void) {}
-
-  /**
-   * Resolves once no warm-up is running (at once off WebGPU). Anything that runs tfjs ops awaits it
-   * first: while pipelines compile, a program that needs one of them would throw.
-   */
-  async ready(): Promise<void> {
-    for (let w = this.warming; ; w = this.warming) {
-      await w;
-      if (w === this.warming) return;
-    }
+  constructor(
+    private readonly post: Post<'engine'>,
+    private readonly device: DeviceGate,
+    /** The meter's classifier runs with sampling on the models it fits: its kernels are warmed up too. */
+    private readonly meter: DigitMeter,
+    models: ModelRegistry,
+  ) {
+    models.onActivate.add((m) => this.warmUp(m));
+    device.onRelease.add(() => this.warmUp(models.active));
   }
 
   /** Compiles the pipelines of every sampling shape the page offers for this model, queued behind any warm-up in progress. */
-  warmUp({ model, diffusion }: HeldModel): void {
+  private warmUp({ model, diffusion }: HeldModel): void {
     const key = JSON.stringify([model.config, diffusion.predictionType]);
-    if (tf.getBackend() !== 'webgpu' || this.warmed.has(key) || this.trainingBusy()) return;
-    this.warmed.add(key);
-    this.warming = this.warming.then(async () => {
+    if (tf.getBackend() !== 'webgpu' || this.warmed.has(key)) return;
+    const queued = this.device.runExclusive(async () => {
       if (!model.weights.size) {
         // disposed while it waited (another model was chosen): nothing was compiled for it
         this.warmed.delete(key);
@@ -58,9 +49,10 @@ export class KernelWarmup {
       };
       let pipelines = 0;
       try {
-        const meter = this.meter && DigitMeter.fits(model.config) ? this.meter : null;
+        const meter = this.meter.for(model.config);
         await meter?.load(); // warm() needs the classifier itself
-        pipelines = (await warmUpSampling(model, diffusion, samplingShapes(model, SAMPLE_BATCHES), progress, meter ? (x0) => meter.warm(x0) : undefined))?.pipelines ?? 0;
+        const shapes = samplingShapes(model, SAMPLE_BATCHES);
+        pipelines = (await warmUpSampling(model, diffusion, shapes, progress, meter ? (x0) => meter.warm(x0) : undefined))?.pipelines ?? 0;
       } catch (e) {
         // not fatal: the first run compiles what is missing, as without a warm-up
         this.warmed.delete(key);
@@ -68,5 +60,6 @@ export class KernelWarmup {
       }
       this.post({ channel: 'engine', type: 'warmup', done: pipelines, total: pipelines, finished: true });
     });
+    if (queued) this.warmed.add(key);
   }
 }

@@ -1,18 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
 import { decodeImageFile } from '../data/decode';
-import type { ImageItem } from '../data/dataset';
 import { yieldToEvents } from '../engine/yield';
 import { closeness, nearestPairDistances, nearestRows, yardstickQueries, type Rows } from '../memorisation/nearest';
-import { DigitMeter } from './meter';
-import type { ModelRegistry } from './models';
-import type { ImageBatch, MemorisationEvent, NearestImage, Yardstick, ImageCheck } from './protocol';
-
-/** The images a model learned from, as the memorisation check compares against. */
-export type TrainingImages =
-  /** The shipped model's training digits (public/data/train-digits.*), fetched on the first check. */
-  | { kind: 'shipped'; url: string }
-  /** The person's pictures a model was trained on in this page. */
-  | { kind: 'uploads'; items: readonly ImageItem[]; size: number; channels: number };
+import type { ChannelRequest, ImageBatch, ImageCheck, NearestImage, Yardstick } from '../protocol';
+import type { DeviceGate } from './device-gate';
+import type { DigitMeter } from './meter';
+import type { ModelRegistry, TrainingImages } from './model-registry';
+import type { ChannelService, Post } from './service';
 
 /** A training set ready to search: its pixels, names, and yardsticks (the data's own nearest-pair distances). */
 interface SearchSet {
@@ -33,31 +27,46 @@ const FEATURE_BATCH = 250;
 /**
  * The memorisation check in the worker: for each image asked about, the three nearest images of the
  * active model's training set by pixel distance and, for digits, by the meter classifier's features,
- * each read against the data's own nearest-pair distances. Talks on the 'memorisation' channel.
+ * each read against the data's own nearest-pair distances: the 'memorisation' channel.
  */
-export class MemorisationService {
-  meter: DigitMeter | null = null;
+export class MemorisationService implements ChannelService<'memorisation'> {
+  readonly channel = 'memorisation';
   private readonly sets = new WeakMap<TrainingImages, Promise<SearchSet>>();
 
   constructor(
-    private readonly post: (m: MemorisationEvent) => void,
+    private readonly post: Post<'memorisation'>,
     private readonly models: ModelRegistry,
+    private readonly device: DeviceGate,
+    /** The digit classifier, whose features are the second search (digits models only). */
+    private readonly meter: DigitMeter,
     /** How files are fetched (Node's tests read them from disk). */
     private readonly fetchFile: (url: string) => Promise<Response> = (url) => fetch(url),
   ) {}
 
+  async handle(request: ChannelRequest<'memorisation'>): Promise<void> {
+    await this.device.ready();
+    switch (request.type) {
+      case 'check':
+        return await this.check(request.request, request.images);
+      case 'checkFile':
+        return await this.checkFile(request.request, request.file);
+    }
+  }
+
   /** Checks a batch of images (values in [−1, 1], at the active model's size), e.g. a run's final samples. */
-  async check(request: number, images: ImageBatch): Promise<void> {
+  private async check(request: number, images: ImageBatch): Promise<void> {
     const set = await this.searchSet(request);
     if (images.size !== set.size || images.channels !== set.channels)
-      throw new Error(`the images are ${images.size}×${images.size}×${images.channels}; the model's training images are ${set.size}×${set.size}×${set.channels}`);
+      throw new Error(
+        `the images are ${images.size}×${images.size}×${images.channels}; the model's training images are ${set.size}×${set.size}×${set.channels}`,
+      );
     const per = set.size * set.size * set.channels;
     const queries = Array.from({ length: images.batch }, (_, b) => toBytes(images.values.subarray(b * per, (b + 1) * per)));
     await this.answer(request, set, queries);
   }
 
   /** Checks a picture of the person's own (decoded to the model's size, letterboxed): "is this in the training set?" */
-  async checkFile(request: number, file: File): Promise<void> {
+  private async checkFile(request: number, file: File): Promise<void> {
     const set = await this.searchSet(request);
     const bytes = await decodeImageFile(file, { size: set.size, channels: set.channels as 1 | 3, fit: 'pad' });
     await this.answer(request, set, [bytes]);
@@ -69,13 +78,19 @@ export class MemorisationService {
       const byPixels = nearestRows(query, set.pixels, K);
       const check: ImageCheck = {
         query,
-        pixels: { nearest: byPixels.map((n) => this.neighbour(set, n.index, n.distance / 255)), closeness: closeness(byPixels[0].distance, set.pixelYardstick) },
+        pixels: {
+          nearest: byPixels.map((n) => this.neighbour(set, n.index, n.distance / 255)),
+          closeness: closeness(byPixels[0].distance, set.pixelYardstick),
+        },
         features: null,
       };
       if (queryFeatures && set.features) {
         const w = set.features.dim;
         const byFeatures = nearestRows(queryFeatures.subarray(b * w, (b + 1) * w), set.features, K);
-        check.features = { nearest: byFeatures.map((n) => this.neighbour(set, n.index, n.distance)), closeness: closeness(byFeatures[0].distance, set.featureYardstick!) };
+        check.features = {
+          nearest: byFeatures.map((n) => this.neighbour(set, n.index, n.distance)),
+          closeness: closeness(byFeatures[0].distance, set.featureYardstick!),
+        };
       }
       return check;
     });
@@ -96,7 +111,12 @@ export class MemorisationService {
 
   private neighbour(set: SearchSet, index: number, distance: number): NearestImage {
     const per = set.pixels.dim;
-    return { index, name: set.names[index], distance, pixels: Uint8Array.from((set.pixels.values as Uint8Array).subarray(index * per, (index + 1) * per)) };
+    return {
+      index,
+      name: set.names[index],
+      distance,
+      pixels: Uint8Array.from((set.pixels.values as Uint8Array).subarray(index * per, (index + 1) * per)),
+    };
   }
 
   /** The active model's training set, loaded and measured once per set. */
@@ -124,18 +144,21 @@ export class MemorisationService {
       await yieldToEvents();
     };
     await progress('download', 0, 1);
-    const { values, names, size, channels, description } = source.kind === 'shipped' ? await loadShippedDigits(source.url, this.fetchFile) : fromUploads(source);
+    const { values, names, size, channels, description } =
+      source.kind === 'shipped' ? await loadShippedDigits(source.url, this.fetchFile) : fromUploads(source);
     const per = size * size * channels;
     const pixels: Rows = { values, count: values.length / per, dim: per };
     let features: Rows | null = null;
     let featureYardstick: Float64Array | null = null;
-    const meter = this.meter && DigitMeter.fits({ imageSize: size, inChannels: channels }) ? this.meter : null;
+    const meter = this.meter.for({ imageSize: size, inChannels: channels });
     if (meter && (await meter.load())) {
       let joined: Float32Array | null = null;
       let width = 0;
       for (let start = 0; start < pixels.count; start += FEATURE_BATCH) {
         await progress('features', start, pixels.count);
-        const rows = Array.from({ length: Math.min(FEATURE_BATCH, pixels.count - start) }, (_, i) => values.subarray((start + i) * per, (start + i + 1) * per));
+        const rows = Array.from({ length: Math.min(FEATURE_BATCH, pixels.count - start) }, (_, i) =>
+          values.subarray((start + i) * per, (start + i + 1) * per),
+        );
         const part = await this.embed(rows, size);
         width = part.width;
         joined ??= new Float32Array(pixels.count * width);
@@ -159,7 +182,7 @@ export class MemorisationService {
       return tf.sub(tf.div(tf.tensor4d(bytes, [rows.length, size, size, 1]), 127.5), 1);
     });
     try {
-      return (await this.meter!.features(x))!;
+      return (await this.meter.features(x))!;
     } finally {
       x.dispose();
     }
@@ -184,7 +207,13 @@ function fromUploads(source: Extract<TrainingImages, { kind: 'uploads' }>) {
   const values = new Uint8Array(source.items.length * per);
   source.items.forEach((item, i) => values.set(item.pixels, i * per));
   const n = source.items.length;
-  return { values, names: source.items.map((i) => i.name), size: source.size, channels: source.channels, description: `the ${n} picture${n === 1 ? '' : 's'} this model was trained on` };
+  return {
+    values,
+    names: source.items.map((i) => i.name),
+    size: source.size,
+    channels: source.channels,
+    description: `the ${n} picture${n === 1 ? '' : 's'} this model was trained on`,
+  };
 }
 
 /** The shipped model's training digits: train-digits.json (counts per class) and .bin.gz (uint8, class-major). */
@@ -197,9 +226,17 @@ async function loadShippedDigits(jsonUrl: string, fetchFile: (url: string) => Pr
   const meta = (await (await fetchOk(jsonUrl)).json()) as { size: number; channels: number; counts: number[] };
   let bytes = new Uint8Array(await (await fetchOk(jsonUrl.replace(/\.json$/, '.bin.gz'))).arrayBuffer());
   // a server may already have undone the gzip (Content-Encoding); the magic bytes say
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b)
+    bytes = new Uint8Array(await new Response(new Blob([bytes]).stream().pipeThrough(new DecompressionStream('gzip'))).arrayBuffer());
   const count = meta.counts.reduce((a, b) => a + b, 0);
-  if (bytes.length !== count * meta.size * meta.size * meta.channels) throw new Error(`the shipped training digits are damaged: ${bytes.length} bytes for ${count} digits`);
+  if (bytes.length !== count * meta.size * meta.size * meta.channels)
+    throw new Error(`the shipped training digits are damaged: ${bytes.length} bytes for ${count} digits`);
   const names = meta.counts.flatMap((c, label) => Array.from({ length: c }, () => String(label)));
-  return { values: bytes, names, size: meta.size, channels: meta.channels, description: `the ${count.toLocaleString('en')} MNIST digits the shipped model was trained on` };
+  return {
+    values: bytes,
+    names,
+    size: meta.size,
+    channels: meta.channels,
+    description: `the ${count.toLocaleString('en')} MNIST digits the shipped model was trained on`,
+  };
 }

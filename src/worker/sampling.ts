@@ -1,58 +1,71 @@
 import * as tf from '@tensorflow/tfjs';
 import { asTimestep } from '../diffusion/timestep';
 import { PauseGate } from '../engine/pause-gate';
-import type { UNetConfig } from '../model/config';
 import { yieldToEvents } from '../engine/yield';
 import { SAMPLER_NAMES } from '../pipeline/defaults';
 import { sample } from '../pipeline/sample';
-import type { KernelWarmup } from './kernel-warmup';
-import { DigitMeter } from './meter';
-import type { ModelRegistry } from './models';
-import type { ImageBatch, SampleFrame, SampleSettings, SampleStart, SamplingEvent } from './protocol';
+import type { ChannelRequest, ImageBatch, SampleFrame, SampleSettings, SampleStart } from '../protocol';
+import type { DeviceGate } from './device-gate';
+import type { DigitMeter } from './meter';
+import type { ModelRegistry } from './model-registry';
+import type { ChannelService, Post } from './service';
 import { stripIndices } from './trajectory';
 
 /** The page redraws at most this often; steps in between are computed but not sent. */
 const FRAME_INTERVAL_MS = 33;
 
+/** A run the service is on: the page's id for it, and whether it was stopped or replaced. */
+interface Run {
+  id: number;
+  cancelled: boolean;
+}
+
 /**
- * The sampling run behind the reverse panel: one run at a time on the active model, paused,
- * single-stepped and stopped through a PauseGate, slowed down on request. Every message about a run
- * carries the page's id for it, so the page can ignore a run it has replaced.
+ * The 'sampling' channel: the run behind the reverse panel — one run at a time on the active model,
+ * paused, single-stepped and stopped through a PauseGate, slowed down on request. The run's id is the
+ * page's (its SamplingChannel makes them); every message about a run carries it, so the page can
+ * ignore a run it has replaced.
  */
-export class SamplingService {
-  /** The page's id of the current (or last) run. */
-  private run = 0;
-  /** Bumped by every start and stop: a loop whose generation is no longer current ends. */
-  private generation = 0;
+export class SamplingService implements ChannelService<'sampling'> {
+  readonly channel = 'sampling';
+  /** The current (or last) run; a loop whose run is cancelled ends. */
+  private current: Run = { id: 0, cancelled: true };
   private delayMs = 0;
-  /** Reads x̂0 as a digit on every frame sent, for models it fits (set once the page says where the classifier is). */
-  meter: DigitMeter | null = null;
-  private readonly gate = new PauseGate((state) => this.post({ channel: 'sampling', type: 'state', run: this.run, state }));
+  private readonly gate = new PauseGate((state) => this.post({ channel: 'sampling', type: 'state', run: this.current.id, state }));
 
   constructor(
-    private readonly post: (m: SamplingEvent, transfer?: Transferable[]) => void,
+    private readonly post: Post<'sampling'>,
     private readonly models: ModelRegistry,
-    private readonly warmup: KernelWarmup,
+    private readonly device: DeviceGate,
+    /** Reads x̂0 as a digit on every frame sent, for the models it fits. */
+    private readonly meter: DigitMeter,
   ) {
     models.onActivate.add(() => this.stop());
   }
 
-  pause(): void {
-    this.gate.pause();
+  async handle(request: ChannelRequest<'sampling'>): Promise<void> {
+    switch (request.type) {
+      case 'start':
+        return await this.start(request.run, request.settings, request.from, request.guidances);
+      case 'compare':
+        return await this.compare(request.run, request.settings);
+      case 'pause':
+        return this.gate.pause();
+      case 'resume':
+        return this.gate.resume();
+      case 'step':
+        return this.gate.step();
+      case 'stop':
+        return this.stop();
+      case 'speed':
+        this.delayMs = Math.max(0, request.delayMs);
+    }
   }
-  resume(): void {
-    this.gate.resume();
-  }
-  step(): void {
-    this.gate.step();
-  }
-  stop(): void {
-    this.generation++;
+
+  private stop(): void {
+    this.current.cancelled = true;
     this.gate.stop();
     this.gate.finish();
-  }
-  setSpeed(delayMs: number): void {
-    this.delayMs = Math.max(0, delayMs);
   }
 
   /**
@@ -60,7 +73,7 @@ export class SamplingService {
    * posting frames at most every FRAME_INTERVAL_MS plus every strip step and every single step. A
    * run asked for during the GPU warm-up waits for it (it is not lost; stop cancels it).
    */
-  async start(run: number, requested: SampleSettings, from?: SampleStart, guidances?: number[]): Promise<void> {
+  private async start(id: number, requested: SampleSettings, from?: SampleStart, guidances?: number[]): Promise<void> {
     const { model, diffusion } = this.models.active;
     if (guidances && !(guidances.length >= 1 && guidances.length <= 16 && guidances.every((g) => g >= 0 && g <= 20)))
       throw new Error(`a guidance strip takes 1 to 16 scales in [0, 20], got [${guidances.join(', ')}]`);
@@ -69,21 +82,28 @@ export class SamplingService {
     const { imageSize: size, inChannels: channels } = model.config;
     const labels = this.labels(settings);
     if (from && from.xt.length !== size * size * channels)
-      throw new Error(`the forward panel's image has ${from.xt.length} values; this model needs ${size}×${size}×${channels} = ${size * size * channels}`);
+      throw new Error(
+        `the forward panel's image has ${from.xt.length} values; this model needs ${size}×${size}×${channels} = ${size * size * channels}`,
+      );
     const t0 = from ? asTimestep(from.t, diffusion.numTrainTimesteps) : undefined;
-    const generation = this.begin(run);
+    const run = this.begin(id);
     let init: tf.Tensor | undefined;
     try {
-      await this.warmup.ready();
-      if (generation !== this.generation) return;
+      await this.device.ready();
+      if (run.cancelled) return;
       if (from) init = tf.tidy(() => tf.tile(tf.tensor4d(from.xt, [1, size, size, channels]), [settings.batch, 1, 1, 1]));
-      const meter = this.meterFor(model.config);
+      const meter = this.meter.for(model.config);
       const started = performance.now();
       let lastPost = -Infinity;
       let steps = 0;
       /** Time spent paused, left out of the run's elapsed time. */
       let pausedMs = 0;
-      const gen = sample(model, diffusion, { ...settings, labels, init: init && { sample: init, timestep: t0! }, ...(guidances ? { guidance: guidances, sharedNoise: true } : {}) });
+      const gen = sample(model, diffusion, {
+        ...settings,
+        labels,
+        init: init && { sample: init, timestep: t0! },
+        ...(guidances ? { guidance: guidances, sharedNoise: true } : {}),
+      });
       let keep: Set<number> | null = null;
       for (const s of gen) {
         steps++;
@@ -92,26 +112,45 @@ export class SamplingService {
         const last = s.index === s.total - 1;
         if (keep.has(s.index) || last || this.gate.state === 'paused' || now - lastPost >= FRAME_INTERVAL_MS) {
           lastPost = now;
-          const [xt, x0, eps, reads] = await Promise.all([s.sample.data(), s.predOriginalSample.data(), s.predNoise.data(), meter?.read(s.predOriginalSample)]);
+          const [xt, x0, eps, reads] = await Promise.all([
+            s.sample.data(),
+            s.predOriginalSample.data(),
+            s.predNoise.data(),
+            meter?.read(s.predOriginalSample),
+          ]);
           const batch = (v: ArrayLike<number>): ImageBatch => ({ values: v as Float32Array, batch: settings.batch, size, channels });
-          const frame: SampleFrame = { index: s.index, total: s.total, t: s.t, xt: batch(xt), predOriginal: batch(x0), predNoise: batch(eps), keep: keep.has(s.index), ...(reads ? { reads } : {}) };
-          this.post({ channel: 'sampling', type: 'frame', run, frame }, [frame.xt.values.buffer, frame.predOriginal.values.buffer, frame.predNoise.values.buffer, ...(reads ? [reads.buffer] : [])]);
+          const frame: SampleFrame = {
+            index: s.index,
+            total: s.total,
+            t: s.t,
+            xt: batch(xt),
+            predOriginal: batch(x0),
+            predNoise: batch(eps),
+            keep: keep.has(s.index),
+            ...(reads ? { reads } : {}),
+          };
+          this.post({ channel: 'sampling', type: 'frame', run: id, frame }, [
+            frame.xt.values.buffer,
+            frame.predOriginal.values.buffer,
+            frame.predNoise.values.buffer,
+            ...(reads ? [reads.buffer] : []),
+          ]);
         }
         if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
         else await yieldToEvents();
         const waitStart = performance.now();
         const go = await this.gate.next();
         pausedMs += performance.now() - waitStart;
-        if (!go || generation !== this.generation) {
+        if (!go || run.cancelled) {
           gen.return();
           return;
         }
       }
-      this.post({ channel: 'sampling', type: 'done', run, elapsedMs: performance.now() - started - pausedMs, steps });
+      this.post({ channel: 'sampling', type: 'done', run: id, elapsedMs: performance.now() - started - pausedMs, steps });
     } finally {
       // a failed step (e.g. a lost GPU device) ends the run too: the page gets the error and its controls back
       init?.dispose();
-      if (generation === this.generation) this.gate.finish();
+      if (run === this.current) this.gate.finish();
     }
   }
 
@@ -123,18 +162,13 @@ export class SamplingService {
     return new Array<number | null>(settings.batch).fill(nc > 0 ? settings.label : null);
   }
 
-  /** The meter, when it can read this model's images. */
-  private meterFor(config: UNetConfig): DigitMeter | null {
-    return this.meter && DigitMeter.fits(config) ? this.meter : null;
-  }
-
-  /** A new run replaces the one in progress: returns its generation. */
-  private begin(run: number): number {
-    const generation = ++this.generation;
+  /** A new run replaces the one in progress. */
+  private begin(id: number): Run {
+    this.current.cancelled = true;
     this.gate.stop(); // wakes a paused run this one replaces, so it can end
-    this.run = run;
+    this.current = { id, cancelled: false };
     this.gate.start();
-    return generation;
+    return this.current;
   }
 
   /**
@@ -142,20 +176,20 @@ export class SamplingService {
    * stepped in turn so they advance together; each posts its frames ('compareFrame') with its own
    * step count and the time its own steps took, and the meter's reading.
    */
-  async compare(run: number, settings: SampleSettings): Promise<void> {
+  private async compare(id: number, settings: SampleSettings): Promise<void> {
     const { model, diffusion } = this.models.active;
     const { imageSize: size, inChannels: channels } = model.config;
     const labels = this.labels(settings);
-    const generation = this.begin(run);
+    const run = this.begin(id);
     const runs = SAMPLER_NAMES.map((sampler) => {
       // the current sampler keeps its step count; the others run at their usual one
       const steps = sampler === settings.sampler ? settings.steps : undefined;
       return { sampler, gen: sample(model, diffusion, { ...settings, sampler, steps, labels }), ms: 0, lastPost: -Infinity, done: false };
     });
     try {
-      await this.warmup.ready();
-      if (generation !== this.generation) return;
-      const meter = this.meterFor(model.config);
+      await this.device.ready();
+      if (run.cancelled) return;
+      const meter = this.meter.for(model.config);
       const started = performance.now();
       let steps = 0;
       while (runs.some((r) => !r.done)) {
@@ -173,17 +207,25 @@ export class SamplingService {
           if (last || performance.now() - r.lastPost >= FRAME_INTERVAL_MS * runs.length) {
             r.lastPost = performance.now();
             const [xt, reads] = await Promise.all([s.sample.data() as Promise<Float32Array>, meter?.read(s.predOriginalSample)]);
-            const frame = { sampler: r.sampler, index: s.index, total: s.total, t: s.t, xt: { values: xt, batch: settings.batch, size, channels }, ms: r.ms, ...(reads ? { reads } : {}) };
-            this.post({ channel: 'sampling', type: 'compareFrame', run, frame }, [xt.buffer, ...(reads ? [reads.buffer] : [])]);
+            const frame = {
+              sampler: r.sampler,
+              index: s.index,
+              total: s.total,
+              t: s.t,
+              xt: { values: xt, batch: settings.batch, size, channels },
+              ms: r.ms,
+              ...(reads ? { reads } : {}),
+            };
+            this.post({ channel: 'sampling', type: 'compareFrame', run: id, frame }, [xt.buffer, ...(reads ? [reads.buffer] : [])]);
           }
         }
         await yieldToEvents();
-        if (!(await this.gate.next()) || generation !== this.generation) return;
+        if (!(await this.gate.next()) || run.cancelled) return;
       }
-      this.post({ channel: 'sampling', type: 'done', run, elapsedMs: performance.now() - started, steps });
+      this.post({ channel: 'sampling', type: 'done', run: id, elapsedMs: performance.now() - started, steps });
     } finally {
       for (const r of runs) r.gen.return();
-      if (generation === this.generation) this.gate.finish();
+      if (run === this.current) this.gate.finish();
     }
   }
 }

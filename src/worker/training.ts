@@ -1,17 +1,17 @@
-import { DataCollection, type DataFile, type DataOptions } from '../data/collection';
-import type { DiffusionConfig } from '../diffusion/scheduler';
-import { yieldToEvents } from '../engine/yield';
+import { DEFAULT_DIFFUSION, type DiffusionConfig } from '../diffusion/scheduler';
 import type { UNetConfig } from '../model/config';
+import { classNames, type ModelMetadata } from '../model/metadata';
 import { UNet } from '../model/model';
+import type { ChannelRequest, TrainSetup } from '../protocol';
+import { measureSecondsPer1000Steps } from '../training/estimate';
 import { presetConfig } from '../training/presets';
-import { NEW_MODEL_DIFFUSION, trainConfigFor } from '../training/recipe';
-import { measureSecondsPer1000Steps, TrainingSession, type RunOptions, type SessionHooks, type TrainProgress } from '../training/session';
+import { trainConfigFor } from '../training/recipe';
+import { TrainingSession, type RunOptions, type SessionHooks, type TrainProgress } from '../training/session';
 import { TrainingStore, type SavedData, type SavedPreview, type SavedRun } from '../training/store';
-import type { ImageDataset } from '../data/dataset';
-import type { KernelWarmup } from './kernel-warmup';
-import type { TrainingImages } from './memorisation';
-import type { HeldModel, ModelRegistry } from './models';
-import type { ModelsEvent, TrainingEvent, TrainSetup } from './protocol';
+import type { DeviceGate } from './device-gate';
+import type { HeldModel, ModelRegistry, TrainedModels, TrainingImages } from './model-registry';
+import type { ChannelService, Post } from './service';
+import { TrainingData } from './training-data';
 
 const PROGRESS_INTERVAL_MS = 100;
 const CHECKPOINT_EVERY = 50;
@@ -19,12 +19,13 @@ const CHECKPOINT_EVERY = 50;
 const MAX_FILM = 24;
 
 /**
- * The training panel's work in the worker: the person's data set (decoded here, off the main
- * thread), the training session and its IndexedDB copy, and the trained model's snapshot for the
- * model registry. Talks to the page on the 'training' channel.
+ * The 'training' channel: the training panel's work in the worker — the person's data set
+ * (training-data.ts), the training session and its IndexedDB copy — and the trained model's
+ * snapshot, which the models channel uses and exports.
  */
-export class TrainingService {
-  private readonly data = new DataCollection();
+export class TrainingService implements ChannelService<'training'>, TrainedModels {
+  readonly channel = 'training';
+  private readonly data: TrainingData;
   private session: TrainingSession | null = null;
   private running: Promise<void> | null = null;
   private meta: { classes: string[]; init: TrainSetup['init']; setup: TrainSetup | null } = { classes: [], init: 'tiny', setup: null };
@@ -39,81 +40,114 @@ export class TrainingService {
   private estimateCancelled = false;
 
   constructor(
-    private readonly post: (m: TrainingEvent | ModelsEvent, transfer?: Transferable[]) => void,
+    private readonly post: Post<'training'>,
     private readonly models: ModelRegistry,
-    private readonly warmup: KernelWarmup,
+    private readonly device: DeviceGate,
+    /** Resolves once the engine has started: a run saved by an earlier visit is announced then. */
+    started: Promise<void>,
     private readonly store: TrainingStore | null = typeof indexedDB === 'undefined' ? null : new TrainingStore(),
   ) {
-    warmup.trainingBusy = () => this.running !== null;
+    this.data = new TrainingData(post);
+    void started.then(() => this.announceSaved());
+  }
+
+  async handle(request: ChannelRequest<'training'>): Promise<void> {
+    switch (request.type) {
+      case 'addFiles':
+        this.requireIdle('changing the data');
+        return await this.data.add(request.files);
+      case 'dataOptions':
+        this.requireIdle('changing the data');
+        return await this.data.setOptions(request.options);
+      case 'clearData':
+        this.requireIdle('changing the data');
+        return this.data.clear();
+      case 'estimate':
+        return await this.estimate(request.setup);
+      case 'cancelEstimate':
+        this.estimateCancelled = true;
+        return;
+      case 'start':
+        return await this.start(request.setup);
+      case 'resumeSaved':
+        return await this.resumeSaved();
+      case 'discardSaved':
+        await this.store?.clear();
+        return await this.announceSaved();
+      case 'pause':
+        return this.session?.pause();
+      case 'resume':
+        return this.session?.resume();
+      case 'stop':
+        return this.session?.stop();
+      case 'keep':
+        // the page is going away: keep a checkpoint now
+        return this.session?.requestKeep();
+    }
   }
 
   /** Tells the page about a run saved by an earlier visit (at start-up; the page replays it to the panel). */
-  async announceSaved(): Promise<void> {
+  private async announceSaved(): Promise<void> {
     const saved = await this.store?.load().catch(() => null);
     const r = saved?.run;
     this.post({
       channel: 'training',
       type: 'savedRun',
-      run: saved && r ? { step: r.checkpoint.step, totalSteps: r.run.totalSteps, images: saved.data.items.length, savedAt: r.savedAt, finished: r.checkpoint.step >= r.run.totalSteps, setup: r.setup ?? null } : null,
+      run:
+        saved && r
+          ? {
+              step: r.checkpoint.step,
+              totalSteps: r.run.totalSteps,
+              images: saved.data.items.length,
+              savedAt: r.savedAt,
+              finished: r.checkpoint.step >= r.run.totalSteps,
+              setup: r.setup ?? null,
+            }
+          : null,
     });
     // a saved run's weights can be used (or exported) at once, without resuming it
-    this.post({ channel: 'models', type: 'trained', available: !!saved || this.session !== null });
+    this.models.announceTrained(!!saved || this.session !== null);
   }
 
   private requireIdle(what: string): void {
     if (this.running) throw new Error(`stop training before ${what}`);
   }
 
-  /** Posts decoding progress at most every PROGRESS_INTERVAL_MS, yielding so messages get through. */
-  private progress(): (done: number, total: number) => Promise<void> {
-    let lastPost = 0;
-    return async (done, total) => {
-      if (performance.now() - lastPost < PROGRESS_INTERVAL_MS && done < total) return;
-      lastPost = performance.now();
-      this.post({ channel: 'training', type: 'dataProgress', done, total });
-      await yieldToEvents();
-    };
-  }
-
-  async addFiles(files: DataFile[]): Promise<void> {
-    this.requireIdle('changing the data');
-    await this.data.add(files, this.progress());
-    this.postSummary();
-  }
-
-  async setOptions(options: DataOptions): Promise<void> {
-    this.requireIdle('changing the data');
-    await this.data.setOptions(options, this.progress());
-    this.postSummary();
-  }
-
-  clearData(): void {
-    this.requireIdle('changing the data');
-    this.data.clear();
-    this.postSummary();
-  }
-
-  private postSummary(): void {
-    const summary = this.data.summary();
-    this.post({ channel: 'training', type: 'data', summary }, [summary.preview.values.buffer]);
-  }
-
   /** The model a setup trains: a new one for the data, or the shipped one to fine-tune. */
-  private plan(setup: TrainSetup): { config: UNetConfig; diffusion: DiffusionConfig; init?: UNet; classes: string[]; labelMap?: number[] } {
+  private plan(setup: TrainSetup): {
+    config: UNetConfig;
+    diffusion: DiffusionConfig;
+    init?: UNet;
+    classes: string[];
+    labelMap?: number[];
+  } {
     const { options, dataset } = this.data;
-    const classNames = dataset.classNames;
-    if (setup.init !== 'shipped') return { config: presetConfig(setup.init, options.size, options.channels, classNames.length), diffusion: NEW_MODEL_DIFFUSION, classes: classNames };
+    const dataClasses = dataset.classNames;
+    if (setup.init !== 'shipped')
+      return {
+        config: presetConfig(setup.init, options.size, options.channels, dataClasses.length),
+        diffusion: DEFAULT_DIFFUSION,
+        classes: dataClasses,
+      };
     const shipped = this.models.shipped;
     const c = shipped.model.config;
     if (c.imageSize !== options.size || c.inChannels !== options.channels)
-      throw new Error(`fine-tuning the shipped model needs ${c.imageSize}×${c.imageSize} ${c.inChannels === 1 ? 'grey' : 'RGB'} images; the data set is ${options.size}×${options.size} ${options.channels === 1 ? 'grey' : 'RGB'}`);
-    const classes = this.models.shippedClasses();
+      throw new Error(
+        `fine-tuning the shipped model needs ${c.imageSize}×${c.imageSize} ${c.inChannels === 1 ? 'grey' : 'RGB'} images; the data set is ${options.size}×${options.size} ${options.channels === 1 ? 'grey' : 'RGB'}`,
+      );
+    const classes = this.shippedClasses();
     // folders named like the shipped classes ('0'…'9') keep their class; anything else trains "no label"
-    const labelMap = classNames.map((n) => (classes.includes(n) ? classes.indexOf(n) : c.numClasses));
+    const labelMap = dataClasses.map((n) => (classes.includes(n) ? classes.indexOf(n) : c.numClasses));
     return { config: c, diffusion: shipped.diffusion, init: shipped.model, classes, labelMap };
   }
 
-  async estimate(setup: TrainSetup): Promise<void> {
+  private shippedClasses(): string[] {
+    const { metadata, model } = this.models.shipped;
+    return classNames(metadata, model.config.numClasses);
+  }
+
+  private async estimate(setup: TrainSetup): Promise<void> {
+    await this.device.ready();
     const { config, diffusion } = this.plan(setup);
     this.estimateCancelled = false;
     const secondsPer1000Steps = await measureSecondsPer1000Steps(config, diffusion, trainConfigFor(setup), setup.batchSize, {
@@ -123,19 +157,23 @@ export class TrainingService {
     this.post({ channel: 'training', type: 'estimate', secondsPer1000Steps, setup });
   }
 
-  cancelEstimate(): void {
-    this.estimateCancelled = true;
-  }
-
-  async start(setup: TrainSetup): Promise<void> {
+  private async start(setup: TrainSetup): Promise<void> {
+    await this.device.ready();
     this.requireIdle('starting again');
     const { dataset, options } = this.data;
     if (dataset.items.length === 0) throw new Error('add some images first');
     const plan = this.plan(setup);
-    const run: RunOptions = { batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, previewEvery: setup.previewEvery, checkpointEvery: CHECKPOINT_EVERY, labelMap: plan.labelMap };
+    const run: RunOptions = {
+      batchSize: setup.batchSize,
+      totalSteps: setup.totalSteps,
+      flip: setup.flip,
+      previewEvery: setup.previewEvery,
+      checkpointEvery: CHECKPOINT_EVERY,
+      labelMap: plan.labelMap,
+    };
     this.session?.dispose();
     this.meta = { classes: plan.classes, init: setup.init, setup };
-    this.trainedOn = trainingImages(dataset);
+    this.trainedOn = this.data.trainingImages();
     this.film = [];
     this.latest = null;
     this.session = TrainingSession.create(plan.config, plan.diffusion, trainConfigFor(setup), dataset, run, this.hooks(run), plan.init);
@@ -151,11 +189,19 @@ export class TrainingService {
   }
 
   /** Continues the run saved in IndexedDB (after a reload), with its data set, its form and its previews. */
-  async resumeSaved(): Promise<void> {
+  private async resumeSaved(): Promise<void> {
+    await this.device.ready();
     this.requireIdle('resuming');
     const saved = await this.restore(await this.store?.load());
     this.losses = saved.checkpoint.lossHistory.slice();
-    for (const frame of this.film) this.post({ channel: 'training', type: 'preview', frame: { ...frame, images: frame.images.slice() }, size: frame.size, channels: frame.channels });
+    for (const frame of this.film)
+      this.post({
+        channel: 'training',
+        type: 'preview',
+        frame: { ...frame, images: frame.images.slice() },
+        size: frame.size,
+        channels: frame.channels,
+      });
     await this.drive();
   }
 
@@ -163,26 +209,19 @@ export class TrainingService {
   private async restore(saved: { data: SavedData; run: SavedRun } | null | undefined): Promise<SavedRun> {
     if (!saved) throw new Error('there is no saved training run in this browser');
     this.data.restore(saved.data.options, saved.data.items);
-    this.postSummary();
     const run = saved.run.run;
     this.session?.dispose();
     const init = saved.run.init as TrainSetup['init'];
-    this.meta = { classes: init === 'shipped' ? this.models.shippedClasses() : this.data.dataset.classNames, init, setup: saved.run.setup ?? null };
-    this.trainedOn = trainingImages(this.data.dataset);
+    this.meta = {
+      classes: init === 'shipped' ? this.shippedClasses() : this.data.dataset.classNames,
+      init,
+      setup: saved.run.setup ?? null,
+    };
+    this.trainedOn = this.data.trainingImages();
     this.film = saved.run.film ?? [];
     this.latest = null;
     this.session = await TrainingSession.resume(saved.run.checkpoint, this.data.dataset, run, this.hooks(run));
     return saved.run;
-  }
-
-  /** Keep a checkpoint now (the page is going away). */
-  keep(): void {
-    this.session?.requestKeep();
-  }
-
-  async discardSaved(): Promise<void> {
-    await this.store?.clear();
-    await this.announceSaved();
   }
 
   private hooks(run: RunOptions): SessionHooks {
@@ -209,7 +248,14 @@ export class TrainingService {
       },
       onCheckpoint: async (checkpoint) => {
         try {
-          await this.store?.saveRun({ checkpoint, run, init: this.meta.init, setup: this.meta.setup ?? undefined, film: this.film, savedAt: Date.now() });
+          await this.store?.saveRun({
+            checkpoint,
+            run,
+            init: this.meta.init,
+            setup: this.meta.setup ?? undefined,
+            film: this.film,
+            savedAt: Date.now(),
+          });
         } catch (e) {
           this.reportSaveFailure(e);
         }
@@ -226,30 +272,26 @@ export class TrainingService {
   private reportSaveFailure(e: unknown): void {
     if (this.saveFailed) return;
     this.saveFailed = true;
-    this.post({ channel: 'training', type: 'error', message: `checkpoints cannot be saved in this browser (${e instanceof Error ? e.message : String(e)}); training goes on, but a reload will lose it — export the model to keep it` });
+    this.post({
+      channel: 'training',
+      type: 'error',
+      message: `checkpoints cannot be saved in this browser (${e instanceof Error ? e.message : String(e)}); training goes on, but a reload will lose it — export the model to keep it`,
+    });
   }
 
   private async drive(): Promise<void> {
     const session = this.session!;
-    await this.warmup.ready(); // a GPU warm-up begun meanwhile (a model chosen) ends first
-    this.post({ channel: 'models', type: 'trained', available: true });
+    // the run holds the device: a GPU warm-up begun meanwhile (a model chosen) ends first, and one
+    // asked for during the run waits for its end
+    const release = await this.device.hold();
+    this.models.announceTrained(true);
     this.running = session.run().then((reason) => {
       this.flushProgress();
       this.running = null;
       this.post({ channel: 'training', type: 'stopped', reason });
-      this.warmup.warmUp(this.models.active); // a model chosen during the run was not warmed up
+      release();
     });
     await this.running;
-  }
-
-  pause(): void {
-    this.session?.pause();
-  }
-  resume(): void {
-    this.session?.resume();
-  }
-  stop(): void {
-    this.session?.stop();
   }
 
   /** The trained model's EMA weights as a model of their own (the session trains on), for the registry; a saved run is restored first. */
@@ -264,23 +306,24 @@ export class TrainingService {
     const model = UNet.create(source.config);
     source.copyTo(model);
     const images = this.data.dataset.items.length;
-    const metadata = {
+    const metadata: ModelMetadata = {
       description: `Trained in the DDPM Playground on ${images} images`,
       trainedSteps: session.trainer.step,
       images,
       ...(this.meta.classes.length ? { classes: this.meta.classes } : {}),
-      finetunedFrom: this.meta.init === 'shipped' ? 'the shipped MNIST model' : undefined,
+      ...(this.meta.init === 'shipped' ? { finetunedFrom: 'the shipped MNIST model' } : {}),
     };
-    return { model, diffusion: session.trainer.diffusion, metadata, source: 'trained', ...(this.trainedOn ? { trainedOn: this.trainedOn } : {}) };
+    return {
+      model,
+      diffusion: session.trainer.diffusion,
+      metadata,
+      source: 'trained',
+      ...(this.trainedOn ? { trainedOn: this.trainedOn } : {}),
+    };
   }
 
   /** The file name an export of the snapshot gets (without extension). */
   exportName(held: HeldModel): string {
-    return `ddpm-${this.data.options.size}px-step${String(held.metadata.trainedSteps)}`;
+    return `ddpm-${this.data.options.size}px-step${held.metadata.trainedSteps ?? 0}`;
   }
-}
-
-/** A data set's images as the memorisation check reads them (the list copied: later additions are not trained on). */
-function trainingImages(dataset: ImageDataset): TrainingImages {
-  return { kind: 'uploads', items: dataset.items.slice(), size: dataset.size, channels: dataset.channels };
 }

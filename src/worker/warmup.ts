@@ -45,7 +45,11 @@ export function samplingShapes(model: UNet, batches: readonly number[]): WarmupS
  * programs); DPM-Solver++'s second step is also its first second-order one. DDIM with η > 0 runs
  * every op of η = 0 plus the noise term; DDPM's last step is a subset of the others.
  */
-const RUNS: Pick<SampleOptions, 'sampler' | 'steps' | 'eta'>[] = [{ sampler: 'ddpm' }, { sampler: 'ddim', steps: 50, eta: 1 }, { sampler: 'dpm-solver++', steps: 20 }];
+const RUNS: Pick<SampleOptions, 'sampler' | 'steps' | 'eta'>[] = [
+  { sampler: 'ddpm' },
+  { sampler: 'ddim', steps: 50, eta: 1 },
+  { sampler: 'dpm-solver++', steps: 20 },
+];
 const STEPS_PER_RUN = 2;
 /** Rounds over all shapes at most (two in practice: the second finds nothing new). */
 const MAX_ROUNDS = 3;
@@ -103,7 +107,10 @@ export async function warmUpSampling(
     if (Object.keys(cache).length === before) break;
   }
   // 2. wait for the compilations, counting them as they end
-  const pending = Object.entries(cache).filter(([key, p]) => !known.has(key) && p instanceof Promise) as [string, Promise<GPUComputePipeline>][];
+  const pending = Object.entries(cache).filter(([key, p]) => !known.has(key) && p instanceof Promise) as [
+    string,
+    Promise<GPUComputePipeline>,
+  ][];
   let done = 0;
   onProgress?.(0, pending.length);
   for (const [, p] of pending)

@@ -51,9 +51,14 @@ export async function trackLongTasks(page: Page): Promise<void> {
   await page.addInitScript(() => {
     const w = window as unknown as { longTasks: number[] };
     w.longTasks = [];
-    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({ type: 'longtask', buffered: true });
+    new PerformanceObserver((list) => list.getEntries().forEach((e) => w.longTasks.push(e.duration))).observe({
+      type: 'longtask',
+      buffered: true,
+    });
   });
 }
 
-export const longTasks = (page: Page): Promise<number[]> => page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.slice());
-export const clearLongTasks = (page: Page): Promise<void> => page.evaluate(() => void ((window as unknown as { longTasks: number[] }).longTasks.length = 0));
+export const longTasks = (page: Page): Promise<number[]> =>
+  page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.slice());
+export const clearLongTasks = (page: Page): Promise<void> =>
+  page.evaluate(() => void ((window as unknown as { longTasks: number[] }).longTasks.length = 0));

@@ -19,8 +19,15 @@ describe('tfjs backends in headless Chromium', () => {
       const { tf } = window.harness;
       const adapter = await navigator.gpu.requestAdapter();
       const op = async () => {
-        const a = tf.tensor2d([[1, 2, 3], [4, 5, 6]]);
-        const b = tf.tensor2d([[0.5, -1], [2, 0.25], [-3, 1]]);
+        const a = tf.tensor2d([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]);
+        const b = tf.tensor2d([
+          [0.5, -1],
+          [2, 0.25],
+          [-3, 1],
+        ]);
         const y = tf.tidy(() => tf.sigmoid(tf.matMul(a, b)).add(tf.sin(a.sum())));
         const v = Array.from(await y.data());
         tf.dispose([a, b, y]);
@@ -60,7 +67,15 @@ describe('the U-Net on every browser backend', () => {
   it('gives the CPU backend’s output on webgpu, webgl and wasm (1e-4 relative)', async () => {
     const r = await page.evaluate(async () => {
       const { tf, UNet, DEFAULT_UNET_CONFIG } = window.harness;
-      const config = { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channelMults: [1, 2], groups: 4, numClasses: 3, attention: true };
+      const config = {
+        ...DEFAULT_UNET_CONFIG,
+        imageSize: 16,
+        baseChannels: 8,
+        channelMults: [1, 2],
+        groups: 4,
+        numClasses: 3,
+        attention: true,
+      };
       const run = async (backend: string) => {
         await tf.setBackend(backend);
         await tf.ready();
@@ -94,20 +109,36 @@ describe('the U-Net on every browser backend', () => {
       await tf.setBackend('webgpu');
       await tf.ready();
       const dcfg = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
-      const model = UNet.create({ ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 4, channelMults: [1, 2], groups: 2, numClasses: 0 }, 0);
-      const trainer = new Trainer(model, dcfg, { learningRate: 3e-3, warmupSteps: 5, gradClipNorm: 1, emaDecay: 0, labelDropout: 0 }, new diffusion.GaussianRng(1));
+      const model = UNet.create(
+        { ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 4, channelMults: [1, 2], groups: 2, numClasses: 0 },
+        0,
+      );
+      const trainer = new Trainer(
+        model,
+        dcfg,
+        { learningRate: 3e-3, warmupSteps: 5, gradClipNorm: 1, emaDecay: 0, labelDropout: 0 },
+        new diffusion.GaussianRng(1),
+      );
       // a square, a bar, a ring, a cross
       const imgs = [0, 1, 2, 3].map((k) =>
         Array.from({ length: 256 }, (_, i) => {
           const [y, x] = [Math.floor(i / 16) - 7.5, (i % 16) - 7.5];
-          const on = [Math.max(Math.abs(x), Math.abs(y)) < 5, Math.abs(x) < 2, Math.abs(Math.hypot(x, y) - 5) < 1.5, Math.min(Math.abs(x), Math.abs(y)) < 1.5][k];
+          const on = [
+            Math.max(Math.abs(x), Math.abs(y)) < 5,
+            Math.abs(x) < 2,
+            Math.abs(Math.hypot(x, y) - 5) < 1.5,
+            Math.min(Math.abs(x), Math.abs(y)) < 1.5,
+          ][k];
           return on ? 1 : -1;
         }),
       );
       const x0 = tf.tensor4d(imgs.flat(), [4, 16, 16, 1]);
       const schedule = diffusion.makeSchedule(dcfg);
       const evalX0 = tf.concat([x0, x0, x0, x0]);
-      const evalT = tf.tensor1d(Array.from({ length: 16 }, (_, i) => 30 + i * 60), 'int32');
+      const evalT = tf.tensor1d(
+        Array.from({ length: 16 }, (_, i) => 30 + i * 60),
+        'int32',
+      );
       const evalNoise = new diffusion.GaussianRng(99).randn(evalX0.shape);
       const evalLoss = async () => (await ddpmLoss(model, schedule, evalX0, evalT, evalNoise, undefined, false).data())[0];
       const start = await evalLoss();
@@ -136,17 +167,29 @@ describe('the U-Net on every browser backend', () => {
       const diffusion = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
       const device = (h.tf.backend() as unknown as { device: GPUDevice }).device;
       const steps: number[] = [];
-      const session = h.TrainingSession.create(config, diffusion, { learningRate: 1e-3, warmupSteps: 1, gradClipNorm: 1, emaDecay: 0.9, labelDropout: 0 }, ds, { batchSize: 2, totalSteps: 6, flip: false, previewEvery: 0, checkpointEvery: 100 }, {
-        onStep: (res) => {
-          steps.push(res.step);
-          if (res.step === 2) device.destroy(); // what a driver reset or a GPU process crash does
+      const session = h.TrainingSession.create(
+        config,
+        diffusion,
+        { learningRate: 1e-3, warmupSteps: 1, gradClipNorm: 1, emaDecay: 0.9, labelDropout: 0 },
+        ds,
+        { batchSize: 2, totalSteps: 6, flip: false, previewEvery: 0, checkpointEvery: 100 },
+        {
+          onStep: (res) => {
+            steps.push(res.step);
+            if (res.step === 2) device.destroy(); // what a driver reset or a GPU process crash does
+          },
         },
-      });
+      );
       const reason = await Promise.race([session.run(), new Promise((resolve) => setTimeout(() => resolve({ kind: 'froze' }), 120_000))]);
       return { reason, steps };
     });
     expect(r.steps).toEqual([1, 2]);
-    expect(r.reason).toEqual({ kind: 'error', message: expect.stringMatching(/^the GPU device was lost \(.*\)\. Your last checkpoint is safe: reload the page to resume, or pick another backend/) });
+    expect(r.reason).toEqual({
+      kind: 'error',
+      message: expect.stringMatching(
+        /^the GPU device was lost \(.*\)\. Your last checkpoint is safe: reload the page to resume, or pick another backend/,
+      ) as string,
+    });
     await page.reload(); // a fresh page (and device) for whatever runs next
     await page.waitForFunction(() => document.title === 'harness ready');
   });
@@ -163,21 +206,24 @@ describe('the GroupNorm kernel in Chromium', () => {
     ['webgpu', 1e-4, 1],
     ['webgl', 1e-4, null],
     ['wasm', 2e-5, 1],
-  ] as const)('%s: values and gradients equal the composite’s; one kernel where fused; no leak, no validation error', async (backend, tolerance, forwardKernels) => {
-    const results = await page.evaluate(async (b) => {
-      const { tf, selectBackend, checkGroupNormCases } = window.harness;
-      await selectBackend(b);
-      return { backend: tf.getBackend(), checks: await checkGroupNormCases() };
-    }, backend);
-    expect(results.backend).toBe(backend);
-    expect(results.checks.length).toBeGreaterThanOrEqual(5);
-    for (const r of results.checks) {
-      for (const [what, err] of Object.entries(r.errors)) expect(err, `${r.name}: ${what}`).toBeLessThan(tolerance);
-      if (forwardKernels !== null) expect(r.forwardKernels, r.name).toBe(forwardKernels);
-      expect(r.leakedTensors, r.name).toBe(0);
-      expect(r.validationError, r.name).toBeNull();
-    }
-  });
+  ] as const)(
+    '%s: values and gradients equal the composite’s; one kernel where fused; no leak, no validation error',
+    async (backend, tolerance, forwardKernels) => {
+      const results = await page.evaluate(async (b) => {
+        const { tf, selectBackend, checkGroupNormCases } = window.harness;
+        await selectBackend(b);
+        return { backend: tf.getBackend(), checks: await checkGroupNormCases() };
+      }, backend);
+      expect(results.backend).toBe(backend);
+      expect(results.checks.length).toBeGreaterThanOrEqual(5);
+      for (const r of results.checks) {
+        for (const [what, err] of Object.entries(r.errors)) expect(err, `${r.name}: ${what}`).toBeLessThan(tolerance);
+        if (forwardKernels !== null) expect(r.forwardKernels, r.name).toBe(forwardKernels);
+        expect(r.leakedTensors, r.name).toBe(0);
+        expect(r.validationError, r.name).toBeNull();
+      }
+    },
+  );
 });
 
 describe('the timestep embedding in Chromium', () => {

@@ -10,7 +10,8 @@ const OUT = join(ROOT, 'dist-test');
 
 /** Builds the app (plus harness.html) once and serves it on 127.0.0.1 (a secure context, so WebGPU exists). */
 export default async function setup(project: TestProject) {
-  if (!existsSync(CHROMIUM_PATH)) throw new Error(`browser tests need Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`);
+  if (!existsSync(CHROMIUM_PATH))
+    throw new Error(`browser tests need Chromium at ${CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)`);
   // a production build (Vitest sets NODE_ENV=test, which would give React's slow development build)
   const nodeEnv = process.env.NODE_ENV;
   process.env.NODE_ENV = 'production';

@@ -20,7 +20,29 @@ import { sample } from '../../src/pipeline/sample';
 import { modelToFile } from '../../src/model/model-file';
 import { pipelineCache, samplingShapes, warmUpSampling } from '../../src/worker/warmup';
 
-const harness = { tf, diffusion, selectBackend, UNet, loadModel, toArtifacts, fromArtifacts, DEFAULT_UNET_CONFIG, Trainer, ddpmLoss, bench: runBrowserBench, ImageDataset, presetConfig, TrainingSession, checkGroupNormCases, checkTimestepEmbedding, sample, warmUpSampling, samplingShapes, pipelineCache, modelToFile };
+const harness = {
+  tf,
+  diffusion,
+  selectBackend,
+  UNet,
+  loadModel,
+  toArtifacts,
+  fromArtifacts,
+  DEFAULT_UNET_CONFIG,
+  Trainer,
+  ddpmLoss,
+  bench: runBrowserBench,
+  ImageDataset,
+  presetConfig,
+  TrainingSession,
+  checkGroupNormCases,
+  checkTimestepEmbedding,
+  sample,
+  warmUpSampling,
+  samplingShapes,
+  pipelineCache,
+  modelToFile,
+};
 declare global {
   interface Window {
     harness: typeof harness;

@@ -44,7 +44,9 @@ describe('cross-origin isolation on a host without headers', () => {
     await page.waitForSelector('[data-testid=threads]', { timeout: 120_000 });
     expect(await page.evaluate(() => window.crossOriginIsolated)).toBe(false);
     expect(await page.textContent('[data-testid=threads]')).toBe(' · 1 thread');
-    expect(await page.textContent('[data-testid=threads-note]')).toMatch(/one thread: the page is not cross-origin isolated \(its server sends no COOP\/COEP headers/);
+    expect(await page.textContent('[data-testid=threads-note]')).toMatch(
+      /one thread: the page is not cross-origin isolated \(its server sends no COOP\/COEP headers/,
+    );
     await context.close();
   });
 });

@@ -116,11 +116,11 @@ describe('the playground page', () => {
 
   it('exports the trajectory as an animated GIF and a PNG strip', async () => {
     const [gif] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-gif]')]);
-    const gifBytes = await readFile((await gif.path())!);
+    const gifBytes = await readFile(await gif.path());
     expect(gifBytes.subarray(0, 6).toString('ascii')).toBe('GIF89a');
     expect(gif.suggestedFilename()).toBe('ddpm-trajectory.gif');
     const [png] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-png]')]);
-    const pngBytes = await readFile((await png.path())!);
+    const pngBytes = await readFile(await png.path());
     expect(Array.from(pngBytes.subarray(1, 4))).toEqual([0x50, 0x4e, 0x47]);
     // 11 thumbnails of 84 px plus 4 px gaps
     expect(pngBytes.readUInt32BE(16)).toBe(11 * (84 + 4) + 4);
@@ -151,7 +151,8 @@ describe('the playground page', () => {
     const classifier = await tf.loadLayersModel(fileHandler('public/models/digit-classifier'));
     let probs: number[] = [];
     for (const s of sample(model, diffusion, { sampler: 'ddim', steps: 10, eta: 0, batch: 1, labels: [3], guidance: 1, seed: 5 })) {
-      if (s.index === s.total - 1) probs = Array.from(await (classifier.predict(s.predOriginalSample) as import('@tensorflow/tfjs').Tensor).data());
+      if (s.index === s.total - 1)
+        probs = Array.from(await (classifier.predict(s.predOriginalSample) as import('@tensorflow/tfjs').Tensor).data());
     }
     expect(page10).toHaveLength(10);
     for (let d = 0; d < 10; d++) expect(Math.abs(page10[d] - probs[d])).toBeLessThan(2e-3);
@@ -166,7 +167,9 @@ describe('the playground page', () => {
     const train = gunzipSync(await readFile('public/data/train-digits.bin.gz'));
     const digits = { values: train, count: train.length / 784, dim: 784 };
     const neighbours = (kind: 'pixels' | 'features') =>
-      page.$$eval(`[data-testid=memo-${kind}] [data-testid=memo-neighbour]`, (els) => els.map((e) => [Number((e as HTMLElement).dataset.index), Number((e as HTMLElement).dataset.distance)]));
+      page.$$eval(`[data-testid=memo-${kind}] [data-testid=memo-neighbour]`, (els) =>
+        els.map((e) => [Number((e as HTMLElement).dataset.index), Number((e as HTMLElement).dataset.distance)]),
+      );
     await run(10, 5);
     await clearLongTasks(page);
     await page.click('[data-testid=memo-check]');
@@ -181,13 +184,23 @@ describe('the playground page', () => {
     for (let k = 0; k < 3; k++) expect(got[k][1]).toBeCloseTo(expected[k][1], 9);
     expect(got[0][1]).toBeGreaterThan(0);
     expect(await neighbours('features')).toHaveLength(3);
-    expect(await page.textContent('[data-testid=memo-yardstick]')).toMatch(/^Compared with the 9,000 MNIST digits the shipped model was trained on\. Training images lie a median pixel distance of [\d.]+ from their nearest neighbour/);
+    expect(await page.textContent('[data-testid=memo-yardstick]')).toMatch(
+      /^Compared with the 9,000 MNIST digits the shipped model was trained on\. Training images lie a median pixel distance of [\d.]+ from their nearest neighbour/,
+    );
     // a fresh sample of seed 5 lies as far from its nearest training digit as most training digits from theirs
-    expect(await page.textContent('[data-testid=memo-verdict]')).toMatch(new RegExp(`^Not a copy: [\\d.]+ % of training images lie closer to their own nearest neighbour than this lies to training image #${expected[0][0] + 1}\\.$`));
+    expect(await page.textContent('[data-testid=memo-verdict]')).toMatch(
+      new RegExp(
+        `^Not a copy: [\\d.]+ % of training images lie closer to their own nearest neighbour than this lies to training image #${expected[0][0] + 1}\\.$`,
+      ),
+    );
     await page.locator('[data-testid=memorisation]').screenshot({ path: `${ARTIFACTS}/memorisation.png` });
     // a training digit, offered as a PNG of its own: identical to itself, by pixels and by features
     const k = 4321;
-    await page.setInputFiles('[data-testid=memo-file]', { name: 'digit.png', mimeType: 'image/png', buffer: encodePng(train.subarray(k * 784, (k + 1) * 784), 28, 28, 1) });
+    await page.setInputFiles('[data-testid=memo-file]', {
+      name: 'digit.png',
+      mimeType: 'image/png',
+      buffer: encodePng(train.subarray(k * 784, (k + 1) * 784), 28, 28, 1),
+    });
     await expect.poll(() => neighbours('pixels'), { timeout: 60_000 }).toContainEqual([k, 0]);
     expect((await neighbours('pixels'))[0]).toEqual([k, 0]);
     expect((await neighbours('features'))[0]).toEqual([k, 0]);
@@ -235,14 +248,19 @@ describe('the playground page', () => {
     const r = await page.evaluate(async () => {
       // count what the page sends the engine worker while the slider moves
       const sent: unknown[] = [];
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its `this` through apply below
       const post = Worker.prototype.postMessage;
       Worker.prototype.postMessage = function (this: Worker, ...args: Parameters<Worker['postMessage']>) {
         sent.push(args[0]);
         return post.apply(this, args);
       } as Worker['postMessage'];
       const slider = document.querySelector<HTMLInputElement>('[data-testid=forward-slider]')!;
+      // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its `this` through call below
       const setter = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!;
-      const grey = (id: string) => Array.from(document.querySelector<HTMLCanvasElement>(`[data-testid=${id}]`)!.getContext('2d')!.getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0);
+      const grey = (id: string) =>
+        Array.from(
+          document.querySelector<HTMLCanvasElement>(`[data-testid=${id}]`)!.getContext('2d')!.getImageData(0, 0, 28, 28).data,
+        ).filter((_, i) => i % 4 === 0);
       const x0Canvas = document.querySelector<HTMLCanvasElement>('canvas[aria-label="clean image x0"]')!;
       const x0 = Array.from(x0Canvas.getContext('2d')!.getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0);
       const value = (row: string) => Number(document.querySelector(`table.values tr[data-row=${row}] td`)!.textContent);
@@ -286,7 +304,9 @@ describe('the playground page', () => {
     // ε is drawn on ±3 and x_t on ±1 (clipped), so compare x_t with ε clipped the same way
     const corr = async () => {
       const xt = (await pixels('forward-xt')).filter((_, i) => i % 4 === 0).map((v) => (v / 255) * 2 - 1);
-      const eps = (await pixels('forward-eps')).filter((_, i) => i % 4 === 0).map((v) => Math.max(-1, Math.min(1, ((v / 255) * 2 - 1) * 3)));
+      const eps = (await pixels('forward-eps'))
+        .filter((_, i) => i % 4 === 0)
+        .map((v) => Math.max(-1, Math.min(1, ((v / 255) * 2 - 1) * 3)));
       return correlation(xt, eps);
     };
     await expect.poll(corr).toBeGreaterThan(0.95);
@@ -298,7 +318,11 @@ describe('the playground page', () => {
     await page.fill('[data-testid=steps]', '20');
     await setRange('forward-slider', 100);
     await page.click('[data-testid=denoise-from-here]');
-    await page.waitForFunction(() => document.querySelectorAll('[data-testid=strip] li').length === 2 && !!document.querySelector('[data-testid=sample]'), null, { timeout: 60_000 });
+    await page.waitForFunction(
+      () => document.querySelectorAll('[data-testid=strip] li').length === 2 && !!document.querySelector('[data-testid=sample]'),
+      null,
+      { timeout: 60_000 },
+    );
     // DDIM 20 of 1000 visits 950, 900, …, 0; from t = 100 (0-based 99) only 50 and 0 remain
     const labels = await page.locator('[data-testid=strip] li span').allTextContents();
     expect(labels).toEqual(['t=51', 't=1']);
@@ -307,7 +331,11 @@ describe('the playground page', () => {
 
   it('an upload that is not an image, or empty, gets a clear message and keeps the current image', async () => {
     const x0Before = await page.getByRole('img', { name: 'clean image x0' }).evaluate((c) => (c as HTMLCanvasElement).toDataURL());
-    await page.setInputFiles('[data-testid=upload]', { name: 'notes.png', mimeType: 'image/png', buffer: Buffer.from('this is not a PNG') });
+    await page.setInputFiles('[data-testid=upload]', {
+      name: 'notes.png',
+      mimeType: 'image/png',
+      buffer: Buffer.from('this is not a PNG'),
+    });
     await expect.poll(() => page.textContent('[role=alert]')).toMatch(/notes\.png: not an image: its contents are not PNG/);
     await page.setInputFiles('[data-testid=upload]', { name: 'empty.png', mimeType: 'image/png', buffer: Buffer.alloc(0) });
     await expect.poll(() => page.textContent('[role=alert]')).toMatch(/empty\.png: the file is empty/);
@@ -329,7 +357,9 @@ describe('the playground page', () => {
     await setRange('forward-slider', 0);
     const x0 = page.getByRole('img', { name: 'clean image x0' });
     await expect.poll(() => x0.evaluate((c) => (c as HTMLCanvasElement).width)).toBe(28);
-    const row = await x0.evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 14, 28, 1).data).filter((_, i) => i % 4 === 0));
+    const row = await x0.evaluate((c) =>
+      Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 14, 28, 1).data).filter((_, i) => i % 4 === 0),
+    );
     expect(row[2]).toBeGreaterThan(240);
     expect(row[25]).toBeLessThan(15);
   });
@@ -341,7 +371,9 @@ describe('the playground page', () => {
         .map((el) => el.outerHTML.slice(0, 80)),
     );
     expect(unnamed).toEqual([]);
-    const negativeTabIndex = await page.evaluate(() => [...document.querySelectorAll<HTMLElement>('button, input, select')].filter((el) => el.tabIndex < 0).length);
+    const negativeTabIndex = await page.evaluate(
+      () => [...document.querySelectorAll<HTMLElement>('button, input, select')].filter((el) => el.tabIndex < 0).length,
+    );
     expect(negativeTabIndex).toBe(0);
   });
 

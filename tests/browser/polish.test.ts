@@ -13,7 +13,10 @@ let page: Page;
 let problems: string[];
 
 const text = (testId: string) => page.textContent(`[data-testid=${testId}]`);
-const shot = (name: string, selector?: string) => (selector ? page.locator(selector).screenshot({ path: `${ARTIFACTS}/${name}.png` }) : page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true }));
+const shot = (name: string, selector?: string) =>
+  selector
+    ? page.locator(selector).screenshot({ path: `${ARTIFACTS}/${name}.png` })
+    : page.screenshot({ path: `${ARTIFACTS}/${name}.png`, fullPage: true });
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
@@ -85,7 +88,8 @@ describe('the page as a person meets it', () => {
     await page.fill('[data-testid=steps]', '30');
     await page.press('[data-testid=steps]', 'Enter');
     const barWidths = new Set<number>();
-    const width = () => page.locator('progress[aria-label="Denoising progress"]').evaluate((p) => Math.round(p.getBoundingClientRect().width));
+    const width = () =>
+      page.locator('progress[aria-label="Denoising progress"]').evaluate((p) => Math.round(p.getBoundingClientRect().width));
     barWidths.add(await width());
     await page.click('[data-testid=sample]');
     await expect.poll(() => text('rate'), { timeout: 60_000 }).toMatch(/steps\/s/);
@@ -114,7 +118,10 @@ describe('the page as a person meets it', () => {
     await expect.poll(() => page.locator('[data-testid=data-rejected] li').count()).toBe(1);
     await page.setInputFiles('[data-testid=data-files]', bad);
     await expect.poll(() => page.locator('[data-testid=data-rejected] li').count()).toBe(2);
-    expect(await page.locator('[data-testid=data-rejected] li').allTextContents()).toEqual(['notes.png: not an image: its contents are not PNG, JPEG, WebP, GIF or BMP, whatever its name says', 'notes.png: not an image: its contents are not PNG, JPEG, WebP, GIF or BMP, whatever its name says']);
+    expect(await page.locator('[data-testid=data-rejected] li').allTextContents()).toEqual([
+      'notes.png: not an image: its contents are not PNG, JPEG, WebP, GIF or BMP, whatever its name says',
+      'notes.png: not an image: its contents are not PNG, JPEG, WebP, GIF or BMP, whatever its name says',
+    ]);
     expect(await page.isDisabled('[data-testid=data-clear]')).toBe(false);
     await page.click('[data-testid=data-clear]');
     await expect.poll(() => page.locator('[data-testid=data-rejected]').count()).toBe(0);
@@ -165,7 +172,12 @@ describe('the page as a person meets it', () => {
     await page.mouse.down();
     for (let k = 1; k <= 8; k++) await page.mouse.move(...at(6 + (14 * k) / 8, 6 + (16 * k) / 8));
     await page.mouse.up();
-    const grey = (selector: string) => page.locator(selector).evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0));
+    const grey = (selector: string) =>
+      page
+        .locator(selector)
+        .evaluate((c) =>
+          Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data).filter((_, i) => i % 4 === 0),
+        );
     const drawn = await grey('[data-testid=draw-pad]');
     await expect.poll(() => grey('canvas[aria-label="clean image x0"]')).toEqual(drawn);
     // the stroke is there: white along the diagonal, black in the corners
@@ -206,7 +218,13 @@ describe('the page as a person meets it', () => {
     }
     expect(long).toEqual([]);
     expect(await page.locator('[data-testid=guidance-strip] li').count()).toBe(5);
-    expect(await page.locator('[data-testid=guidance-strip] li > span:first-of-type').allTextContents()).toEqual(['s = 0', 's = 1', 's = 2', 's = 4', 's = 7']);
+    expect(await page.locator('[data-testid=guidance-strip] li > span:first-of-type').allTextContents()).toEqual([
+      's = 0',
+      's = 1',
+      's = 2',
+      's = 4',
+      's = 7',
+    ]);
     const reads = await page.locator('[data-testid=guidance-read]').allTextContents();
     expect(reads).toHaveLength(5);
     for (const r of reads) expect(r).toMatch(/^p\(3\) \d+ %$/);
@@ -236,7 +254,11 @@ describe('the page as a person meets it', () => {
   });
 
   it('a link holds the settings: opened elsewhere it shows them and reproduces the same run; bad values are ignored', async () => {
-    const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, reducedMotion: 'reduce', permissions: ['clipboard-read', 'clipboard-write'] });
+    const context = await browser.newContext({
+      viewport: { width: 1280, height: 800 },
+      reducedMotion: 'reduce',
+      permissions: ['clipboard-read', 'clipboard-write'],
+    });
     const a = await context.newPage();
     await a.goto(`${inject('baseUrl')}/?sampler=ddim&steps=12&seed=42&label=7&guidance=2&batch=4&t=300`);
     await a.waitForSelector('[data-testid=sample]', { timeout: 120_000 });

@@ -36,7 +36,11 @@ export async function serveStatic(dir: string, isolation = true): Promise<Static
       res.writeHead(404).end('not found');
       return;
     }
-    res.writeHead(200, { 'content-type': TYPES[extname(file)] ?? 'application/octet-stream', 'cache-control': 'no-store', ...(isolation ? ISOLATION_HEADERS : {}) });
+    res.writeHead(200, {
+      'content-type': TYPES[extname(file)] ?? 'application/octet-stream',
+      'cache-control': 'no-store',
+      ...(isolation ? ISOLATION_HEADERS : {}),
+    });
     createReadStream(file).pipe(res);
   });
   await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));

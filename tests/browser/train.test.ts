@@ -117,7 +117,9 @@ describe('training in the browser', () => {
       return { name: `img${i}.png`, mimeType: 'image/png', buffer: encodePng(px, 8, 8, 1) };
     });
     await page.setInputFiles('[data-testid=data-files]', files);
-    await expect.poll(() => page.locator('.train-data [role=status]').first().textContent(), { timeout: 60_000, interval: 50 }).toMatch(/Decoding \d+ \/ 4995/);
+    await expect
+      .poll(() => page.locator('.train-data [role=status]').first().textContent(), { timeout: 60_000, interval: 50 })
+      .toMatch(/Decoding \d+ \/ 4995/);
     await expect.poll(() => text('data-count'), { timeout: 180_000 }).toMatch(/^5000 images ready/);
     expect(await text('data-cap')).toMatch(/15 files were not read: the limit is 5,000 images/);
     // the preview grid says it shows a part
@@ -139,18 +141,25 @@ describe('training in the browser', () => {
   });
 
   it('takes pictures dropped on the page', async () => {
-    await page.evaluate(async (bytes) => {
-      const dt = new DataTransfer();
-      dt.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
-      document.querySelector('[data-testid=dropzone]')!.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
-    }, Array.from(png(20, 20, 'bar')));
+    await page.evaluate(
+      (bytes) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], 'dropped.png', { type: 'image/png' }));
+        document
+          .querySelector('[data-testid=dropzone]')!
+          .dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
+      },
+      Array.from(png(20, 20, 'bar')),
+    );
     await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^9 images ready in 2 classes: .*unlabelled 1/);
   });
 
   it('estimates the time per 1,000 steps before starting', async () => {
     await page.selectOption('[data-testid=train-model]', 'tiny');
     await page.click('[data-testid=train-estimate]');
-    await expect.poll(() => text('train-estimate-text'), { timeout: 60_000 }).toMatch(/≈ [\d.]+ (s|min|h) per 1,000 steps on this device; [\d,]+ steps ≈/);
+    await expect
+      .poll(() => text('train-estimate-text'), { timeout: 60_000 })
+      .toMatch(/≈ [\d.]+ (s|min|h) per 1,000 steps on this device; [\d,]+ steps ≈/);
     // what to expect: images/s and a quality stage after a few minutes, from the measured time per step
     expect(await text('train-expectation')).toMatch(/^≈ [\d.]+ images\/s here\. After 2 min \([\d,]+ images\): [a-z ]+\./);
   });
@@ -213,7 +222,9 @@ describe('training in the browser', () => {
     await page.waitForSelector('[data-testid=memo-result]', { timeout: 60_000 });
     const images = Number((await text('data-count'))!.match(/^(\d+) images? ready/)![1]);
     expect(await text('memo-yardstick')).toMatch(new RegExp(`^Compared with the ${images} pictures this model was trained on\\.`));
-    const names = await page.$$eval('[data-testid=memo-pixels] [data-testid=memo-neighbour]', (els) => els.map((e) => (e as HTMLElement).dataset.name));
+    const names = await page.$$eval('[data-testid=memo-pixels] [data-testid=memo-neighbour]', (els) =>
+      els.map((e) => (e as HTMLElement).dataset.name),
+    );
     expect(names).toHaveLength(3);
     for (const name of names) expect(name).toMatch(/\S/);
     expect(await page.locator('[data-testid=memo-features]').count()).toBe(0);
@@ -233,7 +244,11 @@ describe('training in the browser', () => {
     await expect.poll(() => text('active-model')).toMatch(/an imported model \(16×16 grey/);
     expect(await text('memo-unavailable')).toMatch(/came from a file: the images it was trained on are not here/);
     expect(await page.locator('[data-testid=label] option').allTextContents()).toEqual(expect.arrayContaining(['bar', 'disc']));
-    await page.setInputFiles('[data-testid=import-model]', { name: 'other.ddpm', mimeType: 'application/octet-stream', buffer: Buffer.from('not a model at all') });
+    await page.setInputFiles('[data-testid=import-model]', {
+      name: 'other.ddpm',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from('not a model at all'),
+    });
     await expect.poll(() => text('model-error')).toMatch(/not a DDPM Playground model file/);
     expect(await text('active-model')).toMatch(/an imported model/);
     await page.click('[data-testid=use-shipped]');
@@ -300,7 +315,9 @@ describe('training in the browser', () => {
     await expect.poll(() => text('train-stopped'), { timeout: 120_000 }).toMatch(/Training finished/);
     await page.reload();
     await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
-    await expect.poll(() => text('saved-run'), { timeout: 30_000 }).toMatch(/A model trained in an earlier visit is saved: 12 steps on 9 images/);
+    await expect
+      .poll(() => text('saved-run'), { timeout: 30_000 })
+      .toMatch(/A model trained in an earlier visit is saved: 12 steps on 9 images/);
     expect(await page.locator('[data-testid=train-resume-saved]').count()).toBe(0);
     expect(await page.isDisabled('[data-testid=export-model]')).toBe(false);
     await page.click('[data-testid=use-trained]');

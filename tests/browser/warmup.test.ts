@@ -74,7 +74,20 @@ describe('the GPU kernel warm-up (src/worker/warmup.ts)', () => {
       const onWasm = await warmUpSampling(wasmModel, diffusion, samplingShapes(wasmModel, [1]));
       wasmModel.dispose();
       await tf.setBackend('webgpu');
-      return { first, progress, tensorsBefore, tensorsAfter, stillCompiling, compileOnly, warm, newPipelines, finite, again, unchanged, onWasm };
+      return {
+        first,
+        progress,
+        tensorsBefore,
+        tensorsAfter,
+        stillCompiling,
+        compileOnly,
+        warm,
+        newPipelines,
+        finite,
+        again,
+        unchanged,
+        onWasm,
+      };
     }, TINY);
     expect(r.first!.pipelines).toBeGreaterThan(0);
     expect(r.tensorsAfter).toBe(r.tensorsBefore);
@@ -102,7 +115,11 @@ describe('the GPU kernel warm-up (src/worker/warmup.ts)', () => {
       const cached = () => Object.keys(pipelineCache()!).length;
       const before = cached();
       const started = performance.now();
-      for (const s of sample(model, { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' }, { sampler: 'ddim', steps: 50, batch: 1, labels: [1], guidance: 1, seed: 4 })) {
+      for (const s of sample(
+        model,
+        { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' },
+        { sampler: 'ddim', steps: 50, batch: 1, labels: [1], guidance: 1, seed: 4 },
+      )) {
         await s.sample.data();
         break;
       }
@@ -129,6 +146,7 @@ function countPipelines(page: Page): () => Promise<number> {
           const scope = self as unknown as { pipelinesCreated: number };
           scope.pipelinesCreated = 0;
           for (const name of ['createComputePipeline', 'createComputePipelineAsync'] as const) {
+            // eslint-disable-next-line @typescript-eslint/unbound-method -- called with its `this` through apply below
             const original = GPUDevice.prototype[name] as (...a: unknown[]) => unknown;
             (GPUDevice.prototype as unknown as Record<string, unknown>)[name] = function (this: GPUDevice, ...a: unknown[]) {
               scope.pipelinesCreated++;
@@ -154,7 +172,8 @@ async function recordWarmupTexts(page: Page): Promise<void> {
     }).observe(document.body, { subtree: true, childList: true, characterData: true });
   });
 }
-const warmupTexts = (page: Page): Promise<string[]> => page.evaluate(() => (window as unknown as { warmupTexts: string[] }).warmupTexts.slice());
+const warmupTexts = (page: Page): Promise<string[]> =>
+  page.evaluate(() => (window as unknown as { warmupTexts: string[] }).warmupTexts.slice());
 
 async function setRange(page: Page, testId: string, value: number): Promise<void> {
   await page.locator(`[data-testid="${testId}"]`).evaluate((el, v) => {
@@ -196,7 +215,9 @@ describe('the page on WebGPU (?backend=webgpu, SwiftShader)', () => {
     await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
     expect(await page.textContent('[data-testid=backend]')).toMatch(/^webgpu.*swiftshader/i);
     // forcing a software GPU is allowed, with a warning of what it costs
-    expect(await page.textContent('[data-testid=backend-notices]')).toMatch(/webgpu here runs on a software renderer .*many times slower than wasm/);
+    expect(await page.textContent('[data-testid=backend-notices]')).toMatch(
+      /webgpu here runs on a software renderer .*many times slower than wasm/,
+    );
     await expect.poll(() => page.textContent('[data-testid=warmup]'), { timeout: 120_000 }).toMatch(/^Preparing GPU kernels… \d+\/\d+/);
     const bar = page.locator('[data-testid=warmup] progress');
     expect(Number(await bar.getAttribute('max'))).toBeGreaterThan(0);
@@ -222,12 +243,20 @@ describe('the page on WebGPU (?backend=webgpu, SwiftShader)', () => {
       const { tf, UNet, DEFAULT_UNET_CONFIG, modelToFile } = window.harness;
       await tf.setBackend('cpu');
       const model = UNet.create({ ...DEFAULT_UNET_CONFIG, ...tiny }, 9);
-      const blob = await modelToFile(model, { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' }, { classes: ['a', 'b', 'c'] });
+      const blob = await modelToFile(
+        model,
+        { numTrainTimesteps: 1000, betaSchedule: 'linear', predictionType: 'epsilon' },
+        { classes: ['a', 'b', 'c'] },
+      );
       model.dispose();
       return Array.from(new Uint8Array(await blob.arrayBuffer()));
     }, TINY);
     await recordWarmupTexts(page);
-    await page.setInputFiles('[data-testid=import-model]', { name: 'tiny.ddpm', mimeType: 'application/octet-stream', buffer: Buffer.from(file) });
+    await page.setInputFiles('[data-testid=import-model]', {
+      name: 'tiny.ddpm',
+      mimeType: 'application/octet-stream',
+      buffer: Buffer.from(file),
+    });
     await expect.poll(() => page.textContent('[data-testid=active-model]'), { timeout: 60_000 }).toMatch(/an imported model \(16×16 grey/);
     await expect.poll(() => warmupTexts(page), { timeout: 240_000 }).toContainEqual(expect.stringMatching(/^Preparing GPU kernels…/));
     await page.waitForSelector('[data-testid=warmup]', { state: 'detached', timeout: 240_000 });

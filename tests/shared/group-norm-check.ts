@@ -70,9 +70,11 @@ export async function checkGroupNorm(c: GroupNormCase): Promise<GroupNormCheck> 
   const shift = c.shift ? seeded([c.shape[0], c.shift.width], 4) : undefined;
   const r = seeded(c.shape, 5); // L = Σ y·r, so ∂L/∂y = r
   const inputs = shift ? [x, gamma, beta, shift] : [x, gamma, beta];
-  const kernel = (...v: tf.Tensor[]) => groupNormOp(v[0], v[1], v[2], c.groups, { silu: c.silu, shift: v[3] ? { shift: v[3], offset: attrs.shiftOffset } : undefined });
+  const kernel = (...v: tf.Tensor[]) =>
+    groupNormOp(v[0], v[1], v[2], c.groups, { silu: c.silu, shift: v[3] ? { shift: v[3], offset: attrs.shiftOffset } : undefined });
   const composite = (...v: tf.Tensor[]) => groupNormComposite(v[0], v[1], v[2], v[3], attrs);
-  const run = (f: (...v: tf.Tensor[]) => tf.Tensor) => tf.tidy(() => [f(...inputs), ...tf.grads((...v: tf.Tensor[]) => tf.sum(tf.mul(f(...v), r)))(inputs)]);
+  const run = (f: (...v: tf.Tensor[]) => tf.Tensor) =>
+    tf.tidy(() => [f(...inputs), ...tf.grads((...v: tf.Tensor[]) => tf.sum(tf.mul(f(...v), r)))(inputs)]);
   const got = run(kernel);
   const want = run(composite);
   const names = ['y', 'dx', 'dγ', 'dβ', 'dshift'];
@@ -90,7 +92,8 @@ export async function checkGroupNorm(c: GroupNormCase): Promise<GroupNormCheck> 
   const forwardKernels = await countKernels(() => kernel(...inputs));
   const backwardKernels = (await countKernels(() => tf.grads((...v: tf.Tensor[]) => tf.sum(kernel(...v)))(inputs))) - forwardKernels - 1; // less the forward and the sum
   const compositeForward = await countKernels(() => composite(...inputs));
-  const compositeBackwardKernels = (await countKernels(() => tf.grads((...v: tf.Tensor[]) => tf.sum(composite(...v)))(inputs))) - compositeForward - 1;
+  const compositeBackwardKernels =
+    (await countKernels(() => tf.grads((...v: tf.Tensor[]) => tf.sum(composite(...v)))(inputs))) - compositeForward - 1;
   tf.dispose([...got, ...want, ...inputs, r]);
   const leakedTensors = tf.memory().numTensors - before;
   const validationError = device ? ((await device.popErrorScope())?.message ?? null) : null;

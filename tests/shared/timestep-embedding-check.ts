@@ -36,5 +36,10 @@ export async function checkTimestepEmbedding(dim = 24): Promise<EmbeddingCheck> 
     y.dispose();
   });
   tf.dispose([t, e]);
-  return { backend, maxError, kernels: profile.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined).length, leakedTensors: tf.memory().numTensors - before };
+  return {
+    backend,
+    maxError,
+    kernels: profile.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined).length,
+    leakedTensors: tf.memory().numTensors - before,
+  };
 }

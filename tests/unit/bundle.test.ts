@@ -42,7 +42,9 @@ describe('the production bundle', () => {
     for (const m of html.matchAll(/assets\/([\w.-]+\.js)/g)) visit(m[1]);
     expect(pageScripts.size).toBeGreaterThan(0);
     const worker = js.find((f) => f.startsWith('engine.worker'));
-    expect(worker && readFileSync(join(assets, worker), 'utf8').includes(TFJS_MARKER), 'the marker should find tfjs in the worker').toBe(true);
+    expect(worker && readFileSync(join(assets, worker), 'utf8').includes(TFJS_MARKER), 'the marker should find tfjs in the worker').toBe(
+      true,
+    );
     let bytes = 0;
     for (const f of pageScripts) {
       expect(readFileSync(join(assets, f), 'utf8').includes(TFJS_MARKER), `${f} contains tfjs`).toBe(false);

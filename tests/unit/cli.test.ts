@@ -40,11 +40,30 @@ describe('npm run sample', () => {
 
   it('writes <label>_<index>.png, 8-bit grey at the model size, N per label with --label all', async () => {
     const out = join(dir, 'samples');
-    const { code, out: printed } = await run(sampleMain, ['--model', FIXTURE_MODEL, '--label', 'all', '--count', '2', '--sampler', 'ddim', '--steps', '2', '--backend', 'cpu', '--out', out]);
+    const { code, out: printed } = await run(sampleMain, [
+      '--model',
+      FIXTURE_MODEL,
+      '--label',
+      'all',
+      '--count',
+      '2',
+      '--sampler',
+      'ddim',
+      '--steps',
+      '2',
+      '--backend',
+      'cpu',
+      '--out',
+      out,
+    ]);
     expect(code).toBe(0);
     expect(printed).toMatch(/^wrote 20 samples to .* in [\d.]+ s \(ddim 2 steps, η 0, guidance 1.5, seed 0\)$/); // the page's default guidance
     const files = readdirSync(out).sort();
-    expect(files).toEqual(Array.from({ length: 10 }, (_, l) => [`${l}_0.png`, `${l}_1.png`]).flat().sort());
+    expect(files).toEqual(
+      Array.from({ length: 10 }, (_, l) => [`${l}_0.png`, `${l}_1.png`])
+        .flat()
+        .sort(),
+    );
     const png = decodePng(readFileSync(join(out, '3_1.png')));
     expect([png.width, png.height, png.channels]).toEqual([28, 28, 1]);
     expect(new Set(png.pixels).size).toBeGreaterThan(10); // a picture, not a constant
@@ -55,11 +74,40 @@ describe('npm run eval', () => {
   it('--samples judges pictures made elsewhere: label accuracy, per label, Fréchet distance against the floor', async () => {
     const samples = join(dir, 'judged');
     const grids = join(dir, 'grids');
-    expect((await run(sampleMain, ['--model', FIXTURE_MODEL, '--count', '3', '--sampler', 'ddim', '--steps', '2', '--backend', 'cpu', '--out', samples])).code).toBe(0);
+    expect(
+      (
+        await run(sampleMain, [
+          '--model',
+          FIXTURE_MODEL,
+          '--count',
+          '3',
+          '--sampler',
+          'ddim',
+          '--steps',
+          '2',
+          '--backend',
+          'cpu',
+          '--out',
+          samples,
+        ])
+      ).code,
+    ).toBe(0);
     rmSync(join(samples, '7_2.png')); // labels need not have equal counts
     const { code, out } = await run(evalMain, ['--samples', samples, '--grids', grids]);
     expect(code).toBe(0);
-    const report = JSON.parse(out) as { samples: string; floor: { frechetDistance: number }; settings: { name: string; samples: number; labelAccuracy: number; perLabelAccuracy: (number | null)[]; frechetDistance: number; fdOverFloor: number; grid: string }[] };
+    const report = JSON.parse(out) as {
+      samples: string;
+      floor: { frechetDistance: number };
+      settings: {
+        name: string;
+        samples: number;
+        labelAccuracy: number;
+        perLabelAccuracy: (number | null)[];
+        frechetDistance: number;
+        fdOverFloor: number;
+        grid: string;
+      }[];
+    };
     expect(report.samples).toBe(samples);
     const [s] = report.settings;
     expect(s.name).toBe('judged');
@@ -79,7 +127,20 @@ describe('npm run eval', () => {
 
   it('refuses bad --samples directories and generation options next to --samples', async () => {
     const bad = join(dir, 'bad');
-    await run(sampleMain, ['--model', FIXTURE_MODEL, '--label', '1', '--sampler', 'ddim', '--steps', '1', '--backend', 'cpu', '--out', bad]);
+    await run(sampleMain, [
+      '--model',
+      FIXTURE_MODEL,
+      '--label',
+      '1',
+      '--sampler',
+      'ddim',
+      '--steps',
+      '1',
+      '--backend',
+      'cpu',
+      '--out',
+      bad,
+    ]);
     writeFileSync(join(bad, 'seven.png'), encodePng(new Uint8Array(28 * 28), 28, 28, 1));
     let r = await run(evalMain, ['--samples', bad]);
     expect([r.code, r.err]).toEqual([2, expect.stringMatching(/not named <label 0-9>_<index>\.png: seven\.png/)]);

@@ -15,17 +15,43 @@ describe('sniffImage: the kind and size of a file from its bytes', () => {
 
   it('finds a JPEG frame header after an APP segment, and reads WebP VP8L / VP8X sizes', () => {
     // SOI, APP0 (16 bytes), SOF0: length 17, precision 8, height 480, width 640
-    const jpeg = Uint8Array.from([0xff, 0xd8, 0xff, 0xe0, 0, 16, ...new Array(14).fill(0), 0xff, 0xc0, 0, 17, 8, 0x01, 0xe0, 0x02, 0x80, 3, ...new Array(9).fill(0)]);
+    const jpeg = Uint8Array.from([
+      0xff,
+      0xd8,
+      0xff,
+      0xe0,
+      0,
+      16,
+      ...new Array<number>(14).fill(0),
+      0xff,
+      0xc0,
+      0,
+      17,
+      8,
+      0x01,
+      0xe0,
+      0x02,
+      0x80,
+      3,
+      ...new Array<number>(9).fill(0),
+    ]);
     expect(sniffImage(jpeg)).toEqual({ kind: 'jpeg', width: 640, height: 480 });
-    const riff = (chunk: string, payload: number[]) => Uint8Array.from([...Buffer.from('RIFF'), 0, 0, 0, 0, ...Buffer.from('WEBP'), ...Buffer.from(chunk), 0, 0, 0, 0, ...payload]);
+    const riff = (chunk: string, payload: number[]) =>
+      Uint8Array.from([...Buffer.from('RIFF'), 0, 0, 0, 0, ...Buffer.from('WEBP'), ...Buffer.from(chunk), 0, 0, 0, 0, ...payload]);
     // VP8L: signature 0x2f, then 14 bits width−1 and 14 bits height−1 (here 300×200)
     const w = 299;
     const h = 199;
     const bits = w | (h << 14);
-    expect(sniffImage(riff('VP8L', [0x2f, bits & 0xff, (bits >> 8) & 0xff, (bits >> 16) & 0xff, (bits >>> 24) & 0xff, 0, 0, 0, 0]))).toEqual({ kind: 'webp', width: 300, height: 200 });
+    expect(
+      sniffImage(riff('VP8L', [0x2f, bits & 0xff, (bits >> 8) & 0xff, (bits >> 16) & 0xff, (bits >>> 24) & 0xff, 0, 0, 0, 0])),
+    ).toEqual({ kind: 'webp', width: 300, height: 200 });
     // VP8X: flags + 3 reserved, then 24-bit width−1 and height−1 (here 12000×12000)
     const v = 11999;
-    expect(sniffImage(riff('VP8X', [0, 0, 0, 0, v & 0xff, (v >> 8) & 0xff, v >> 16, v & 0xff, (v >> 8) & 0xff, v >> 16]))).toEqual({ kind: 'webp', width: 12000, height: 12000 });
+    expect(sniffImage(riff('VP8X', [0, 0, 0, 0, v & 0xff, (v >> 8) & 0xff, v >> 16, v & 0xff, (v >> 8) & 0xff, v >> 16]))).toEqual({
+      kind: 'webp',
+      width: 12000,
+      height: 12000,
+    });
   });
 
   it('sees a 12000×12000 PNG for what it is from 24 bytes', () => {
@@ -76,7 +102,8 @@ describe('ImageDataset', () => {
     ds.add({ name: 'ramp', label: null, pixels: ramp });
     const plain = ds.batch(new GaussianRng(0), 16, false, 7);
     expect(plain.labels).toEqual(new Array(16).fill(7));
-    for (let b = 0; b < 16; b++) expect(Array.from(plain.values.subarray(b * 16, b * 16 + 4))).toEqual([-1, -1 / 3, 1 / 3, 1].map((v) => Math.fround(v)));
+    for (let b = 0; b < 16; b++)
+      expect(Array.from(plain.values.subarray(b * 16, b * 16 + 4))).toEqual([-1, -1 / 3, 1 / 3, 1].map((v) => Math.fround(v)));
     const flipped = ds.batch(new GaussianRng(0), 64, true, 7);
     const firstPixels = Array.from({ length: 64 }, (_, b) => flipped.values[b * 16]);
     expect(firstPixels.filter((v) => v === 1).length).toBeGreaterThan(15); // mirrored: column 0 is now the bright one

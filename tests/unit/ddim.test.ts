@@ -111,7 +111,7 @@ describe('DDIMScheduler (Song et al. 2021)', () => {
     tf.dispose([x, eps, a.prevSample, a.predOriginalSample, b.prevSample, b.predOriginalSample]);
   });
 
-  it('setAlphaToOne chooses the final ᾱ', async () => {
+  it('setAlphaToOne chooses the final ᾱ', () => {
     const one = new DDIMScheduler(config);
     const notOne = new DDIMScheduler({ ...config, setAlphaToOne: false });
     expect(one.finalAlphaCumprod).toBe(1);

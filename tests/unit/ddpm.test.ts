@@ -38,7 +38,11 @@ describe('DDPMScheduler', () => {
     const x0v = await values(x0);
     const epsv = await values(eps);
     const single = s.addNoise(x0, eps, 487);
-    expectClose(await values(single), Array.from(x0v, (x, i) => Math.sqrt(ac[487]) * x + Math.sqrt(1 - ac[487]) * epsv[i]), 1e-6);
+    expectClose(
+      await values(single),
+      Array.from(x0v, (x, i) => Math.sqrt(ac[487]) * x + Math.sqrt(1 - ac[487]) * epsv[i]),
+      1e-6,
+    );
     const ts = tf.tensor1d([0, 999], 'int32');
     const perExample = s.addNoise(x0, eps, ts);
     const expected = Array.from(x0v, (x, i) => {
@@ -83,14 +87,25 @@ describe('DDPMScheduler', () => {
     for (const t of [999, 487, 10, 1]) {
       const out = s.step(eps, at(t), xt, { noise: z });
       const x0 = Array.from(xv, (x, i) => (x - Math.sqrt(1 - ac[t]) * ev[i]) / Math.sqrt(ac[t]));
-      const mean = x0.map((x0i, i) => ((Math.sqrt(ac[t - 1]) * betas[t]) / (1 - ac[t])) * x0i + ((Math.sqrt(alphas[t]) * (1 - ac[t - 1])) / (1 - ac[t])) * xv[i]);
+      const mean = x0.map(
+        (x0i, i) =>
+          ((Math.sqrt(ac[t - 1]) * betas[t]) / (1 - ac[t])) * x0i + ((Math.sqrt(alphas[t]) * (1 - ac[t - 1])) / (1 - ac[t])) * xv[i],
+      );
       // Algorithm 2 written with ε directly: x_{t−1} = (x_t − β_t/√(1−ᾱ_t) ε)/√α_t + σ_t z — eq. (11)
       const eq11 = Array.from(xv, (x, i) => (x - (betas[t] / Math.sqrt(1 - ac[t])) * ev[i]) / Math.sqrt(alphas[t]));
       const sigma = Math.sqrt(((1 - ac[t - 1]) / (1 - ac[t])) * betas[t]);
       const tol = 2e-5 * Math.max(1, ...x0.map(Math.abs));
       expectClose(await values(out.predOriginalSample), x0, tol);
-      expectClose(await values(out.prevSample), mean.map((m, i) => m + sigma * zv[i]), tol);
-      expectClose(await values(out.prevSample), eq11.map((m, i) => m + sigma * zv[i]), tol);
+      expectClose(
+        await values(out.prevSample),
+        mean.map((m, i) => m + sigma * zv[i]),
+        tol,
+      );
+      expectClose(
+        await values(out.prevSample),
+        eq11.map((m, i) => m + sigma * zv[i]),
+        tol,
+      );
       tf.dispose([out.prevSample, out.predOriginalSample]);
     }
     tf.dispose([xt, eps, z]);
@@ -119,7 +134,9 @@ describe('DDPMScheduler', () => {
   });
 
   it('ε, x0 and v predictions of the same truth give the same step', async () => {
-    const schedulers = (['epsilon', 'sample', 'v_prediction'] as const).map((predictionType) => new DDPMScheduler({ ...config, predictionType, clipSample: false }));
+    const schedulers = (['epsilon', 'sample', 'v_prediction'] as const).map(
+      (predictionType) => new DDPMScheduler({ ...config, predictionType, clipSample: false }),
+    );
     const ac = schedulers[0].schedule.alphasCumprod;
     const t = 321;
     const x0 = tf.tensor4d([0.2, -0.7, 0.9, 0.0], [1, 2, 2, 1]);
@@ -127,7 +144,11 @@ describe('DDPMScheduler', () => {
     const z = tf.tensor4d([0.2, 0.2, -0.3, 0.1], [1, 2, 2, 1]);
     const xt = schedulers[0].addNoise(x0, eps, t);
     const v = velocity(x0, eps, ac[t]);
-    const outs = [schedulers[0].step(eps, at(t), xt, { noise: z }), schedulers[1].step(x0, at(t), xt, { noise: z }), schedulers[2].step(v, at(t), xt, { noise: z })];
+    const outs = [
+      schedulers[0].step(eps, at(t), xt, { noise: z }),
+      schedulers[1].step(x0, at(t), xt, { noise: z }),
+      schedulers[2].step(v, at(t), xt, { noise: z }),
+    ];
     const ref = await values(outs[0].prevSample);
     for (const o of outs) {
       expectClose(await values(o.prevSample), ref, 2e-5);
@@ -162,7 +183,7 @@ describe('DDPMScheduler', () => {
     expect(s.timesteps).toEqual([900, 800, 700, 600, 500, 400, 300, 200, 100, 0]);
     const ac = s.schedule.alphasCumprod;
     // the one-jump process x_500 | x_400 has ᾱ ratio ac[500]/ac[400]; its posterior variance, by Gaussian conditioning
-    const varianceByConditioning = (1 - ac[400]) - ((ac[500] / ac[400]) * (1 - ac[400]) ** 2) / (1 - ac[500]);
+    const varianceByConditioning = 1 - ac[400] - ((ac[500] / ac[400]) * (1 - ac[400]) ** 2) / (1 - ac[500]);
     expect(s.getVariance(500, 400)).toBeCloseTo(varianceByConditioning, 12);
     // with z = 0 the step is the conditional mean at the true x0
     const x0v = [0.5, -0.5, 0.25, 1];
@@ -173,7 +194,11 @@ describe('DDPMScheduler', () => {
     const xtv = await values(xt);
     const out = s.step(eps, at(500), xt, { noise: tf.zerosLike(xt) });
     const cov = Math.sqrt(ac[500] / ac[400]) * (1 - ac[400]);
-    expectClose(await values(out.prevSample), x0v.map((x, i) => Math.sqrt(ac[400]) * x + (cov / (1 - ac[500])) * (xtv[i] - Math.sqrt(ac[500]) * x)), 2e-5);
+    expectClose(
+      await values(out.prevSample),
+      x0v.map((x, i) => Math.sqrt(ac[400]) * x + (cov / (1 - ac[500])) * (xtv[i] - Math.sqrt(ac[500]) * x)),
+      2e-5,
+    );
     tf.dispose([x0, eps, xt, out.prevSample, out.predOriginalSample]);
   });
 

@@ -4,10 +4,17 @@ import { DDIMScheduler, DPMSolverMultistepScheduler, type DPMSolverConfig } from
 import { at, dummyModel, dummyNoise, dummySample, expectClose, expectNoLeak, values } from './helpers';
 
 /** diffusers' test config (tests/schedulers/test_scheduler_dpm_multi.py): 2M, midpoint, no lower-order final step, final σ of t = 0. */
-const reference: DPMSolverConfig = { numTrainTimesteps: 1000, betaSchedule: 'linear', clipSample: false, solverOrder: 2, lowerOrderFinal: false, finalSigmasType: 'sigma_min' };
+const reference: DPMSolverConfig = {
+  numTrainTimesteps: 1000,
+  betaSchedule: 'linear',
+  clipSample: false,
+  solverOrder: 2,
+  lowerOrderFinal: false,
+  finalSigmasType: 'sigma_min',
+};
 
 async function absStats(x: tf.Tensor) {
-  const [sum, mean] = tf.tidy(() => [tf.sum(tf.abs(x)), tf.mean(tf.abs(x))]);
+  const [sum, mean] = tf.tidy(() => [tf.sum(tf.abs(x)), tf.mean(tf.abs(x))] as tf.Tensor[]);
   const stats = { sum: (await values(sum))[0], mean: (await values(mean))[0] };
   tf.dispose([sum, mean]);
   return stats;
@@ -89,7 +96,8 @@ describe('DPMSolverMultistepScheduler: DPM-Solver++(2M), Lu et al. 2022', () => 
     const x1 = await values(first.prevSample);
     const second = s.step(eb, at(899), first.prevSample); // 899 → 799, second order
     const lambda = (t: number) => 0.5 * Math.log(ac[t] / (1 - ac[t]));
-    const x0 = (xs: ArrayLike<number>, e: number[], t: number) => Array.from(xs, (v, i) => (v - Math.sqrt(1 - ac[t]) * e[i]) / Math.sqrt(ac[t]));
+    const x0 = (xs: ArrayLike<number>, e: number[], t: number) =>
+      Array.from(xs, (v, i) => (v - Math.sqrt(1 - ac[t]) * e[i]) / Math.sqrt(ac[t]));
     const d0 = x0(x1, epsB, 899);
     const dPrev = x0(xv, epsA, 999);
     const h = lambda(799) - lambda(899);

@@ -25,19 +25,35 @@ describe('unetFlops', () => {
     // conv layers, in forward order
     const convs = [
       2 * 16 * 9 * 1 * 2, // conv_in, 4×4, 1 → 2: 576
-      2 * 16 * 9 * 2 * 2, 2 * 16 * 9 * 2 * 2, // down.0.0 conv1, conv2 (4×4, 2 → 2): 1152 each
-      2 * 4 * 9 * 2 * 4, 2 * 4 * 9 * 4 * 4, 2 * 4 * 1 * 2 * 4, // down.1.0 at 2×2, 2 → 4: 576, 1152, skip 64
-      2 * 4 * 9 * 4 * 4, 2 * 4 * 9 * 4 * 4, // mid1: 1152 each
-      2 * 4 * 9 * 4 * 4, 2 * 4 * 9 * 4 * 4, // mid2
-      2 * 4 * 9 * 8 * 4, 2 * 4 * 9 * 4 * 4, 2 * 4 * 8 * 4, // up.0.0, 4 + 4 skip = 8 → 4: 2304, 1152, skip 256
+      2 * 16 * 9 * 2 * 2,
+      2 * 16 * 9 * 2 * 2, // down.0.0 conv1, conv2 (4×4, 2 → 2): 1152 each
+      2 * 4 * 9 * 2 * 4,
+      2 * 4 * 9 * 4 * 4,
+      2 * 4 * 1 * 2 * 4, // down.1.0 at 2×2, 2 → 4: 576, 1152, skip 64
+      2 * 4 * 9 * 4 * 4,
+      2 * 4 * 9 * 4 * 4, // mid1: 1152 each
+      2 * 4 * 9 * 4 * 4,
+      2 * 4 * 9 * 4 * 4, // mid2
+      2 * 4 * 9 * 8 * 4,
+      2 * 4 * 9 * 4 * 4,
+      2 * 4 * 8 * 4, // up.0.0, 4 + 4 skip = 8 → 4: 2304, 1152, skip 256
       2 * 16 * 9 * 4 * 4, // upsample.0.conv at 4×4: 4608
-      2 * 16 * 9 * 6 * 2, 2 * 16 * 9 * 2 * 2, 2 * 16 * 6 * 2, // up.1.0, 4 + 2 = 6 → 2: 3456, 1152, skip 384
+      2 * 16 * 9 * 6 * 2,
+      2 * 16 * 9 * 2 * 2,
+      2 * 16 * 6 * 2, // up.1.0, 4 + 2 = 6 → 2: 3456, 1152, skip 384
       2 * 16 * 9 * 2 * 1, // conv_out: 576
     ];
     const dense = [
-      2 * 2 * 8, 2 * 8 * 8, // time_mlp1, time_mlp2: 32, 128
-      2 * 8 * 2, 2 * 8 * 4, 2 * 8 * 4, 2 * 8 * 4, 2 * 8 * 4, 2 * 8 * 2, // per-block timestep projections
-      2 * 4 * 4 * 12, 2 * 4 * 4 * 4, // attention qkv and proj over N = 4 tokens of 4 channels
+      2 * 2 * 8,
+      2 * 8 * 8, // time_mlp1, time_mlp2: 32, 128
+      2 * 8 * 2,
+      2 * 8 * 4,
+      2 * 8 * 4,
+      2 * 8 * 4,
+      2 * 8 * 4,
+      2 * 8 * 2, // per-block timestep projections
+      2 * 4 * 4 * 12,
+      2 * 4 * 4 * 4, // attention qkv and proj over N = 4 tokens of 4 channels
     ];
     const attention = 2 * (2 * 4 * 4 * 4); // QKᵀ and softmax·V, N×N×C each
     const f = unetFlops(tiny);

@@ -90,7 +90,11 @@ describe('Jacobi eigendecomposition', () => {
 describe('fitGaussian', () => {
   it('is the sample mean and the unbiased (N − 1) covariance', () => {
     // x = 1, 3, 5; y = 2, 6, 7: mean (3, 5); var x = 8/2, cov = 10/2, var y = 14/2
-    const { mean, cov } = fitGaussian([[1, 2], [3, 6], [5, 7]]);
+    const { mean, cov } = fitGaussian([
+      [1, 2],
+      [3, 6],
+      [5, 7],
+    ]);
     expect(Array.from(mean)).toEqual([3, 5]);
     expect(Array.from(cov)).toEqual([4, 5, 5, 7]);
   });
@@ -107,8 +111,14 @@ describe('Fréchet distance', () => {
   it('is Σ(√aᵢ − √bᵢ)² + ‖Δμ‖² for diagonal covariances', () => {
     const a = [1, 4, 0.5, 2];
     const b = [9, 1, 0.5, 3];
-    const g1 = gaussian([0, 1, 2, 3], a.flatMap((v, i) => a.map((_, j) => (i === j ? v : 0))));
-    const g2 = gaussian([1, 1, 0, 3], b.flatMap((v, i) => b.map((_, j) => (i === j ? v : 0))));
+    const g1 = gaussian(
+      [0, 1, 2, 3],
+      a.flatMap((v, i) => a.map((_, j) => (i === j ? v : 0))),
+    );
+    const g2 = gaussian(
+      [1, 1, 0, 3],
+      b.flatMap((v, i) => b.map((_, j) => (i === j ? v : 0))),
+    );
     const expected = a.reduce((s, ai, i) => s + (Math.sqrt(ai) - Math.sqrt(b[i])) ** 2, 0) + 1 + 4;
     expect(frechetDistance(g1, g2)).toBeCloseTo(expected, 12);
   });

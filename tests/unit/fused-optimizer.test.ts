@@ -52,7 +52,10 @@ class PerVariableTrainer {
       const t = tf.tensor1d(tArr, 'int32');
       const noise = this.rng.randn(x0.shape);
       const y = tf.tensor1d(dropped, 'int32');
-      const { value, grads } = tf.variableGrads(() => tf.mean(ddpmLossPerExample(this.model, this.schedule, x0, t, noise, y)) as tf.Scalar, vars);
+      const { value, grads } = tf.variableGrads(
+        () => tf.mean<tf.Scalar>(ddpmLossPerExample(this.model, this.schedule, x0, t, noise, y)),
+        vars,
+      );
       const names = Object.keys(grads);
       const norm = tf.sqrt(names.reduce<tf.Tensor>((acc, n) => tf.add(acc, tf.sum(tf.square(grads[n]))), tf.scalar(0)));
       const scale = tf.minimum(1, tf.div(this.c.gradClipNorm, tf.add(norm, 1e-6)));
@@ -90,7 +93,10 @@ const maxRelative = (a: Float32Array, b: Float32Array): number => {
 
 describe('FlatLayout', () => {
   it('flattens in order and unflattens back to the same shapes and values', async () => {
-    const a = tf.tensor([[1, 2, 3], [4, 5, 6]]);
+    const a = tf.tensor([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]);
     const b = tf.tensor([7]);
     const c = tf.tensor([[[8, 9]], [[10, 11]]]);
     const layout = new FlatLayout(['a', 'b', 'c'], [a.shape, b.shape, c.shape]);
@@ -121,8 +127,14 @@ describe('the fused optimizer step', () => {
     expect(clipped).toContain(true); // the clipping branch was exercised…
     expect(clipped).toContain(false); // …and so was the unclipped one
     for (const name of ['conv_in.weight', 'down.1.0.conv2.weight', 'label_emb.weight', 'conv_out.bias']) {
-      expect(maxRelative(await values(fused.model.weights.get(name)!), await values(reference.model.weights.get(name)!)), name).toBeLessThan(1e-4);
-      expect(maxRelative(await values(fused.ema!.weights.get(name)!), await values(reference.ema.weights.get(name)!)), `ema ${name}`).toBeLessThan(1e-4);
+      expect(
+        maxRelative(await values(fused.model.weights.get(name)!), await values(reference.model.weights.get(name)!)),
+        name,
+      ).toBeLessThan(1e-4);
+      expect(
+        maxRelative(await values(fused.ema!.weights.get(name)!), await values(reference.ema.weights.get(name)!)),
+        `ema ${name}`,
+      ).toBeLessThan(1e-4);
     }
     fused.dispose();
     fused.model.dispose();
@@ -136,7 +148,13 @@ describe('the fused optimizer step', () => {
       const shapes = Array.from({ length: n }, (_, i) => [3, 1 + (i % 4)]);
       const params = shapes.map((s) => tf.randomNormal(s));
       const grads = shapes.map((s) => tf.randomNormal(s));
-      const adam = new FusedAdam(new FlatLayout(shapes.map((_, i) => `w${i}`), shapes), params);
+      const adam = new FusedAdam(
+        new FlatLayout(
+          shapes.map((_, i) => `w${i}`),
+          shapes,
+        ),
+        params,
+      );
       const profile = await tf.profile(() => {
         adam.step(grads, 1e-3, 1).dispose();
       });
@@ -182,7 +200,7 @@ describe('checkpoints saved before the fused optimizer', () => {
       emaConvInAfter: number[];
     };
     const bytes = readFileSync(`${dir}/checkpoint.bin`);
-    const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+    const data = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength);
     const trainer = await restoreTrainer({ ...fixture.checkpoint, data });
     expect(trainer.step).toBe(4);
     const x0 = easyBatch();

@@ -3,11 +3,23 @@ import { expect } from 'vitest';
 import { asTimestep, type Timestep } from '../../src/diffusion';
 
 /** diffusers' deterministic scheduler-test fixtures: x = arange(N)/N, ε = reversed(arange(N))/N and the model ε̂ = x·t/(t+1). */
-export const dummySample = (n = 768): tf.Tensor => tf.tidy(() => tf.range(0, n).div(n).reshape([4, 8, 8, n / 256]));
+export const dummySample = (n = 768): tf.Tensor =>
+  tf.tidy(() =>
+    tf
+      .range(0, n)
+      .div(n)
+      .reshape([4, 8, 8, n / 256]),
+  );
 /** A 0-based timestep of a T = 1000 schedule. */
 export const at = (t: number): Timestep => asTimestep(t, 1000);
 
-export const dummyNoise = (n = 768): tf.Tensor => tf.tidy(() => tf.range(n - 1, -1, -1).div(n).reshape([4, 8, 8, n / 256]));
+export const dummyNoise = (n = 768): tf.Tensor =>
+  tf.tidy(() =>
+    tf
+      .range(n - 1, -1, -1)
+      .div(n)
+      .reshape([4, 8, 8, n / 256]),
+  );
 export const dummyModel = (x: tf.Tensor, t: number): tf.Tensor => tf.tidy(() => x.mul(t / (t + 1)));
 
 export async function values(x: tf.Tensor): Promise<Float32Array> {
@@ -33,7 +45,12 @@ export function easyBatch(): tf.Tensor4D {
   const imgs = [0, 1, 2, 3].map((k) =>
     Array.from({ length: 256 }, (_, i) => {
       const [y, x] = [Math.floor(i / 16) - 7.5, (i % 16) - 7.5];
-      const on = [Math.max(Math.abs(x), Math.abs(y)) < 5, Math.abs(x) < 2, Math.abs(Math.hypot(x, y) - 5) < 1.5, Math.min(Math.abs(x), Math.abs(y)) < 1.5][k];
+      const on = [
+        Math.max(Math.abs(x), Math.abs(y)) < 5,
+        Math.abs(x) < 2,
+        Math.abs(Math.hypot(x, y) - 5) < 1.5,
+        Math.min(Math.abs(x), Math.abs(y)) < 1.5,
+      ][k];
       return on ? 1 : -1;
     }),
   );

@@ -6,10 +6,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeness, nearestPairDistances, nearestRows, type Rows } from '../../src/memorisation/nearest';
 import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
-import { MemorisationService, toBytes, type TrainingImages } from '../../src/worker/memorisation';
+import { MemorisationService, toBytes } from '../../src/worker/memorisation';
 import { DigitMeter } from '../../src/worker/meter';
-import { ModelRegistry } from '../../src/worker/models';
-import type { MemorisationEvent, MemorisationResult } from '../../src/worker/protocol';
+import { ModelRegistry, type TrainingImages } from '../../src/worker/model-registry';
+import type { ImageBatch, MemorisationEvent, MemorisationResult } from '../../src/protocol';
+import { DeviceGate } from '../../src/worker/device-gate';
 import { digitBytes } from '../../scripts/export-digits';
 import { loadMnist } from '../../scripts/mnist';
 import { fileHandler } from '../../scripts/node-io';
@@ -37,7 +38,13 @@ describe('nearest training images (pure)', () => {
   const set: Rows = { values: Uint8Array.from(ints(7, 300 * 50, 3)), count: 300, dim: 50 };
 
   it('equals the brute-force search, ties to the lower index, with and without a skipped row', () => {
-    for (const [seed, k, skip] of [[1, 3, -1], [2, 1, -1], [3, 5, 17], [4, 300, -1], [5, 400, 2]] as const) {
+    for (const [seed, k, skip] of [
+      [1, 3, -1],
+      [2, 1, -1],
+      [3, 5, 17],
+      [4, 300, -1],
+      [5, 400, 2],
+    ] as const) {
       const query = ints(seed, 50, 3);
       expect(nearestRows(query, set, k, skip)).toEqual(bruteNearest(query, set, k, skip));
     }
@@ -75,10 +82,14 @@ describe('nearest training images (pure)', () => {
 describe('the shipped training digits', () => {
   it('public/data/train-digits.* hold exactly the training split the shipped model learned from', async () => {
     const split = await loadMnist();
-    const meta = JSON.parse(await readFile('public/data/train-digits.json', 'utf8')) as { size: number; channels: number; counts: number[] };
+    const meta = JSON.parse(await readFile('public/data/train-digits.json', 'utf8')) as {
+      size: number;
+      channels: number;
+      counts: number[];
+    };
     const bytes = gunzipSync(await readFile('public/data/train-digits.bin.gz'));
     expect(meta.counts.reduce((a, b) => a + b)).toBe(split.train.labels.length);
-    expect(meta.counts.flatMap((c, label) => Array(c).fill(label))).toEqual(split.train.labels);
+    expect(meta.counts.flatMap((c, label) => new Array<number>(c).fill(label))).toEqual(split.train.labels);
     expect(Buffer.compare(bytes, Buffer.from(digitBytes(split.train)))).toBe(0);
     // the package's values, rounded to grey levels: within half a level of what the model was trained on
     expect(split.train.images.every((image, i) => image.every((v, j) => Math.abs(v * 255 - bytes[i * 784 + j]) <= 0.5))).toBe(true);
@@ -101,21 +112,42 @@ describe('the memorisation service', () => {
   });
 
   /** The service on a registry whose active model is `held`, recording what it posts. */
-  function service(trainedOn: TrainingImages | undefined, config = DEFAULT_UNET_CONFIG, source: 'shipped' | 'trained' | 'imported' = 'shipped') {
+  function service(
+    trainedOn: TrainingImages | undefined,
+    config = DEFAULT_UNET_CONFIG,
+    source: 'shipped' | 'trained' | 'imported' = 'shipped',
+    /** Where the meter's classifier is (none: no feature search). */
+    classifier?: string,
+  ) {
     const posted: MemorisationEvent[] = [];
     const models = new ModelRegistry(() => {});
     const model = UNet.create({ ...config, baseChannels: 8, channelMults: [1], groups: 4, attention: false }, 0);
-    models.activate({ model, diffusion: { numTrainTimesteps: 10, betaSchedule: 'linear', predictionType: 'epsilon' }, metadata: {}, source, ...(trainedOn ? { trainedOn } : {}) });
-    const s = new MemorisationService((m) => void posted.push(m), models, fromDisk);
-    const result = () => (posted.find((m) => m.type === 'result') as Extract<MemorisationEvent, { type: 'result' }> | undefined)?.result;
+    models.activate({
+      model,
+      diffusion: { numTrainTimesteps: 10, betaSchedule: 'linear', predictionType: 'epsilon' },
+      metadata: {},
+      source,
+      ...(trainedOn ? { trainedOn } : {}),
+    });
+    const meter = new DigitMeter();
+    if (classifier) meter.locate(fileHandler(classifier));
+    const service = new MemorisationService((m) => void posted.push(m), models, new DeviceGate(), meter, fromDisk);
+    const s = {
+      check: (request: number, images: ImageBatch) => service.handle({ channel: 'memorisation', type: 'check', request, images }),
+    };
+    const result = () => posted.find((m): m is Extract<MemorisationEvent, { type: 'result' }> => m.type === 'result')?.result;
     return { s, posted, result, dispose: () => model.dispose() };
   }
 
   const signed = (bytes: Uint8Array) => Float32Array.from(bytes, (b) => (b / 255) * 2 - 1);
 
   it('a copied training digit is found at distance 0, by pixels and by classifier features, and reads as a copy; a held-out digit does not', async () => {
-    const { s, posted, result, dispose } = service({ kind: 'shipped', url: 'public/data/train-digits.json' });
-    s.meter = new DigitMeter(fileHandler('public/models/digit-classifier/model.json'));
+    const { s, posted, result, dispose } = service(
+      { kind: 'shipped', url: 'public/data/train-digits.json' },
+      DEFAULT_UNET_CONFIG,
+      'shipped',
+      'public/models/digit-classifier/model.json',
+    );
     const copied = 4321;
     const images = new Float32Array(2 * 784);
     images.set(signed(train.subarray(copied * 784, (copied + 1) * 784)), 0);
@@ -151,10 +183,18 @@ describe('the memorisation service', () => {
     dispose();
   }, 120_000);
 
-  it("a model trained here is checked against its own pictures (by name); an imported one says why it cannot be", async () => {
+  it('a model trained here is checked against its own pictures (by name); an imported one says why it cannot be', async () => {
     const size = 16;
-    const items = [0, 1, 2, 3, 4].map((i) => ({ name: `pets/cat-${i}.png`, label: 'pets', pixels: Uint8Array.from(ints(i + 1, size * size * 3, 255)) }));
-    const trained = service({ kind: 'uploads', items, size, channels: 3 }, { ...DEFAULT_UNET_CONFIG, imageSize: size, inChannels: 3 }, 'trained');
+    const items = [0, 1, 2, 3, 4].map((i) => ({
+      name: `pets/cat-${i}.png`,
+      label: 'pets',
+      pixels: Uint8Array.from(ints(i + 1, size * size * 3, 255)),
+    }));
+    const trained = service(
+      { kind: 'uploads', items, size, channels: 3 },
+      { ...DEFAULT_UNET_CONFIG, imageSize: size, inChannels: 3 },
+      'trained',
+    );
     const values = new Float32Array(size * size * 3);
     values.set(signed(items[2].pixels));
     await trained.s.check(1, { values, batch: 1, size, channels: 3 });
@@ -164,11 +204,15 @@ describe('the memorisation service', () => {
     expect(r.checks[0].pixels.nearest).toHaveLength(3);
     expect(r.checks[0].features).toBeNull(); // colour pictures: no digit classifier
     expect(r.checks[0].pixels.closeness!.verdict).toBe('copy');
-    await expect(trained.s.check(2, { values, batch: 1, size: 32, channels: 3 })).rejects.toThrow(/32×32×3; the model's training images are 16×16×3/);
+    await expect(trained.s.check(2, { values, batch: 1, size: 32, channels: 3 })).rejects.toThrow(
+      /32×32×3; the model's training images are 16×16×3/,
+    );
     trained.dispose();
 
     const imported = service(undefined, DEFAULT_UNET_CONFIG, 'imported');
-    await expect(imported.s.check(1, { values, batch: 1, size, channels: 3 })).rejects.toThrow(/came from a file: the images it was trained on are not here/);
+    await expect(imported.s.check(1, { values, batch: 1, size, channels: 3 })).rejects.toThrow(
+      /came from a file: the images it was trained on are not here/,
+    );
     imported.dispose();
   });
 

@@ -4,7 +4,8 @@ import { DIGIT_PIXELS, firstPerClass, HELD_OUT_PER_CLASS, splitDigits } from '..
 import { loadMnist, MNIST_DIGITS_DIR } from '../../scripts/mnist';
 
 /** Class d's digits, each filled with its own index i (so every digit is identifiable). */
-const fake = (counts: number[]) => counts.map((n) => Float32Array.from({ length: n * DIGIT_PIXELS }, (_, j) => Math.floor(j / DIGIT_PIXELS)));
+const fake = (counts: number[]) =>
+  counts.map((n) => Float32Array.from({ length: n * DIGIT_PIXELS }, (_, j) => Math.floor(j / DIGIT_PIXELS)));
 
 describe('MNIST split (tools/torch/data.py)', () => {
   it('holds out the last 100 digits of every class, in class and file order', () => {
@@ -12,7 +13,10 @@ describe('MNIST split (tools/torch/data.py)', () => {
     expect(train.labels).toEqual([0, 0, 0, ...new Array<number>(50).fill(1)]);
     expect(heldOut.labels).toEqual([...new Array<number>(100).fill(0), ...new Array<number>(100).fill(1)]);
     expect(train.images.map((x) => x[0])).toEqual([0, 1, 2, ...Array.from({ length: 50 }, (_, i) => i)]);
-    expect(heldOut.images.map((x) => x[DIGIT_PIXELS - 1])).toEqual([...Array.from({ length: 100 }, (_, i) => 3 + i), ...Array.from({ length: 100 }, (_, i) => 50 + i)]);
+    expect(heldOut.images.map((x) => x[DIGIT_PIXELS - 1])).toEqual([
+      ...Array.from({ length: 100 }, (_, i) => 3 + i),
+      ...Array.from({ length: 100 }, (_, i) => 50 + i),
+    ]);
     expect(heldOut.images.every((x) => x.length === DIGIT_PIXELS)).toBe(true);
   });
 

@@ -19,7 +19,8 @@ describe('one-file model export / import (.ddpm)', () => {
     expect(loaded.model.config).toEqual(model.config);
     expect(loaded.diffusion).toEqual(diffusion);
     expect(loaded.metadata).toEqual({ classes: ['cat', 'dog'], trainedSteps: 120 });
-    for (const [name, v] of model.weights) expect(Array.from(await loaded.model.weights.get(name)!.data())).toEqual(Array.from(await v.data()));
+    for (const [name, v] of model.weights)
+      expect(Array.from(await loaded.model.weights.get(name)!.data())).toEqual(Array.from(await v.data()));
     loaded.model.dispose();
     model.dispose();
   });
@@ -33,8 +34,10 @@ describe('one-file model export / import (.ddpm)', () => {
     await expect(load(good.slice(0, good.length - 100))).rejects.toThrow(/weight data is \d+ bytes; the manifest describes \d+/);
     // rewrite the description: the first conv claims 8 output channels instead of 16
     const jsonLength = new DataView(good.buffer).getUint32(16, true);
-    const description = JSON.parse(new TextDecoder().decode(good.subarray(20, 20 + jsonLength)));
-    description.weightSpecs.find((s: { name: string }) => s.name === 'conv_in.weight').shape = [3, 3, 1, 8];
+    const description = JSON.parse(new TextDecoder().decode(good.subarray(20, 20 + jsonLength))) as {
+      weightSpecs: { name: string; shape: number[] }[];
+    };
+    description.weightSpecs.find((s) => s.name === 'conv_in.weight')!.shape = [3, 3, 1, 8];
     const json = new TextEncoder().encode(JSON.stringify(description));
     const length = new Uint8Array(4);
     new DataView(length.buffer).setUint32(0, json.length, true);

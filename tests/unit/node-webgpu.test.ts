@@ -16,8 +16,11 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 function cli(entry: string, args: string[], env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['scripts/run.mjs', entry, ...args], { env: { ...process.env, ...env }, timeout: 100_000 }, (error, stdout, stderr) =>
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
+    execFile(
+      process.execPath,
+      ['scripts/run.mjs', entry, ...args],
+      { env: { ...process.env, ...env }, timeout: 100_000 },
+      (error, stdout, stderr) => resolve({ code: error ? (typeof error.code === 'number' ? error.code : -1) : 0, stdout, stderr }),
     );
   });
 }
@@ -25,7 +28,9 @@ function cli(entry: string, args: string[], env: Record<string, string>): Promis
 describe('Node CLIs on WebGPU (Dawn)', () => {
   it('npm run sample -- --backend webgpu draws, from the same seed, the picture wasm draws', { timeout: 150_000 }, async () => {
     const args = ['--model', 'public/models/mnist', '--label', '3', '--count', '1', '--sampler', 'ddim', '--steps', '2', '--seed', '7'];
-    const gpu = await cli('scripts/sample.ts', [...args, '--backend', 'webgpu', '--out', join(dir, 'webgpu')], { VK_ICD_FILENAMES: SWIFTSHADER_ICD });
+    const gpu = await cli('scripts/sample.ts', [...args, '--backend', 'webgpu', '--out', join(dir, 'webgpu')], {
+      VK_ICD_FILENAMES: SWIFTSHADER_ICD,
+    });
     expect(gpu.code, gpu.stderr).toBe(0);
     expect(gpu.stderr).toMatch(/^webgpu on .*swiftshader.*\(software fallback\)$/im);
     const wasm = await cli('scripts/sample.ts', [...args, '--backend', 'wasm', '--out', join(dir, 'wasm')], {});

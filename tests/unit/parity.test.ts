@@ -56,9 +56,15 @@ describe('PyTorch parity: classifier-free guidance of tools/torch/sample.py', ()
     const nc = model.config.numClasses;
     expect(labels).toContain(nc); // the fixture mixes real labels with the "no label" index
     const x = tf.tensor4d(io.x, io.shape);
-    const eps = guidedNoise(model, x, asTimestep(guided.t, 1000), labels.map((l) => (l === nc ? null : l)), guided.guidance);
+    const eps = guidedNoise(
+      model,
+      x,
+      asTimestep(guided.t, 1000),
+      labels.map((l) => (l === nc ? null : l)),
+      guided.guidance,
+    );
     const got = await values(eps);
-    const cond = tf.tidy(() => model.predict(x, tf.fill([io.shape[0]], guided.t) as tf.Tensor1D, { labels: tf.tensor1d(labels, 'int32') }));
+    const cond = tf.tidy(() => model.predict(x, tf.fill<tf.Rank.R1>([io.shape[0]], guided.t), { labels: tf.tensor1d(labels, 'int32') }));
     const plain = await values(cond);
     expect(Math.max(...got.map((v, i) => Math.abs(v - plain[i])))).toBeGreaterThan(1e-2); // guidance changed something
     expectClose(got, guided.y, 1e-4);
@@ -78,7 +84,10 @@ interface StepCase {
 // tools/torch/sample.py draws large DDPM runs for `npm run eval -- --samples`; its step must be this one
 describe('PyTorch parity: the DDPM step of tools/torch/sample.py', () => {
   it('gives its x_{t−1} for the same x_t, ε and z, T−1 … 0 (clipping x̂0 included)', async () => {
-    const fixture = JSON.parse(readFileSync('tests/fixtures/parity/ddpm-step.json', 'utf8')) as { schedule: { numTrainTimesteps: number; betaSchedule: 'linear' }; cases: StepCase[] };
+    const fixture = JSON.parse(readFileSync('tests/fixtures/parity/ddpm-step.json', 'utf8')) as {
+      schedule: { numTrainTimesteps: number; betaSchedule: 'linear' };
+      cases: StepCase[];
+    };
     const scheduler = new DDPMScheduler(fixture.schedule);
     expect(fixture.cases.map((c) => c.t)).toEqual([999, 487, 10, 1, 0]);
     for (const c of fixture.cases) {

@@ -36,8 +36,8 @@ function oracle(x0: number[], calls: { t: number; labels: number[] }[]): UNet {
   return {
     config: cfg,
     predict: (x: tf.Tensor, ts: tf.Tensor1D, options?: { labels?: tf.Tensor1D }) => {
-      const t = (ts.arraySync() as number[])[0];
-      calls.push({ t, labels: (options?.labels?.arraySync() as number[] | undefined) ?? [] });
+      const t = ts.arraySync()[0];
+      calls.push({ t, labels: options?.labels?.arraySync() ?? [] });
       return tf.tidy(() => tf.div(tf.sub(x, tf.mul(Math.sqrt(ac[t]), tf.tensor(x0, x.shape).tile([1, 1, 1, 1]))), Math.sqrt(1 - ac[t])));
     },
   } as unknown as UNet;
@@ -108,22 +108,27 @@ describe('sampling pipeline', () => {
   it('classifier-free guidance: ε_u + s(ε_c − ε_u); s = 1 is plain conditional; s = 0 unconditional', async () => {
     const model = liveModel();
     const x = tf.randomNormal([2, 16, 16, 1], 0, 1, 'float32', 5);
-    const ts = tf.fill([2], 30) as tf.Tensor1D;
+    const ts = tf.fill<tf.Rank.R1>([2], 30);
     const cond = await values(model.predict(x, ts, { labels: tf.tensor1d([1, 2], 'int32') }));
     const uncond = await values(model.predict(x, ts, { labels: tf.tensor1d([3, 3], 'int32') }));
     const guided = await values(guidedNoise(model, x, at(30), [1, 2], 3));
-    expectClose(guided, Array.from(cond, (c, i) => uncond[i] + 3 * (c - uncond[i])), 1e-5);
+    expectClose(
+      guided,
+      Array.from(cond, (c, i) => uncond[i] + 3 * (c - uncond[i])),
+      1e-5,
+    );
     expectClose(await values(guidedNoise(model, x, at(30), [1, 2], 1)), cond, 1e-6);
     expectClose(await values(guidedNoise(model, x, at(30), [1, 2], 0)), uncond, 1e-5);
     expectClose(await values(guidedNoise(model, x, at(30), [null, null], 4)), uncond, 1e-6);
     model.dispose();
   });
 
-  it('"denoise from here" starts at the given x_t and visits only t ≤ start', async () => {
+  it('"denoise from here" starts at the given x_t and visits only t ≤ start', () => {
     const model = liveModel();
     const init = tf.randomNormal([1, 16, 16, 1], 0, 1, 'float32', 8);
     const seen: number[] = [];
-    for (const step of sample(model, diffusion, { sampler: 'ddpm', batch: 1, seed: 0, init: { sample: init, timestep: at(9) } })) seen.push(step.t);
+    for (const step of sample(model, diffusion, { sampler: 'ddpm', batch: 1, seed: 0, init: { sample: init, timestep: at(9) } }))
+      seen.push(step.t);
     expect(seen).toEqual([9, 8, 7, 6, 5, 4, 3, 2, 1, 0]);
     expect(init.isDisposed).toBe(false);
     expect(new DDPMScheduler(diffusion).timesteps.length).toBe(100);
@@ -137,11 +142,13 @@ describe('sampling pipeline', () => {
     for (const sampler of ['ddim', 'ddpm'] as const) {
       const opts = { sampler, steps: 5, seed: 9 } as const;
       let strip: Float32Array | null = null;
-      for (const s of sample(model, diffusion, { ...opts, batch: 3, labels: [2, 2, 2], guidance: scales, sharedNoise: true })) if (s.index === s.total - 1) strip = await values(s.sample);
+      for (const s of sample(model, diffusion, { ...opts, batch: 3, labels: [2, 2, 2], guidance: scales, sharedNoise: true }))
+        if (s.index === s.total - 1) strip = await values(s.sample);
       const per = 16 * 16;
       for (const [i, g] of scales.entries()) {
         let single: Float32Array | null = null;
-        for (const s of sample(model, diffusion, { ...opts, batch: 1, labels: [2], guidance: g })) if (s.index === s.total - 1) single = await values(s.sample);
+        for (const s of sample(model, diffusion, { ...opts, batch: 1, labels: [2], guidance: g }))
+          if (s.index === s.total - 1) single = await values(s.sample);
         expectClose(strip!.subarray(i * per, (i + 1) * per), single!, 2e-5);
       }
       // and the scales do make a difference

@@ -4,7 +4,10 @@ import { describe, expect, it } from 'vitest';
 import { decodePng, encodePng } from '../../scripts/png';
 
 /** Pictures written by Pillow (tools/torch/sample.py writes its samples with it) and their pixels as Pillow reads them. */
-const expected = JSON.parse(readFileSync('tests/fixtures/png/expected.json', 'utf8')) as Record<string, { width: number; height: number; channels: number; pixels: number[] }>;
+const expected = JSON.parse(readFileSync('tests/fixtures/png/expected.json', 'utf8')) as Record<
+  string,
+  { width: number; height: number; channels: number; pixels: number[] }
+>;
 
 /** The row filters a PNG uses (from its first IDAT chunk, which holds the whole image in these small files). */
 function rowFilters(file: Buffer, stride: number): Set<number> {
@@ -24,7 +27,8 @@ describe('PNG decoding (scripts/png.ts)', () => {
 
   it('the fixtures exercise row filters 1–4 (filter 0, none, is what encodePng writes)', () => {
     const used = new Set<number>();
-    for (const [name, { width, channels }] of Object.entries(expected)) for (const f of rowFilters(readFileSync(`tests/fixtures/png/${name}`), width * channels)) used.add(f);
+    for (const [name, { width, channels }] of Object.entries(expected))
+      for (const f of rowFilters(readFileSync(`tests/fixtures/png/${name}`), width * channels)) used.add(f);
     expect([...used].sort()).toEqual([1, 2, 3, 4]);
   });
 

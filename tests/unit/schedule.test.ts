@@ -96,7 +96,7 @@ describe.each(['linear', 'cosine'] as const)('%s schedule: derived coefficients'
     expect(alphaCumprodAt(s, -1)).toBe(1);
   });
 
-  it("the posterior mean is unbiased: E[μ̃(x_t, x0) | x0] = √ᾱ_{t−1} x0", () => {
+  it('the posterior mean is unbiased: E[μ̃(x_t, x0) | x0] = √ᾱ_{t−1} x0', () => {
     // E[x_{t−1} | x0] = √ᾱ_{t−1} x0 must equal E[μ̃(x_t, x0) | x0] = (x0Coef + xtCoef √ᾱ_t) x0
     for (const t of [1, 100, 700, 999]) {
       const c = posteriorCoefficients(s, t);

@@ -25,7 +25,11 @@ describe.each(SAMPLER_NAMES)('the Scheduler contract: %s', (sampler) => {
     const eps = tf.tensor1d([1, 0.5, -2]);
     const ac = s.schedule.alphasCumprod[300];
     const xt = s.addNoise(x0, eps, 300);
-    expectClose(await values(xt), [0.5, -1, 0.25].map((x, i) => Math.sqrt(ac) * x + Math.sqrt(1 - ac) * [1, 0.5, -2][i]), 1e-6);
+    expectClose(
+      await values(xt),
+      [0.5, -1, 0.25].map((x, i) => Math.sqrt(ac) * x + Math.sqrt(1 - ac) * [1, 0.5, -2][i]),
+      1e-6,
+    );
     tf.dispose([x0, eps, xt]);
   });
 

@@ -6,14 +6,22 @@ import { ImageDataset } from '../../src/data/dataset';
 import { registerWasmKernels } from '../../src/model/wasm-kernels';
 import { presetConfig } from '../../src/training/presets';
 import { explainFailure } from '../../src/engine/failures';
-import { measureSecondsPer1000Steps, TrainingSession, type RunOptions, type TrainProgress } from '../../src/training/session';
+import { measureSecondsPer1000Steps } from '../../src/training/estimate';
+import { TrainingSession, type RunOptions, type TrainProgress } from '../../src/training/session';
 import { DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
 import type { TrainingCheckpoint } from '../../src/training/checkpoint';
 import { shapePixels } from '../fixtures/images';
 
 const diffusion = { numTrainTimesteps: 1000, betaSchedule: 'linear' as const, predictionType: 'epsilon' as const };
 const trainConfig = { ...DEFAULT_TRAIN_CONFIG, learningRate: 3e-3, warmupSteps: 5, emaDecay: 0.9 };
-const run = (o: Partial<RunOptions> = {}): RunOptions => ({ batchSize: 8, totalSteps: 40, flip: false, previewEvery: 0, checkpointEvery: 10, ...o });
+const run = (o: Partial<RunOptions> = {}): RunOptions => ({
+  batchSize: 8,
+  totalSteps: 40,
+  flip: false,
+  previewEvery: 0,
+  checkpointEvery: 10,
+  ...o,
+});
 
 /** An easy data set: discs in class 'disc', bars in class 'bar', 16×16 grey. */
 function easyData(): ImageDataset {
@@ -69,19 +77,25 @@ describe('TrainingSession', () => {
   });
 
   it('pauses, resumes and stops between steps, keeping a checkpoint of the paused step and of the stop', async () => {
-    let session: TrainingSession;
     const steps: number[] = [];
     const kept: number[] = [];
     const states: string[] = [];
-    session = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 1000, batchSize: 2 }), {
-      onCheckpoint: (c) => void kept.push(c.step),
-      onState: (state, step) => void states.push(`${state} ${step}`),
-      onStep: (r) => {
-        steps.push(r.step);
-        if (r.step === 3) session.pause();
-        if (r.step === 6) session.stop();
+    const session: TrainingSession = TrainingSession.create(
+      config(),
+      diffusion,
+      trainConfig,
+      easyData(),
+      run({ totalSteps: 1000, batchSize: 2 }),
+      {
+        onCheckpoint: (c) => void kept.push(c.step),
+        onState: (state, step) => void states.push(`${state} ${step}`),
+        onStep: (r) => {
+          steps.push(r.step);
+          if (r.step === 3) session.pause();
+          if (r.step === 6) session.stop();
+        },
       },
-    });
+    );
     const done = session.run();
     await expect.poll(() => session.state).toBe('paused');
     // a running loop would take a step within a few turns of the event loop (it yields once per step)
@@ -103,9 +117,16 @@ describe('TrainingSession', () => {
   it('a NaN/Inf loss stops training and restores the last good checkpoint', async () => {
     const saved: TrainingCheckpoint[] = [];
     // an infinite learning rate makes the weights infinite in one step, and the next loss NaN
-    const s = TrainingSession.create(config(), diffusion, { ...trainConfig, learningRate: Infinity, warmupSteps: 0, gradClipNorm: 0 }, easyData(), run({ totalSteps: 200, checkpointEvery: 1 }), {
-      onCheckpoint: (c) => void saved.push(c),
-    });
+    const s = TrainingSession.create(
+      config(),
+      diffusion,
+      { ...trainConfig, learningRate: Infinity, warmupSteps: 0, gradClipNorm: 0 },
+      easyData(),
+      run({ totalSteps: 200, checkpointEvery: 1 }),
+      {
+        onCheckpoint: (c) => void saved.push(c),
+      },
+    );
     const reason = await s.run();
     expect(reason.kind).toBe('diverged');
     if (reason.kind !== 'diverged') return;
@@ -122,13 +143,22 @@ describe('TrainingSession', () => {
 
   it('a loss that explodes without a NaN (a learning rate of 1000, the page’s clipping) counts as divergence too, with the same roll-back', async () => {
     const losses: number[] = [];
-    const s = TrainingSession.create(config(), diffusion, { ...trainConfig, learningRate: 1000, warmupSteps: 0 }, easyData(), run({ totalSteps: 100, checkpointEvery: 5 }), {
-      onStep: (r) => void losses.push(r.loss),
-    });
+    const s = TrainingSession.create(
+      config(),
+      diffusion,
+      { ...trainConfig, learningRate: 1000, warmupSteps: 0 },
+      easyData(),
+      run({ totalSteps: 100, checkpointEvery: 5 }),
+      {
+        onStep: (r) => void losses.push(r.loss),
+      },
+    );
     const reason = await s.run();
     expect(reason.kind).toBe('diverged');
     if (reason.kind !== 'diverged') return;
-    expect(reason.message).toMatch(/^the loss rose from [\d.]+ to [\d.e+]+ by step \d+ \(training diverged: .*restored from the checkpoint at step \d+/);
+    expect(reason.message).toMatch(
+      /^the loss rose from [\d.]+ to [\d.e+]+ by step \d+ \(training diverged: .*restored from the checkpoint at step \d+/,
+    );
     // it stopped on a finite loss, long before the 100 steps
     expect(losses.every(Number.isFinite)).toBe(true);
     expect(losses.length).toBeLessThan(100);
@@ -138,16 +168,22 @@ describe('TrainingSession', () => {
 
   it('resuming from a checkpoint continues exactly like not stopping (data order included)', async () => {
     const straight: number[] = [];
-    const a = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 8, checkpointEvery: 4 }), { onStep: (r) => void straight.push(r.loss) });
+    const a = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 8, checkpointEvery: 4 }), {
+      onStep: (r) => void straight.push(r.loss),
+    });
     await a.run();
     a.dispose();
     let at4: TrainingCheckpoint | null = null;
-    const b = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 4, checkpointEvery: 4 }), { onCheckpoint: (c) => void (at4 = c) });
+    const b = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 4, checkpointEvery: 4 }), {
+      onCheckpoint: (c) => void (at4 = c),
+    });
     await b.run();
     b.dispose();
     expect(at4!.step).toBe(4);
     const resumed: number[] = [];
-    const c = await TrainingSession.resume(at4!, easyData(), run({ totalSteps: 8, checkpointEvery: 4 }), { onStep: (r) => void resumed.push(r.loss) });
+    const c = await TrainingSession.resume(at4!, easyData(), run({ totalSteps: 8, checkpointEvery: 4 }), {
+      onStep: (r) => void resumed.push(r.loss),
+    });
     await c.run();
     c.dispose();
     expect(resumed).toEqual(straight.slice(4));
@@ -156,7 +192,13 @@ describe('TrainingSession', () => {
   it('maps data-set classes to the model classes (fine-tuning), unlabelled images to "no label"', async () => {
     const ds = easyData(); // classes ['bar', 'disc']
     ds.add({ name: 'loose.png', label: null, pixels: shapePixels(16, 16, 'disc') });
-    const s = TrainingSession.create(presetConfig('tiny', 16, 1, 10), diffusion, { ...trainConfig, labelDropout: 0 }, ds, run({ totalSteps: 3, batchSize: 32, labelMap: [7, 3] }));
+    const s = TrainingSession.create(
+      presetConfig('tiny', 16, 1, 10),
+      diffusion,
+      { ...trainConfig, labelDropout: 0 },
+      ds,
+      run({ totalSteps: 3, batchSize: 32, labelMap: [7, 3] }),
+    );
     const seen = new Set<number>();
     const real = s.trainer.trainStep.bind(s.trainer);
     s.trainer.trainStep = (x0, labels) => {
@@ -172,9 +214,14 @@ describe('TrainingSession', () => {
     const s = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run());
     s.trainer.trainStep = () => Promise.reject(new Error("GPUDevice was lost: 'destroyed'"));
     const reason = await s.run();
-    expect(reason).toEqual({ kind: 'error', message: expect.stringMatching(/GPU device was lost .*reload the page to resume, or pick another backend/) });
+    expect(reason).toEqual({
+      kind: 'error',
+      message: expect.stringMatching(/GPU device was lost .*reload the page to resume, or pick another backend/) as string,
+    });
     s.dispose();
-    expect(explainFailure(new Error('Failed to allocate 512 MB'))).toMatch(/ran out of memory .*smaller batch, the tiny model, or another backend/);
+    expect(explainFailure(new Error('Failed to allocate 512 MB'))).toMatch(
+      /ran out of memory .*smaller batch, the tiny model, or another backend/,
+    );
     expect(explainFailure(new Error('something else'))).toBe('something else');
   });
 
@@ -184,13 +231,20 @@ describe('TrainingSession', () => {
     const reads: number[] = [];
     const clock = () => (reads.push(reads.length), reads.length === 1 ? 1000 : 1030);
     const progress: string[] = [];
-    const seconds = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, { timedSteps: 2, now: clock, onStep: (d, t) => void progress.push(`${d}/${t}`) });
+    const seconds = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, {
+      timedSteps: 2,
+      now: clock,
+      onStep: (d, t) => void progress.push(`${d}/${t}`),
+    });
     expect(reads).toHaveLength(2);
     expect(seconds).toBe(15); // 15 ms per step is 15 s per 1,000 steps
     expect(progress).toEqual(['1/3', '2/3', '3/3']);
     // cancelled after the warm-up step: no figure, nothing left behind
     let steps = 0;
-    const cancelled = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, { onStep: () => void steps++, cancelled: () => steps >= 1 });
+    const cancelled = await measureSecondsPer1000Steps(config(), diffusion, trainConfig, 4, {
+      onStep: () => void steps++,
+      cancelled: () => steps >= 1,
+    });
     expect([cancelled, steps]).toEqual([null, 1]);
     expect(tf.memory().numTensors).toBe(before);
   });
@@ -198,11 +252,18 @@ describe('TrainingSession', () => {
   it('does not leak tensors over hundreds of steps with previews and checkpoints', async () => {
     const before = tf.memory().numTensors;
     const counts: number[] = [];
-    const s = TrainingSession.create(config(), diffusion, trainConfig, easyData(), run({ totalSteps: 200, batchSize: 2, previewEvery: 100, checkpointEvery: 25 }), {
-      onStep: (r) => {
-        if (r.step === 20 || r.step === 200) counts.push(tf.memory().numTensors);
+    const s = TrainingSession.create(
+      config(),
+      diffusion,
+      trainConfig,
+      easyData(),
+      run({ totalSteps: 200, batchSize: 2, previewEvery: 100, checkpointEvery: 25 }),
+      {
+        onStep: (r) => {
+          if (r.step === 20 || r.step === 200) counts.push(tf.memory().numTensors);
+        },
       },
-    });
+    );
     await s.run();
     expect(counts[1]).toBe(counts[0]);
     s.dispose();

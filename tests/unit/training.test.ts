@@ -26,10 +26,13 @@ describe('L_simple (Algorithm 1, eq. 14)', () => {
     const loss = (await values(ddpmLoss(model, schedule, x0, t, noise, labels, false)))[0];
     // closed form, by hand: x_t per example from eq. (4), then the model, then the mean square
     const [x0v, nv] = [await values(x0), await values(noise)];
-    const xt = tf.tensor4d(Array.from(x0v, (v, i) => {
-      const ac = schedule.alphasCumprod[tArr[Math.floor(i / 256)]];
-      return Math.sqrt(ac) * v + Math.sqrt(1 - ac) * nv[i];
-    }), [4, 16, 16, 1]);
+    const xt = tf.tensor4d(
+      Array.from(x0v, (v, i) => {
+        const ac = schedule.alphasCumprod[tArr[Math.floor(i / 256)]];
+        return Math.sqrt(ac) * v + Math.sqrt(1 - ac) * nv[i];
+      }),
+      [4, 16, 16, 1],
+    );
     const eps = await values(model.predict(xt, tf.tensor1d(tArr), { labels }));
     const expected = eps.reduce((s, e, i) => s + (nv[i] - e) ** 2, 0) / eps.length;
     expect(Math.abs(loss - expected)).toBeLessThan(1e-5 * expected);
@@ -78,12 +81,20 @@ describe('Trainer', () => {
   ] as const)('a few dozen Adam steps on a tiny fixed batch clearly reduce the loss (%s)', async (backend, width) => {
     await tf.setBackend(backend);
     const model = UNet.create({ ...tinyConfig, numClasses: 0, baseChannels: width, groups: width / 2 }, 0);
-    const trainer = new Trainer(model, diffusion, { ...DEFAULT_TRAIN_CONFIG, learningRate: 3e-3, warmupSteps: 5, emaDecay: 0 }, new GaussianRng(1));
+    const trainer = new Trainer(
+      model,
+      diffusion,
+      { ...DEFAULT_TRAIN_CONFIG, learningRate: 3e-3, warmupSteps: 5, emaDecay: 0 },
+      new GaussianRng(1),
+    );
     const x0 = easyBatch();
     const schedule = makeSchedule(diffusion);
     // held-fixed evaluation: 4 copies of the batch at 16 timesteps spread over [0, T)
     const evalX0 = tf.concat([x0, x0, x0, x0]);
-    const evalT = tf.tensor1d(Array.from({ length: 16 }, (_, i) => 30 + i * 60), 'int32');
+    const evalT = tf.tensor1d(
+      Array.from({ length: 16 }, (_, i) => 30 + i * 60),
+      'int32',
+    );
     const evalNoise = new GaussianRng(99).randn(evalX0.shape);
     const evalLoss = async () => (await values(ddpmLoss(model, schedule, evalX0, evalT, evalNoise, undefined, false)))[0];
     const start = await evalLoss();

@@ -140,7 +140,7 @@ describe('U-Net serialisation', () => {
   });
 
   it('reads the committed fixture files (the format tools/torch writes)', async () => {
-    const json = JSON.parse(readFileSync('tests/fixtures/parity/mnist-like/model.json', 'utf8'));
+    const json = JSON.parse(readFileSync('tests/fixtures/parity/mnist-like/model.json', 'utf8')) as { format: string };
     expect(json.format).toBe('ddpm-playground-unet');
     const loaded = await loadModel(fileHandler('tests/fixtures/parity/mnist-like'));
     expect(loaded.model.config.numClasses).toBe(10);

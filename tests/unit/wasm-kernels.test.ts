@@ -8,7 +8,12 @@ registerWasmKernels();
 
 type Backend = 'cpu' | 'wasm';
 type Pad = 'same' | 'valid' | [[number, number], [number, number], [number, number], [number, number]];
-const EXPLICIT: Pad = [[0, 0], [1, 1], [1, 1], [0, 0]];
+const EXPLICIT: Pad = [
+  [0, 0],
+  [1, 1],
+  [1, 1],
+  [0, 0],
+];
 
 /** Seeded N(0, 1) values; generated in JS, so identical whichever backend is active. */
 const randn = (shape: number[], seed: number, scale = 1): Float32Array =>
@@ -67,8 +72,30 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     ['3×3 explicit s2 odd (7×7)', [2, 7, 7, 2], [3, 3, 2, 5], 2, EXPLICIT],
     ['3×3 same s1 odd (7×7), batch 4', [4, 7, 7, 6], [3, 3, 6, 8], 1, 'same'],
     ['3×3 valid s2, a trailing row unused', [2, 8, 8, 3], [3, 3, 3, 2], 2, 'valid'],
-    ['3×3 explicit pad 3 (> K − 1)', [1, 6, 6, 2], [3, 3, 2, 3], 1, [[0, 0], [3, 3], [3, 3], [0, 0]]],
-    ['3×3 explicit asymmetric', [1, 6, 5, 2], [3, 3, 2, 3], 2, [[0, 0], [0, 2], [2, 1], [0, 0]]],
+    [
+      '3×3 explicit pad 3 (> K − 1)',
+      [1, 6, 6, 2],
+      [3, 3, 2, 3],
+      1,
+      [
+        [0, 0],
+        [3, 3],
+        [3, 3],
+        [0, 0],
+      ],
+    ],
+    [
+      '3×3 explicit asymmetric',
+      [1, 6, 5, 2],
+      [3, 3, 2, 3],
+      2,
+      [
+        [0, 0],
+        [0, 2],
+        [2, 1],
+        [0, 0],
+      ],
+    ],
     // every resolution the presets and the shipped model train at: 3×3 'same', the 1×1 skip, the stride-2 downsample conv
     ...[7, 8, 14, 16, 28, 32, 64].flatMap((px): [string, number[], number[], 1 | 2, Pad][] => [
       [`${px}² 3×3 same s1`, [2, px, px, 4], [3, 3, 4, 6], 1, 'same'],
@@ -79,7 +106,11 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
   it.each(cases)('%s: dW and dx equal the cpu backend', async (name, xShape, wShape, stride, pad) => {
     const [b, h, w] = xShape;
     const outSize = (n: number, axis: 1 | 2) =>
-      pad === 'valid' ? Math.floor((n - wShape[0]) / stride) + 1 : pad === 'same' ? Math.ceil(n / stride) : Math.floor((n + pad[axis][0] + pad[axis][1] - wShape[0]) / stride) + 1;
+      pad === 'valid'
+        ? Math.floor((n - wShape[0]) / stride) + 1
+        : pad === 'same'
+          ? Math.ceil(n / stride)
+          : Math.floor((n + pad[axis][0] + pad[axis][1] - wShape[0]) / stride) + 1;
     const xv = randn(xShape, 1);
     const wv = randn(wShape, 2);
     const rv = randn([b, outSize(h, 1), outSize(w, 2), wShape[3]], 3); // sum(conv · r) makes dy = r
@@ -88,7 +119,10 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
       const f = tf.tensor4d(wv, wShape as [number, number, number, number]);
       const r = tf.tensor(rv, [b, outSize(h, 1), outSize(w, 2), wShape[3]]);
       const y = tf.conv2d(x, f, stride, pad);
-      return [y, ...tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad), r)))([x, f])];
+      return [
+        y,
+        ...tf.grads((x: tf.Tensor, f: tf.Tensor) => tf.sum(tf.mul(tf.conv2d(x as tf.Tensor4D, f as tf.Tensor4D, stride, pad), r)))([x, f]),
+      ];
     };
     const [yc, dxc, dwc] = await on('cpu', grads);
     const [yw, dxw, dww] = await on('wasm', grads);
@@ -108,15 +142,15 @@ describe('Conv2DBackpropFilter and Conv2DBackpropInput on wasm', () => {
     tf.dispose([x, dy, filter]);
   });
 
-  it('both gradients run as forward convolutions (XNNPACK), not the backend\'s naive loop', async () => {
+  it("both gradients run as forward convolutions (XNNPACK), not the backend's naive loop", async () => {
     await tf.setBackend('wasm');
-    const x = tf.randomNormal([2, 8, 8, 4], 0, 1, 'float32', 1) as tf.Tensor4D;
-    const w = tf.randomNormal([3, 3, 4, 5], 0, 1, 'float32', 2) as tf.Tensor4D;
+    const x = tf.randomNormal<tf.Rank.R4>([2, 8, 8, 4], 0, 1, 'float32', 1);
+    const w = tf.randomNormal<tf.Rank.R4>([3, 3, 4, 5], 0, 1, 'float32', 2);
     const profile = await tf.profile(() => {
       const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, 1, 'same')))([x, w]);
       return [dx, dw];
     });
-    tf.dispose(profile.result as tf.Tensor[]);
+    tf.dispose(profile.result);
     const names = profile.kernels.map((k) => k.name);
     expect(names).toContain('Conv2DBackpropInput');
     expect(names).toContain('Conv2DBackpropFilter');
@@ -130,7 +164,7 @@ describe('Slice and SplitV on wasm (views of the heap instead of a copy of the i
   it.each([
     ['1-D piece', [1000], [123], [456]],
     ['whole rows of a matrix', [6, 5], [2, 0], [3, 5]],
-    ['a column block (not contiguous: the backend\'s own)', [6, 5], [1, 2], [4, 2]],
+    ["a column block (not contiguous: the backend's own)", [6, 5], [1, 2], [4, 2]],
     ['4-D, contiguous', [2, 3, 4, 5], [1, 1, 0, 0], [1, 2, 4, 5]],
     ['4-D, channels (not contiguous)', [2, 3, 4, 5], [0, 0, 0, 1], [2, 3, 4, 3]],
     ['size −1 to the end', [7, 3], [4, 0], [-1, -1]],
@@ -151,7 +185,13 @@ describe('Slice and SplitV on wasm (views of the heap instead of a copy of the i
     const run = () => [
       ...tf.split(tf.tensor1d(flat), sizes),
       ...tf.split(tf.tensor(image, [2, 4, 4, 6]), [2, 4], 3),
-      ...tf.split(tf.tensor1d(Int32Array.from({ length: 12 }, (_, i) => i * 7), 'int32'), 3),
+      ...tf.split(
+        tf.tensor1d(
+          Int32Array.from({ length: 12 }, (_, i) => i * 7),
+          'int32',
+        ),
+        3,
+      ),
     ];
     const cpu = await on('cpu', run);
     const wasm = await on('wasm', run);
@@ -176,8 +216,17 @@ describe('UnsortedSegmentSum on wasm', () => {
 // upsampling by broadcasting, concat skip, clipByValue, 2×2 average pooling by reshape/mean, 1×1 conv.
 const B = 2;
 const SHAPES: Record<string, number[]> = {
-  'conv1.w': [3, 3, 3, 8], 'conv1.b': [8], 'gn.g': [8], 'gn.b': [8], emb: [6, 8], 'dense.w': [8, 8], 'dense.b': [8],
-  'down.w': [3, 3, 8, 8], 'qkv.w': [8, 24], 'up.w': [3, 3, 16, 8], 'out.w': [1, 1, 8, 3],
+  'conv1.w': [3, 3, 3, 8],
+  'conv1.b': [8],
+  'gn.g': [8],
+  'gn.b': [8],
+  emb: [6, 8],
+  'dense.w': [8, 8],
+  'dense.b': [8],
+  'down.w': [3, 3, 8, 8],
+  'qkv.w': [8, 24],
+  'up.w': [3, 3, 16, 8],
+  'out.w': [1, 1, 8, 3],
 };
 const PARAMS = Object.fromEntries(Object.entries(SHAPES).map(([k, s], i) => [k, randn(s, 10 + i, 0.3)]));
 const X = randn([B, 8, 8, 3], 5);
@@ -185,7 +234,8 @@ const TARGET = randn([B, 4, 4, 3], 6);
 const T = Int32Array.from([3, 3]); // a repeated index: its embedding row's gradient is a sum
 
 function smallNet(p: Record<string, tf.Tensor>, x: tf.Tensor4D, t: tf.Tensor1D): tf.Scalar {
-  const conv = (v: tf.Tensor, w: string, stride: 1 | 2 = 1, pad: Pad = 'same') => tf.conv2d(v as tf.Tensor4D, p[w] as tf.Tensor4D, stride, pad);
+  const conv = (v: tf.Tensor, w: string, stride: 1 | 2 = 1, pad: Pad = 'same') =>
+    tf.conv2d(v as tf.Tensor4D, p[w] as tf.Tensor4D, stride, pad);
   const silu = (v: tf.Tensor) => tf.mul(v, tf.sigmoid(v));
   let h = tf.add(conv(x, 'conv1.w'), p['conv1.b']); // [B, 8, 8, 8]
   const grouped = tf.reshape(h, [B, 8, 8, 2, 4]);
@@ -243,13 +293,22 @@ describe('training on wasm', () => {
       await tf.setBackend(backend);
       const x = tf.tensor4d(xv, [4, 8, 8, 2]);
       const target = tf.conv2d(x, tf.tensor4d(wTrue, [3, 3, 2, 2]), 1, 'same');
-      const [w1, w2, w3] = init.map((v, i) => variable(v, [[3, 3, 2, 8], [3, 3, 8, 8], [3, 3, 8, 2]][i]));
-      const silu = (v: tf.Tensor4D) => tf.mul(v, tf.sigmoid(v)) as tf.Tensor4D;
+      const [w1, w2, w3] = init.map((v, i) =>
+        variable(
+          v,
+          [
+            [3, 3, 2, 8],
+            [3, 3, 8, 8],
+            [3, 3, 8, 2],
+          ][i],
+        ),
+      );
+      const silu = (v: tf.Tensor4D) => tf.mul<tf.Tensor4D>(v, tf.sigmoid(v));
       const loss = () => {
         let h = silu(tf.conv2d(x, w1 as tf.Tensor4D, 1, 'same'));
         h = silu(tf.conv2d(h, w2 as tf.Tensor4D, 2, EXPLICIT));
         h = tf.reshape(tf.mul(tf.reshape(h, [4, 4, 1, 4, 1, 8]), tf.ones([1, 1, 2, 1, 2, 1])), [4, 8, 8, 8]);
-        return tf.losses.meanSquaredError(target, tf.conv2d(h, w3 as tf.Tensor4D, 1, 'same')) as tf.Scalar;
+        return tf.losses.meanSquaredError<tf.Tensor, tf.Scalar>(target, tf.conv2d(h, w3 as tf.Tensor4D, 1, 'same'));
       };
       const opt = tf.train.adam(1e-2);
       const losses: number[] = [];

@@ -13,8 +13,21 @@ export interface GroupNormBuffers {
 }
 
 /** GroupNormBuffers of a kernel's inputs, each read through `view`. */
-export function groupNormBuffers(view: (t: tf.TensorInfo) => Float32Array, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, shift: tf.TensorInfo | undefined): GroupNormBuffers {
-  return { x: view(x), gamma: view(gamma), beta: view(beta), shift: shift ? view(shift) : null, shiftWidth: shift?.shape[1] ?? 0, shape: x.shape };
+export function groupNormBuffers(
+  view: (t: tf.TensorInfo) => Float32Array,
+  x: tf.TensorInfo,
+  gamma: tf.TensorInfo,
+  beta: tf.TensorInfo,
+  shift: tf.TensorInfo | undefined,
+): GroupNormBuffers {
+  return {
+    x: view(x),
+    gamma: view(gamma),
+    beta: view(beta),
+    shift: shift ? view(shift) : null,
+    shiftWidth: shift?.shape[1] ?? 0,
+    shape: x.shape,
+  };
 }
 
 /**
@@ -51,7 +64,13 @@ export function groupNormForward(buffers: GroupNormBuffers, attrs: GroupNormAttr
  * channel; γ being per channel, the group sums of g and g·x̂ follow from those. The second pass turns
  * ∂L/∂z into ∂L/∂u, a per-channel linear form in ∂L/∂z and x.
  */
-export function groupNormBackward(buffers: GroupNormBuffers, dy: Float32Array, attrs: GroupNormAttrs, out: Float32Array, sigma: Float32Array | null = null): void {
+export function groupNormBackward(
+  buffers: GroupNormBuffers,
+  dy: Float32Array,
+  attrs: GroupNormAttrs,
+  out: Float32Array,
+  sigma: Float32Array | null = null,
+): void {
   const { x, gamma, beta, shape } = buffers;
   const [batch, h, w, c] = shape;
   const n = batch * h * w * c;
@@ -164,7 +183,9 @@ function cpuKernel(grad: boolean): tf.KernelFunc {
     const raw = rawBuffers(backend, 'cpu');
     const view = (t: tf.TensorInfo) => raw.view(t) as Float32Array;
     const buffers = groupNormBuffers(view, x, gamma, beta, shift);
-    return raw.run(grad ? [gradOutputSize(x.shape)] : x.shape, (out) => (dy ? groupNormBackward(buffers, view(dy), a, out) : groupNormForward(buffers, a, out)));
+    return raw.run(grad ? [gradOutputSize(x.shape)] : x.shape, (out) =>
+      dy ? groupNormBackward(buffers, view(dy), a, out) : groupNormForward(buffers, a, out),
+    );
   };
 }
 

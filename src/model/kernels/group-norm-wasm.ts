@@ -10,7 +10,11 @@ import { groupNormBackward, groupNormBuffers, groupNormForward } from './group-n
  * (`run` of ../wasm-kernels.ts): the engine sees one kernel. Every allocation may grow the heap and detach
  * older views, so views are taken again after each.
  */
-type WasmBackend = tf.KernelBackend & { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array; disposeData(id: object): boolean };
+type WasmBackend = tf.KernelBackend & {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array;
+  disposeData(id: object): boolean;
+};
 
 /** GroupNorm's inputs as views of the heap, taken now (see above). */
 const buffers = (be: WasmBackend, x: tf.TensorInfo, gamma: tf.TensorInfo, beta: tf.TensorInfo, shift: tf.TensorInfo | undefined) =>
@@ -40,7 +44,13 @@ export const groupNormGradWasm: tf.KernelFunc = ({ inputs, backend, attrs }) => 
     sigma = run(be, 'Sigmoid', { x: z });
     be.disposeData(z.dataId);
   }
-  groupNormBackward(buffers(be, x, gamma, beta, shift), be.typedArrayFromHeap(dy!), a, be.typedArrayFromHeap(out), sigma && be.typedArrayFromHeap(sigma));
+  groupNormBackward(
+    buffers(be, x, gamma, beta, shift),
+    be.typedArrayFromHeap(dy!),
+    a,
+    be.typedArrayFromHeap(out),
+    sigma && be.typedArrayFromHeap(sigma),
+  );
   if (sigma) be.disposeData(sigma.dataId);
   return out;
 };

@@ -21,7 +21,15 @@ abstract class GroupProgram implements WebGPUProgram {
   protected readonly silu: boolean;
   protected readonly hasShift: boolean;
 
-  constructor(xShape: number[], outputShape: number[], groups: number, silu: boolean, hasShift: boolean, variableNames: string[], name: string) {
+  constructor(
+    xShape: number[],
+    outputShape: number[],
+    groups: number,
+    silu: boolean,
+    hasShift: boolean,
+    variableNames: string[],
+    name: string,
+  ) {
     this.outputShape = outputShape;
     this.variableNames = variableNames;
     this.dispatch = [xShape[0] * groups, 1, 1];
@@ -132,7 +140,15 @@ function groupStatsSnippet(hasShift: boolean): string {
 export class GroupNormGradProgram extends GroupProgram {
   constructor(xShape: number[], groups: number, silu: boolean, hasShift: boolean) {
     // β enters only through SiLU′(z); a binding the shader does not read would not be in its layout
-    super(xShape, [gradOutputSize(xShape)], groups, silu, hasShift, ['x', 'gamma', ...(silu ? ['beta'] : []), 'dy', ...(hasShift ? ['shift'] : [])], 'ddpmGroupNormGrad');
+    super(
+      xShape,
+      [gradOutputSize(xShape)],
+      groups,
+      silu,
+      hasShift,
+      ['x', 'gamma', ...(silu ? ['beta'] : []), 'dy', ...(hasShift ? ['shift'] : [])],
+      'ddpmGroupNormGrad',
+    );
   }
 
   getUserCode(): string {

@@ -32,14 +32,23 @@ export interface GroupNormShift {
 }
 
 /** Checks shapes, and says what is wrong: every backend's kernel calls it (through groupNormKernelInputs). */
-export function checkGroupNormInputs(x: { shape: number[] }, gamma: { shape: number[] }, beta: { shape: number[] }, shift: { shape: number[] } | undefined, attrs: GroupNormAttrs): void {
+export function checkGroupNormInputs(
+  x: { shape: number[] },
+  gamma: { shape: number[] },
+  beta: { shape: number[] },
+  shift: { shape: number[] } | undefined,
+  attrs: GroupNormAttrs,
+): void {
   if (x.shape.length !== 4) throw new RangeError(`GroupNorm takes [B, H, W, C], got [${x.shape}]`);
   const [b, , , c] = x.shape;
-  if (!Number.isInteger(attrs.groups) || attrs.groups < 1 || c % attrs.groups !== 0) throw new RangeError(`GroupNorm: ${c} channels do not split into ${attrs.groups} groups`);
+  if (!Number.isInteger(attrs.groups) || attrs.groups < 1 || c % attrs.groups !== 0)
+    throw new RangeError(`GroupNorm: ${c} channels do not split into ${attrs.groups} groups`);
   if (gamma.shape.length !== 1 || gamma.shape[0] !== c || beta.shape.length !== 1 || beta.shape[0] !== c)
     throw new RangeError(`GroupNorm: γ and β must be [${c}], got [${gamma.shape}] and [${beta.shape}]`);
   if (shift && (shift.shape.length !== 2 || shift.shape[0] !== b || attrs.shiftOffset < 0 || attrs.shiftOffset + c > shift.shape[1]))
-    throw new RangeError(`GroupNorm: shift [${shift.shape}] has no columns ${attrs.shiftOffset}…${attrs.shiftOffset + c - 1} for a batch of ${b}`);
+    throw new RangeError(
+      `GroupNorm: shift [${shift.shape}] has no columns ${attrs.shiftOffset}…${attrs.shiftOffset + c - 1} for a batch of ${b}`,
+    );
 }
 
 /** The inputs of GROUP_NORM (x, γ, β, shift?) or GROUP_NORM_GRAD (x, γ, β, ∂L/∂y, shift?), checked. */
@@ -55,10 +64,21 @@ export function groupNormKernelInputs(inputs: tf.NamedTensorInfoMap, attrs: tf.N
 }
 
 /** y = GroupNorm(x (+ shift)) (then SiLU): one kernel on every backend. */
-export function groupNormOp(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, groups: number, options: { silu?: boolean; epsilon?: number; shift?: GroupNormShift } = {}): tf.Tensor {
-  const attrs: GroupNormAttrs = { groups, epsilon: options.epsilon ?? 1e-5, silu: options.silu ?? false, shiftOffset: options.shift?.offset ?? 0 };
+export function groupNormOp(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  groups: number,
+  options: { silu?: boolean; epsilon?: number; shift?: GroupNormShift } = {},
+): tf.Tensor {
+  const attrs: GroupNormAttrs = {
+    groups,
+    epsilon: options.epsilon ?? 1e-5,
+    silu: options.silu ?? false,
+    shiftOffset: options.shift?.offset ?? 0,
+  };
   const inputs = options.shift ? [x, gamma, beta, options.shift.shift] : [x, gamma, beta];
-  return tf.engine().runKernel(GROUP_NORM, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap) as tf.Tensor;
+  return tf.engine().runKernel<tf.Tensor>(GROUP_NORM, inputs as unknown as tf.NamedTensorMap, attrs as unknown as tf.NamedAttrMap);
 }
 
 /** The op's intermediate values, from tfjs ops: for the composites of both kernels. */
@@ -77,7 +97,13 @@ function parts(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, shift: tf.Tensor
 }
 
 /** The op from plain tfjs ops: the WebGL kernel, and the reference the tests compare every kernel with. */
-export function groupNormComposite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, shift: tf.Tensor | undefined, attrs: GroupNormAttrs): tf.Tensor {
+export function groupNormComposite(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  shift: tf.Tensor | undefined,
+  attrs: GroupNormAttrs,
+): tf.Tensor {
   return tf.tidy(() => {
     const { z } = parts(x, gamma, beta, shift, attrs);
     return attrs.silu ? tf.mul(z, tf.sigmoid(z)) : z;
@@ -99,7 +125,14 @@ export const GROUP_NORM_GRAD = 'DdpmGroupNormGrad';
 export const gradOutputSize = ([b, h, w, c]: readonly number[]): number => b * h * w * c + 3 * b * c;
 
 /** GROUP_NORM_GRAD from plain tfjs ops: the WebGL kernel, and the reference for the others. */
-export function groupNormGradComposite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.Tensor, dy: tf.Tensor, shift: tf.Tensor | undefined, attrs: GroupNormAttrs): tf.Tensor {
+export function groupNormGradComposite(
+  x: tf.Tensor,
+  gamma: tf.Tensor,
+  beta: tf.Tensor,
+  dy: tf.Tensor,
+  shift: tf.Tensor | undefined,
+  attrs: GroupNormAttrs,
+): tf.Tensor {
   const [b, h, w, c] = x.shape;
   return tf.tidy(() => {
     const { xHat, r, z, grouped, axes } = parts(x, gamma, beta, shift, attrs);
@@ -109,7 +142,12 @@ export function groupNormGradComposite(x: tf.Tensor, gamma: tf.Tensor, beta: tf.
       dz = tf.mul(dz, tf.mul(s, tf.add(1, tf.mul(z, tf.sub(1, s)))));
     }
     const gr = tf.reshape(tf.mul(dz, gamma), grouped);
-    const du = tf.reshape(tf.mul(r, tf.sub(tf.sub(gr, tf.mean(gr, axes, true)), tf.mul(xHat, tf.mean(tf.mul(gr, xHat), axes, true)))), [b, h, w, c]);
+    const du = tf.reshape(tf.mul(r, tf.sub(tf.sub(gr, tf.mean(gr, axes, true)), tf.mul(xHat, tf.mean(tf.mul(gr, xHat), axes, true)))), [
+      b,
+      h,
+      w,
+      c,
+    ]);
     const sums = [tf.mul(dz, tf.reshape(xHat, [b, h, w, c])), dz, du].map((v) => tf.reshape(tf.sum(v, [1, 2]), [-1])); // [B·C] each
     return tf.concat([tf.reshape(du, [-1]), ...sums]);
   });
@@ -124,7 +162,13 @@ export const groupNormGradConfig: tf.GradConfig = {
     const [x, gamma, beta, shift] = saved;
     const [b, h, w, c] = x.shape;
     const n = b * h * w * c;
-    const packed = tf.engine().runKernel(GROUP_NORM_GRAD, (shift ? [x, gamma, beta, dy, shift] : [x, gamma, beta, dy]) as unknown as tf.NamedTensorMap, attrsMap) as tf.Tensor;
+    const packed = tf
+      .engine()
+      .runKernel<tf.Tensor>(
+        GROUP_NORM_GRAD,
+        (shift ? [x, gamma, beta, dy, shift] : [x, gamma, beta, dy]) as unknown as tf.NamedTensorMap,
+        attrsMap,
+      );
     const perImage = (row: number) => tf.reshape(tf.slice(packed, [n + row * b * c], [b * c]), [b, c]); // [B, C]
     const named: Record<string, () => tf.Tensor> = {
       0: () => tf.reshape(tf.slice(packed, [0], [n]), [b, h, w, c]),
@@ -132,7 +176,12 @@ export const groupNormGradConfig: tf.GradConfig = {
       2: () => tf.sum(perImage(1), 0), // ∂L/∂β = Σ_{b,h,w} ∂L/∂z
     };
     // ∂L/∂shift[b, offset + c] = Σ_{h,w} ∂L/∂u[b, h, w, c]; 0 in the other columns
-    if (shift) named[3] = () => tf.pad(perImage(2), [[0, 0], [attrs.shiftOffset, shift.shape[1]! - attrs.shiftOffset - c]]);
+    if (shift)
+      named[3] = () =>
+        tf.pad(perImage(2), [
+          [0, 0],
+          [attrs.shiftOffset, shift.shape[1]! - attrs.shiftOffset - c],
+        ]);
     return named;
   },
 };

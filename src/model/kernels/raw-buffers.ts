@@ -11,12 +11,18 @@ export interface RawBuffers {
   run(shape: number[], compute: (out: Float32Array) => void): tf.TensorInfo;
 }
 
-type CpuBackend = { data: { get(id: object): { values: Float32Array | Int32Array } }; makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo };
-type WasmBackend = { makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo; typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array };
+type CpuBackend = {
+  data: { get(id: object): { values: Float32Array | Int32Array } };
+  makeTensorInfo(shape: number[], dtype: tf.DataType, values: Float32Array): tf.TensorInfo;
+};
+type WasmBackend = {
+  makeOutput(shape: number[], dtype: tf.DataType): tf.TensorInfo;
+  typedArrayFromHeap(t: tf.TensorInfo): Float32Array | Int32Array;
+};
 
 export function rawBuffers(backend: unknown, name: 'cpu' | 'wasm'): RawBuffers {
   if (name === 'cpu') {
-    const be = backend as unknown as CpuBackend;
+    const be = backend as CpuBackend;
     return {
       view: (t) => be.data.get(t.dataId).values,
       run: (shape, compute) => {
@@ -26,7 +32,7 @@ export function rawBuffers(backend: unknown, name: 'cpu' | 'wasm'): RawBuffers {
       },
     };
   }
-  const be = backend as unknown as WasmBackend;
+  const be = backend as WasmBackend;
   return {
     view: (t) => be.typedArrayFromHeap(t),
     run: (shape, compute) => {

@@ -1,5 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
-import { GROUP_NORM, GROUP_NORM_GRAD, groupNormComposite, groupNormGradComposite, groupNormGradConfig, groupNormKernelInputs } from './group-norm';
+import {
+  GROUP_NORM,
+  GROUP_NORM_GRAD,
+  groupNormComposite,
+  groupNormGradComposite,
+  groupNormGradConfig,
+  groupNormKernelInputs,
+} from './group-norm';
 import { groupNormCpu, groupNormGradCpu } from './group-norm-cpu';
 import { groupNormGradWasm, groupNormWasm } from './group-norm-wasm';
 import { groupNormGradWebGPU, groupNormWebGPU } from './group-norm-webgpu';

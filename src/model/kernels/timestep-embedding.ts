@@ -23,7 +23,7 @@ export function timestepEmbedding(t: tf.Tensor, dim: number): tf.Tensor {
   if (t.rank !== 1) throw new RangeError(`timestep embedding takes t as [B], got [${t.shape}]`);
   if (!Number.isInteger(dim) || dim < 4 || dim % 2 !== 0) throw new RangeError(`timestep embedding needs an even dim ≥ 4, got ${dim}`);
   const freqs = tf.tensor1d(embeddingFrequencies(dim));
-  const out = tf.engine().runKernel(TIMESTEP_EMBEDDING, { t, freqs } as unknown as tf.NamedTensorMap) as tf.Tensor;
+  const out = tf.engine().runKernel<tf.Tensor>(TIMESTEP_EMBEDDING, { t, freqs });
   freqs.dispose();
   return out;
 }

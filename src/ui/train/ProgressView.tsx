@@ -1,5 +1,5 @@
 import type { StopReason, TrainProgress } from '../../training/session';
-import type { ImageBatch, RunState } from '../../worker/protocol';
+import type { ImageBatch, RunState } from '../../protocol';
 import { ImageCanvas } from '../ImageCanvas';
 import { LossChart } from '../LossChart';
 import { duration } from './SetupForm';
@@ -43,7 +43,8 @@ export function ProgressView({ state, progress, totalSteps, losses, film }: Prop
         </span>
         {progress && (
           <span>
-            {pct.toFixed(0)}% · {Number.isFinite(progress.imagesPerSecond) ? progress.imagesPerSecond.toFixed(1) : '…'} img/s · ETA {duration(progress.etaSeconds)}
+            {pct.toFixed(0)}% · {Number.isFinite(progress.imagesPerSecond) ? progress.imagesPerSecond.toFixed(1) : '…'} img/s · ETA{' '}
+            {duration(progress.etaSeconds)}
           </span>
         )}
         {state === 'paused' && <strong>paused</strong>}
@@ -52,14 +53,25 @@ export function ProgressView({ state, progress, totalSteps, losses, film }: Prop
         <LossChart losses={losses} />
         {progress && (
           <figure className="plot">
-            <div className="buckets" role="img" aria-label={`loss by timestep, from t = 0 (left) to t = ${progress.numTrainTimesteps} (right)`} data-testid="bucket-strip">
+            <div
+              className="buckets"
+              role="img"
+              aria-label={`loss by timestep, from t = 0 (left) to t = ${progress.numTrainTimesteps} (right)`}
+              data-testid="bucket-strip"
+            >
               {progress.bucketLoss.map((l, k) => (
-                <div key={k} className="bucket" title={`t ∈ [${bucketEdge(progress, k)}, ${bucketEdge(progress, k + 1)}): ${Number.isFinite(l) ? l.toFixed(4) : 'no samples yet'}`}>
+                <div
+                  key={k}
+                  className="bucket"
+                  title={`t ∈ [${bucketEdge(progress, k)}, ${bucketEdge(progress, k + 1)}): ${Number.isFinite(l) ? l.toFixed(4) : 'no samples yet'}`}
+                >
                   <div className="bar" style={{ height: `${Number.isFinite(l) ? Math.max(2, (100 * l) / bucketMax) : 0}%` }} />
                 </div>
               ))}
             </div>
-            <figcaption>loss by timestep, t = 0 → {progress.numTrainTimesteps}: nearly clean steps are the hard ones; the average hides them</figcaption>
+            <figcaption>
+              loss by timestep, t = 0 → {progress.numTrainTimesteps}: nearly clean steps are the hard ones; the average hides them
+            </figcaption>
           </figure>
         )}
       </div>

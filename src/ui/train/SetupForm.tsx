@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useState } from 'react';
 import { DEFAULT_SETUP, defaultLearningRate, MAX_LEARNING_RATE, MIN_LEARNING_RATE, qualityStage } from '../../training/recipe';
 import { NumberField, useFieldValidity } from '../NumberField';
-import type { DataSummary, TrainSetup } from '../../worker/protocol';
+import type { DataSummary, TrainSetup } from '../../protocol';
 
-export const duration = (s: number) => (!Number.isFinite(s) ? '…' : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+export const duration = (s: number) =>
+  !Number.isFinite(s) ? '…' : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 
 /** The setup being edited, with the model chosen for the person until they choose one themselves. */
 export function useTrainSetup(summary: DataSummary | null, onChange: () => void) {
@@ -18,7 +19,15 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
   useEffect(() => {
     if (initChosen || !hasData) return;
     const wanted: TrainSetup['init'] = fineTuneOk ? 'shipped' : DEFAULT_SETUP.init;
-    setSetup((s) => (s.init === wanted ? s : { ...s, init: wanted, learningRate: s.learningRate === defaultLearningRate(s.init) ? defaultLearningRate(wanted) : s.learningRate }));
+    setSetup((s) =>
+      s.init === wanted
+        ? s
+        : {
+            ...s,
+            init: wanted,
+            learningRate: s.learningRate === defaultLearningRate(s.init) ? defaultLearningRate(wanted) : s.learningRate,
+          },
+    );
   }, [initChosen, hasData, fineTuneOk]);
 
   const set = <K extends keyof TrainSetup>(k: K, v: TrainSetup[K]) => {
@@ -80,7 +89,12 @@ export function SetupForm({ form, busy }: Props) {
       <div className="controls" role="group" aria-label="Training settings">
         <label>
           Model
-          <select value={setup.init} disabled={busy} onChange={(e) => chooseInit(e.target.value as TrainSetup['init'])} data-testid="train-model">
+          <select
+            value={setup.init}
+            disabled={busy}
+            onChange={(e) => chooseInit(e.target.value as TrainSetup['init'])}
+            data-testid="train-model"
+          >
             <option value="tiny">tiny (fast)</option>
             <option value="small">small (cleaner)</option>
             <option value="shipped" disabled={!fineTuneOk} title="the shipped digits model; needs 28×28 grey pictures">
@@ -90,7 +104,12 @@ export function SetupForm({ form, busy }: Props) {
         </label>
         <label>
           Batch
-          <select value={setup.batchSize} disabled={busy} onChange={(e) => set('batchSize', Number(e.target.value))} data-testid="train-batch">
+          <select
+            value={setup.batchSize}
+            disabled={busy}
+            onChange={(e) => set('batchSize', Number(e.target.value))}
+            data-testid="train-batch"
+          >
             {[4, 8, 16, 32, 64].map((b) => (
               <option key={b} value={b}>
                 {b}
@@ -100,7 +119,16 @@ export function SetupForm({ form, busy }: Props) {
         </label>
         <label>
           Steps
-          <NumberField value={setup.totalSteps} min={1} max={1_000_000} integer disabled={busy} onCommit={(v) => set('totalSteps', v)} onValidity={fields.onValidity('steps')} testId="train-steps" />
+          <NumberField
+            value={setup.totalSteps}
+            min={1}
+            max={1_000_000}
+            integer
+            disabled={busy}
+            onCommit={(v) => set('totalSteps', v)}
+            onValidity={fields.onValidity('steps')}
+            testId="train-steps"
+          />
         </label>
         <label title="Adam's peak learning rate (after a short warm-up)">
           Learning rate
@@ -116,17 +144,34 @@ export function SetupForm({ form, busy }: Props) {
           />
         </label>
         <label>
-          <input type="checkbox" checked={setup.flip} disabled={busy} onChange={(e) => set('flip', e.target.checked)} data-testid="train-flip" />
+          <input
+            type="checkbox"
+            checked={setup.flip}
+            disabled={busy}
+            onChange={(e) => set('flip', e.target.checked)}
+            data-testid="train-flip"
+          />
           mirror left–right
         </label>
         <label title="Sample a few pictures with the EMA weights (fast DDIM, 20 steps) every N steps">
           Preview every
-          <NumberField value={setup.previewEvery} min={0} max={1_000_000} integer disabled={busy} onCommit={(v) => set('previewEvery', v)} onValidity={fields.onValidity('preview')} testId="train-preview-every" />
+          <NumberField
+            value={setup.previewEvery}
+            min={0}
+            max={1_000_000}
+            integer
+            disabled={busy}
+            onCommit={(v) => set('previewEvery', v)}
+            onValidity={fields.onValidity('preview')}
+            testId="train-preview-every"
+          />
         </label>
       </div>
       {setup.init === 'shipped' && !initChosen && (
         <p className="muted" data-testid="train-init-hint">
-          Your pictures are 28×28 grey, so training starts from the shipped digits model: it learns a new kind of picture far faster than a new model does (on one digit class, 91 % of its samples are that digit after two minutes, against about 10 % from scratch). Pick tiny or small to start from scratch.
+          Your pictures are 28×28 grey, so training starts from the shipped digits model: it learns a new kind of picture far faster than a
+          new model does (on one digit class, 91 % of its samples are that digit after two minutes, against about 10 % from scratch). Pick
+          tiny or small to start from scratch.
         </p>
       )}
     </>

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { DATASET_LIMITS, type DataOptions } from '../../data/dataset';
 import { IMAGE_SIZES } from '../../model/config';
-import type { DataSummary } from '../../worker/protocol';
+import type { DataSummary } from '../../protocol';
 import { filesFromDrop, filesFromInput } from '../files';
 import { ImageCanvas } from '../ImageCanvas';
 import type { useTraining } from './use-training';
@@ -20,7 +20,8 @@ const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp';
 export function TrainData({ send, summary, progress, locked }: Props) {
   const [over, setOver] = useState(false);
   const options: DataOptions = summary?.options ?? { size: 28, channels: 1, fit: 'crop' };
-  const setOption = <K extends keyof DataOptions>(k: K, v: DataOptions[K]) => send({ type: 'dataOptions', options: { ...options, [k]: v } });
+  const setOption = <K extends keyof DataOptions>(k: K, v: DataOptions[K]) =>
+    send({ type: 'dataOptions', options: { ...options, [k]: v } });
   const add = (files: ReturnType<typeof filesFromInput>) => {
     if (files.length) send({ type: 'addFiles', files });
   };
@@ -50,8 +51,8 @@ export function TrainData({ send, summary, progress, locked }: Props) {
         }}
       >
         <p>
-          Drop pictures or a folder here (PNG, JPEG, WebP, GIF, BMP). Sub-folders become classes (e.g. <code>cats/</code>, <code>dogs/</code>). Up to {DATASET_LIMITS.maxImages.toLocaleString()} images; nothing leaves this
-          computer.
+          Drop pictures or a folder here (PNG, JPEG, WebP, GIF, BMP). Sub-folders become classes (e.g. <code>cats/</code>,{' '}
+          <code>dogs/</code>). Up to {DATASET_LIMITS.maxImages.toLocaleString()} images; nothing leaves this computer.
         </p>
         <div className="controls">
           <label className="upload">
@@ -60,9 +61,21 @@ export function TrainData({ send, summary, progress, locked }: Props) {
           </label>
           <label className="upload">
             Choose a folder…
-            <input type="file" multiple disabled={locked} {...{ webkitdirectory: '' }} onChange={(e) => pick(e.target)} data-testid="data-folder" />
+            <input
+              type="file"
+              multiple
+              disabled={locked}
+              {...{ webkitdirectory: '' }}
+              onChange={(e) => pick(e.target)}
+              data-testid="data-folder"
+            />
           </label>
-          <button type="button" disabled={locked || !(summary?.count || summary?.rejected.length || summary?.overCap)} onClick={() => send({ type: 'clearData' })} data-testid="data-clear">
+          <button
+            type="button"
+            disabled={locked || !(summary?.count || summary?.rejected.length || summary?.overCap)}
+            onClick={() => send({ type: 'clearData' })}
+            data-testid="data-clear"
+          >
             Clear
           </button>
         </div>
@@ -70,7 +83,12 @@ export function TrainData({ send, summary, progress, locked }: Props) {
       <div className="controls" role="group" aria-label="Image format">
         <label>
           Size
-          <select value={options.size} disabled={locked} onChange={(e) => setOption('size', Number(e.target.value))} data-testid="data-size">
+          <select
+            value={options.size}
+            disabled={locked}
+            onChange={(e) => setOption('size', Number(e.target.value))}
+            data-testid="data-size"
+          >
             {IMAGE_SIZES.map((s) => (
               <option key={s} value={s}>
                 {s}×{s}
@@ -80,14 +98,24 @@ export function TrainData({ send, summary, progress, locked }: Props) {
         </label>
         <label>
           Colour
-          <select value={options.channels} disabled={locked} onChange={(e) => setOption('channels', Number(e.target.value) as 1 | 3)} data-testid="data-channels">
+          <select
+            value={options.channels}
+            disabled={locked}
+            onChange={(e) => setOption('channels', Number(e.target.value) as 1 | 3)}
+            data-testid="data-channels"
+          >
             <option value={1}>grey</option>
             <option value={3}>RGB</option>
           </select>
         </label>
         <label>
           Fit
-          <select value={options.fit} disabled={locked} onChange={(e) => setOption('fit', e.target.value as DataOptions['fit'])} data-testid="data-fit">
+          <select
+            value={options.fit}
+            disabled={locked}
+            onChange={(e) => setOption('fit', e.target.value as DataOptions['fit'])}
+            data-testid="data-fit"
+          >
             <option value="crop">crop the centre</option>
             <option value="pad">pad to a square</option>
           </select>
@@ -102,9 +130,18 @@ export function TrainData({ send, summary, progress, locked }: Props) {
         <div className="data-summary">
           <p data-testid="data-count" role="status">
             {summary.count} image{summary.count === 1 ? '' : 's'} ready
-            {summary.classNames.length ? ` in ${summary.classNames.length} classes: ${classes.map(([k, n]) => `${k || 'unlabelled'} ${n}`).join(', ')}` : ' (no classes: an unconditional model)'}
+            {summary.classNames.length
+              ? ` in ${summary.classNames.length} classes: ${classes.map(([k, n]) => `${k || 'unlabelled'} ${n}`).join(', ')}`
+              : ' (no classes: an unconditional model)'}
           </p>
-          {summary.preview.batch > 0 && <ImageCanvas image={summary.preview} displaySize={Math.min(320, 40 * Math.ceil(Math.sqrt(summary.preview.batch)))} label={`preview of the first ${summary.preview.batch} training images`} testId="data-preview" />}
+          {summary.preview.batch > 0 && (
+            <ImageCanvas
+              image={summary.preview}
+              displaySize={Math.min(320, 40 * Math.ceil(Math.sqrt(summary.preview.batch)))}
+              label={`preview of the first ${summary.preview.batch} training images`}
+              testId="data-preview"
+            />
+          )}
           {summary.preview.batch > 0 && summary.preview.batch < summary.count && (
             <p className="muted" data-testid="data-preview-note">
               The first {summary.preview.batch} of {summary.count.toLocaleString()} images.
@@ -112,7 +149,9 @@ export function TrainData({ send, summary, progress, locked }: Props) {
           )}
           {summary.overCap > 0 && (
             <p className="warning" data-testid="data-cap">
-              {summary.overCap} file{summary.overCap === 1 ? ' was' : 's were'} not read: the limit is {DATASET_LIMITS.maxImages.toLocaleString()} images, more than a browser can train on in a session and enough to keep decoded in memory.
+              {summary.overCap} file{summary.overCap === 1 ? ' was' : 's were'} not read: the limit is{' '}
+              {DATASET_LIMITS.maxImages.toLocaleString()} images, more than a browser can train on in a session and enough to keep decoded
+              in memory.
             </p>
           )}
           {summary.rejected.length > 0 && (

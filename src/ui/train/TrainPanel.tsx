@@ -23,14 +23,15 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
     <section className="panel train" aria-labelledby="train-title">
       <h2 id="train-title">Train on your own pictures</h2>
       <p className="hint">
-        Algorithm 1 of the paper, in this tab: pick a random picture x<sub>0</sub>, a random t, noise it (eq. 4) and teach the U-Net to predict the noise (L<sub>simple</sub>). Training runs in a background
-        worker and is saved in this browser as it goes.
+        Algorithm 1 of the paper, in this tab: pick a random picture x<sub>0</sub>, a random t, noise it (eq. 4) and teach the U-Net to
+        predict the noise (L<sub>simple</sub>). Training runs in a background worker and is saved in this browser as it goes.
       </p>
       {saved && !busy && (
         <div className="warning" role="status" data-testid="saved-run">
           {saved.finished ? (
             <>
-              A model trained in an earlier visit is saved: {saved.step} steps on {saved.images} images. Use or export it with the buttons above the panels.{' '}
+              A model trained in an earlier visit is saved: {saved.step} steps on {saved.images} images. Use or export it with the buttons
+              above the panels.{' '}
             </>
           ) : (
             <>
@@ -48,7 +49,12 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
       <TrainData send={send} summary={view.summary} progress={view.decode} locked={busy} />
       <SetupForm form={form} busy={busy} />
       <div className="controls">
-        <button type="button" disabled={busy || estimating !== null || !form.fields.valid} onClick={() => send({ type: 'estimate', setup })} data-testid="train-estimate">
+        <button
+          type="button"
+          disabled={busy || estimating !== null || !form.fields.valid}
+          onClick={() => send({ type: 'estimate', setup })}
+          data-testid="train-estimate"
+        >
           {estimating ? `Measuring… ${estimating.total ? `step ${estimating.done} of ${estimating.total}` : ''}` : 'Estimate time'}
         </button>
         {estimating && (
@@ -58,13 +64,20 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
         )}
         {estimate && (
           <span data-testid="train-estimate-text">
-            ≈ {duration(estimate.seconds)} per 1,000 steps on this device; {estimate.setup.totalSteps.toLocaleString()} steps ≈ {duration((estimate.seconds * estimate.setup.totalSteps) / 1000)}
+            ≈ {duration(estimate.seconds)} per 1,000 steps on this device; {estimate.setup.totalSteps.toLocaleString()} steps ≈{' '}
+            {duration((estimate.seconds * estimate.setup.totalSteps) / 1000)}
           </span>
         )}
       </div>
       {estimate && <Expectation seconds={estimate.seconds} setup={estimate.setup} />}
       <div className="controls">
-        <button type="button" className="primary" disabled={busy || !view.summary?.count || !form.fields.valid} onClick={() => send({ type: 'start', setup })} data-testid="train-start">
+        <button
+          type="button"
+          className="primary"
+          disabled={busy || !view.summary?.count || !form.fields.valid}
+          onClick={() => send({ type: 'start', setup })}
+          data-testid="train-start"
+        >
           Start training
         </button>
         <button type="button" disabled={state !== 'running'} onClick={() => send({ type: 'pause' })} data-testid="train-pause">
@@ -87,7 +100,9 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
           {stop.text}
         </p>
       )}
-      {(progress || busy) && <ProgressView state={state} progress={progress} totalSteps={setup.totalSteps} losses={view.losses} film={view.film} />}
+      {(progress || busy) && (
+        <ProgressView state={state} progress={progress} totalSteps={setup.totalSteps} losses={view.losses} film={view.film} />
+      )}
     </section>
   );
 }

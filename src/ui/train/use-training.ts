@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import type { StopReason, TrainProgress } from '../../training/session';
-import type { DataSummary, ImageBatch, RunState, SavedRunInfo, TrainingRequest, TrainSetup } from '../../worker/protocol';
+import type { DataSummary, ImageBatch, RunState, SavedRunInfo, TrainingRequest, TrainSetup } from '../../protocol';
 import type { EngineClient } from '../engine-client';
 
 const MAX_FILMSTRIP = 24;
@@ -21,7 +21,19 @@ export interface TrainingView {
   error: string | null;
 }
 
-const INITIAL: TrainingView = { summary: null, decode: null, estimate: null, estimating: null, state: 'idle', progress: null, losses: [], film: [], stopped: null, saved: null, error: null };
+const INITIAL: TrainingView = {
+  summary: null,
+  decode: null,
+  estimate: null,
+  estimating: null,
+  state: 'idle',
+  progress: null,
+  losses: [],
+  film: [],
+  stopped: null,
+  saved: null,
+  error: null,
+};
 
 /** Distributes `Omit` over a union, keeping each member's own fields. */
 type Request = TrainingRequest extends infer R ? (R extends TrainingRequest ? Omit<R, 'channel'> : never) : never;
@@ -42,7 +54,11 @@ export function useTraining(engine: EngineClient): { view: TrainingView; send: (
             case 'estimateProgress':
               return v.estimating ? { ...v, estimating: { done: m.done, total: m.total } } : v;
             case 'estimate':
-              return { ...v, estimating: null, estimate: m.secondsPer1000Steps === null ? v.estimate : { seconds: m.secondsPer1000Steps, setup: m.setup } };
+              return {
+                ...v,
+                estimating: null,
+                estimate: m.secondsPer1000Steps === null ? v.estimate : { seconds: m.secondsPer1000Steps, setup: m.setup },
+              };
             case 'state':
               return { ...v, state: m.state, saved: m.state === 'running' ? null : v.saved };
             case 'progress':
@@ -78,8 +94,9 @@ export function useTraining(engine: EngineClient): { view: TrainingView; send: (
 
   const send = (request: Request) => {
     if (request.type === 'estimate') setView((v) => ({ ...v, estimating: { done: 0, total: 0 }, error: null }));
-    if (request.type === 'start' || request.type === 'resumeSaved') setView((v) => ({ ...v, error: null, stopped: null, film: [], losses: [], progress: null }));
-    engine.send({ channel: 'training', ...request } as TrainingRequest);
+    if (request.type === 'start' || request.type === 'resumeSaved')
+      setView((v) => ({ ...v, error: null, stopped: null, film: [], losses: [], progress: null }));
+    engine.send({ channel: 'training', ...request });
   };
   const clearEstimate = () => setView((v) => (v.estimate ? { ...v, estimate: null } : v));
   return { view, send, clearEstimate };

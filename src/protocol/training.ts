@@ -1,0 +1,46 @@
+import type { DataFile, DataOptions, DataSummary } from '../data/collection';
+import type { RunState } from '../engine/pause-gate';
+import type { TrainSetup } from '../training/recipe';
+import type { PreviewFrame, StopReason, TrainProgress } from '../training/session';
+
+/** The 'training' channel: the person's data set, the training run and its copy in this browser. */
+
+/** A training run saved in this browser (IndexedDB) that can be resumed. */
+export interface SavedRunInfo {
+  step: number;
+  totalSteps: number;
+  images: number;
+  savedAt: number;
+  /** It reached totalSteps: nothing to resume, a model to use. */
+  finished: boolean;
+  /** The form it was started with (older saves have none). */
+  setup: TrainSetup | null;
+}
+
+export type TrainingRequest =
+  /** Training data: add files, change size/colour/fit (re-decodes everything kept), or start over. */
+  | { channel: 'training'; type: 'addFiles'; files: DataFile[] }
+  | { channel: 'training'; type: 'dataOptions'; options: DataOptions }
+  | { channel: 'training'; type: 'clearData' }
+  | { channel: 'training'; type: 'estimate' | 'start'; setup: TrainSetup }
+  | { channel: 'training'; type: 'cancelEstimate' }
+  | { channel: 'training'; type: 'resumeSaved' | 'discardSaved' | 'pause' | 'resume' | 'stop' }
+  /** The page is being hidden or closed: keep a checkpoint of the current step now. */
+  | { channel: 'training'; type: 'keep' };
+
+export type TrainingEvent =
+  | { channel: 'training'; type: 'dataProgress'; done: number; total: number }
+  | { channel: 'training'; type: 'data'; summary: DataSummary }
+  /** The estimate's steps so far (a big setting takes a while), then its figure (null: cancelled). */
+  | { channel: 'training'; type: 'estimateProgress'; done: number; total: number }
+  | { channel: 'training'; type: 'estimate'; secondsPer1000Steps: number | null; setup: TrainSetup }
+  | { channel: 'training'; type: 'state'; state: RunState; step: number }
+  /** Progress, with every [step, loss] since the last message. */
+  | { channel: 'training'; type: 'progress'; progress: TrainProgress; losses: [number, number][] }
+  | { channel: 'training'; type: 'preview'; frame: PreviewFrame; size: number; channels: number }
+  | { channel: 'training'; type: 'stopped'; reason: StopReason }
+  /** A run saved by an earlier visit, or null. */
+  | { channel: 'training'; type: 'savedRun'; run: SavedRunInfo | null }
+  | { channel: 'training'; type: 'error'; message: string };
+
+export const TRAINING_STATE = ['data', 'state', 'savedRun'] as const;

@@ -1,0 +1,122 @@
+import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { displayStep } from '../../diffusion/timestep';
+import { runSteps, SAMPLERS } from '../../pipeline/defaults';
+import type { ModelInfo } from '../../protocol';
+import { ComparePanels } from '../ComparePanels';
+import type { EngineClient } from '../engine-client';
+import { GuidanceStrip } from '../GuidanceStrip';
+import { MemorisationCheck } from '../MemorisationCheck';
+import { useFieldValidity } from '../NumberField';
+import type { SamplingChannel } from '../sampling-channel';
+import { RunControls } from './RunControls';
+import { RunStatus, Trajectory, Triptych } from './RunViews';
+import { SamplerSettings } from './SamplerSettings';
+import { useSamplingRun } from './use-sampling-run';
+
+interface Props {
+  engine: EngineClient;
+  sampling: SamplingChannel;
+  model: ModelInfo;
+  /** WebGPU: the GPU kernels being compiled before the first run (null when none are). */
+  warmup: Warmup | null;
+  /** Start a run when the panel opens: the page's first job is to show a sample denoise. */
+  autoStart: boolean;
+}
+
+/** Progress of the GPU kernel warm-up: `total` is null while the kernels are being listed. */
+export interface Warmup {
+  done: number;
+  total: number | null;
+}
+
+/** "Watch a sample denoise": the reverse process, step by step, with x_t, ε̂ and x̂0. */
+export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Props) {
+  const T = model.diffusion.numTrainTimesteps;
+  const settings = useSyncExternalStore(sampling.subscribe, sampling.getSettings);
+  const { run, state, error, view, recorded, select } = useSamplingRun(engine, sampling, settings.label, warmup !== null);
+  const { frame, strip, selected, stats, meter, compare } = view;
+  const isCurrentView = view.run === run && run !== 0;
+  const stripGuidances = isCurrentView ? sampling.guidancesOfRun() : null;
+
+  // the first view: a run starts by itself (once, also under StrictMode's double effects)
+  const autoStarted = useRef(false);
+  useEffect(() => {
+    if (!autoStart || autoStarted.current) return;
+    autoStarted.current = true;
+    sampling.start();
+  }, [autoStart, sampling]);
+
+  // training shares the worker (and the device): sampling meanwhile is much slower, and the page says why
+  const [training, setTraining] = useState(false);
+  useEffect(() => engine.subscribe('training', (m) => void (m.type === 'state' && setTraining(m.state === 'running'))), [engine]);
+
+  /** No run starts while a field shows an error. */
+  const fields = useFieldValidity();
+  const shown = selected ?? frame;
+  const running = state !== 'idle';
+  const steps = runSteps(settings.sampler, settings.steps, T);
+  /** The run reached its last step (a side-by-side run has no one batch of samples to check). */
+  const finished = state === 'idle' && frame !== null && frame.index === frame.total - 1 && !sampling.runIsComparison();
+
+  return (
+    <section className="panel" aria-labelledby="reverse-title">
+      <h2 id="reverse-title">Reverse process: watch a sample denoise</h2>
+      <p className="hint">
+        Start from pure Gaussian noise x<sub>T</sub> and let the network ε<sub>θ</sub> predict the noise at each step; the scheduler removes
+        a little of it (Algorithm 2).
+      </p>
+      <p className="next" data-testid="next-hint" role="status">
+        {run === 0 ? (
+          'Press Sample to watch pure noise become a digit, one denoising step at a time.'
+        ) : frame && frame.index === frame.total - 1 ? (
+          'Try next: another digit under Draw, DPM-Solver++ (a digit in 20 steps), a click on a trajectory step, or the forward process on the right.'
+        ) : state === 'idle' && frame ? (
+          'Stopped. Press Sample for a new run, or click a trajectory step to look at it.'
+        ) : (
+          <>
+            Denoising: the network predicts the noise ε̂ in x<sub>t</sub>, the scheduler removes some of it, and x̂<sub>0</sub> is its current
+            guess of the final {model.config.numClasses > 0 ? 'digit' : 'image'}.
+          </>
+        )}
+      </p>
+      {training && state === 'running' && (
+        <p className="muted note" data-testid="training-note">
+          Training is running in the same worker on the same device, so sampling takes turns with it and runs much slower. Pause training to
+          sample at full speed.
+        </p>
+      )}
+      <RunControls sampling={sampling} state={state} canStart={fields.valid} />
+      <SamplerSettings sampling={sampling} settings={settings} model={model} disabled={running} fields={fields} />
+      {error && (
+        <p role="alert" className="error" data-testid="sample-error">
+          {error}
+        </p>
+      )}
+      {warmup && (
+        <div
+          className="status"
+          data-testid="warmup"
+          title="WebGPU compiles each GPU kernel the first time it runs; compiling them all now keeps the first step from freezing"
+        >
+          <span role="status">Preparing GPU kernels…{warmup.total ? ` ${warmup.done}/${warmup.total}` : ''}</span>
+          <progress max={warmup.total || undefined} value={warmup.total ? warmup.done : undefined} aria-label="GPU kernels compiled" />
+          {running && <span className="muted">the run starts when they are ready</span>}
+        </div>
+      )}
+      <RunStatus
+        shown={shown}
+        total={shown?.total ?? steps}
+        firstT={displayStep(SAMPLERS[settings.sampler].spacing(T, steps)[0])}
+        stats={stats}
+        onLive={selected ? () => select(null) : null}
+      />
+      <Triptych shown={shown} label={settings.label} meter={meter} />
+      {stripGuidances && frame && frame.xt.batch === stripGuidances.length && settings.label !== null && (
+        <GuidanceStrip frame={frame} guidances={stripGuidances} label={settings.label} />
+      )}
+      {isCurrentView && sampling.runIsComparison() && <ComparePanels frames={compare} />}
+      <Trajectory strip={strip} recorded={recorded} running={running} onSelect={select} />
+      <MemorisationCheck key={run} engine={engine} model={model} samples={finished && frame ? frame.xt : null} />
+    </section>
+  );
+}
