@@ -1,5 +1,5 @@
 /**
- * The benchmark of issue 3, backend-agnostic: it measures whatever tfjs backend is active when it is
+ * The backend benchmark, backend-agnostic: it measures whatever tfjs backend is active when it is
  * called (Node: bench/node.ts; headless Chromium: bench/browser.ts via tests/browser/harness.ts).
  * Every timing waits for `await tensor.data()`, so GPU work is synchronised; no dataSync anywhere.
  */
@@ -9,6 +9,8 @@ import { unetFlops, unetParams } from '../src/model/flops';
 import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
 import { UNet } from '../src/model/model';
 import { Trainer } from '../src/training/trainer';
+import type { KernelCount } from './kernels';
+import { median, modelInputs, now, timed } from './timing';
 
 export interface BenchOptions {
   /** The U-Net to measure (default: the shipped model's architecture). */
@@ -111,95 +113,12 @@ export interface BenchReport {
   pytorch?: Record<string, unknown>;
 }
 
-export interface KernelCount {
-  /** 'shipped', or a preset at an image size, e.g. 'tiny 28×28×1'. */
-  name: string;
-  /** The backend counted on: custom kernels make counts backend-specific. */
-  backend: string;
-  config: UNetConfig;
-  /** Kernels of one forward pass (batch 1), and of one Trainer.trainStep (batch 2: forward, backward, clipping, Adam, EMA). */
-  forward: number;
-  trainStep: number;
-  /** The trainStep's kernels by name, most frequent first. */
-  trainStepByKernel: Record<string, number>;
-}
-
-/**
- * Counts the kernels the engine runs (tf.profile) for one forward pass and one training step of
- * `config` on the active backend. Counts, not times: they are deterministic, and on a GPU each
- * kernel is a dispatch.
- */
-export async function countKernels(name: string, config: UNetConfig): Promise<KernelCount> {
-  const model = UNet.create(config, 0);
-  const { x, t, labels, labelList } = modelInputs(config, 2);
-  // tf.profile also lists the scopes of custom-gradient ops (e.g. 'fusedConv2d__op'), which are not kernels;
-  // and it hands back the engine's one profile object, which the next tf.profile overwrites: count at once
-  const backend = tf.getBackend();
-  const real = (p: { kernels: { name: string }[] }) => p.kernels.filter((k) => tf.getKernel(k.name, backend) !== undefined);
-  const forward = real(
-    await tf.profile(async () => {
-      const y = model.predict(x, t, { labels });
-      await y.data();
-      y.dispose();
-    }),
-  ).length;
-  const trainer = new Trainer(model, DEFAULT_DIFFUSION);
-  const x0 = tf.tidy(() => tf.clipByValue(x, -1, 1));
-  const step = () => trainer.trainStep(x0, config.numClasses > 0 ? labelList : undefined);
-  await step(); // the first step creates nothing the later ones lack, but keep the count of a steady step
-  const train = await tf.profile(async () => {
-    await step();
-  });
-  const byKernel: Record<string, number> = {};
-  for (const k of real(train)) byKernel[k.name] = (byKernel[k.name] ?? 0) + 1;
-  tf.dispose([x, t, x0, ...(labels ? [labels] : [])]);
-  trainer.dispose();
-  model.dispose();
-  return {
-    name,
-    backend,
-    config,
-    forward,
-    trainStep: real(train).length,
-    trainStepByKernel: Object.fromEntries(Object.entries(byKernel).sort((a, b) => b[1] - a[1])),
-  };
-}
-
 export function modelInfo(config: UNetConfig = DEFAULT_UNET_CONFIG): ModelInfo {
   return { config, params: unetParams(config), gflopsPerForward: unetFlops(config, 1).total / 1e9 };
 }
 
-export const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  const m = s.length >> 1;
-  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
-};
 const round = (x: number, digits = 3): number => Number(x.toPrecision(digits));
-export const now = (): number => performance.now();
 
-/** Runs `make`, awaits its output's data (the GPU sync), disposes it; returns elapsed ms. */
-export async function timed(make: () => tf.Tensor): Promise<number> {
-  const t0 = now();
-  const y = make();
-  await y.data();
-  const ms = now() - t0;
-  y.dispose();
-  return ms;
-}
-
-/** Deterministic inputs: x ~ N(0, 1) (seeded), t spread over [0, 1000), labels cycling through the classes. */
-export function modelInputs(config: UNetConfig, batch: number) {
-  const x = tf.randomNormal([batch, config.imageSize, config.imageSize, config.inChannels], 0, 1, 'float32', 1);
-  const t = tf.tensor1d(
-    Array.from({ length: batch }, (_, i) => (i * 397 + 123) % 1000),
-    'int32',
-  );
-  const labelList = Array.from({ length: batch }, (_, i) => (config.numClasses > 0 ? i % config.numClasses : 0));
-  const labels = config.numClasses > 0 ? tf.tensor1d(labelList, 'int32') : undefined;
-  return { x, t, labels, labelList };
-}
-
-/** Measures the active backend. The caller has already done tf.setBackend(...) and tf.ready(). */
 export async function benchBackend(partial: Partial<BenchOptions> = {}, info: string | null = null): Promise<BackendResult> {
   const o: BenchOptions = { ...DEFAULT_BENCH_OPTIONS, ...partial };
   const backend = tf.getBackend();

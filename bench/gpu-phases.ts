@@ -10,7 +10,7 @@ import { UNet } from '../src/model/model';
 import type { SamplerName } from '../src/pipeline/defaults';
 import { sample } from '../src/pipeline/sample';
 import { Trainer } from '../src/training/trainer';
-import { modelInputs, now, timed } from './bench';
+import { modelInputs, now, timed } from './timing';
 
 /** ms of each timed forward pass at `batch`, after `warmup` untimed ones (shader compilation). */
 export async function timeForward(model: UNet, batch: number, o: { warmup: number; runs: number; capMs: number }): Promise<number[]> {

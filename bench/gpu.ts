@@ -25,7 +25,8 @@ import { loadModel } from '../src/model/io';
 import { parseArgs, UsageError } from '../scripts/args';
 import { NoAdapterError, useNodeBackend } from '../scripts/node-backend';
 import { fileHandler } from '../scripts/node-io';
-import { countKernels, median, now } from './bench';
+import { countKernels } from './kernels';
+import { median, now } from './timing';
 import { parity, runPytorch, timeForward, timeSampler, timeTraining, type SamplerTiming } from './gpu-phases';
 
 const USAGE =

@@ -13,7 +13,8 @@ import { DEFAULT_UNET_CONFIG } from '../src/model/config';
 import { presetConfig } from '../src/training/presets';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from '../scripts/node-backend';
 import { installNodeWebGPU, NO_ADAPTER_MESSAGE } from '../scripts/node-webgpu';
-import { benchBackend, countKernels, modelInfo, type BackendResult, type BenchOptions, type BenchReport, type KernelCount } from './bench';
+import { benchBackend, modelInfo, type BackendResult, type BenchOptions, type BenchReport } from './bench';
+import { countKernels, type KernelCount } from './kernels';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
 

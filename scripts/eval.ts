@@ -1,5 +1,5 @@
 /**
- * Sample-quality report (issue 5):
+ * Sample-quality report:
  *   npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim50] [--guidance 2,…] [--seed S]
  *                   [--batch B] [--grids DIR] [--out report.json] [--retrain] [--backend wasm|cpu|webgpu]
  * Every setting (sampler spec × guidance) generates N samples per label 0–9 with the page's own
@@ -17,10 +17,10 @@
  * Progress goes to stderr, the JSON report to stdout (and --out); a sample grid per setting to
  * <grids>/samples-<setting>.png (default docs/; one row per label, its first 10 samples).
  */
-import { SAMPLING_DEFAULTS, type SamplerName } from '../src/pipeline/defaults';
-import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
+import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { DIGIT_SIZE, firstPerClass, HELD_OUT_PER_CLASS } from '../src/data/mnist-split';
+import { firstPerClass, HELD_OUT_PER_CLASS } from '../src/data/mnist-split';
 import { frechetDistanceOf } from '../src/eval/frechet';
 import { loadModel, type LoadedModel } from '../src/model/io';
 import { generate } from '../src/pipeline/generate';
@@ -30,7 +30,9 @@ import { CLASSIFIER_DIR, loadClassifier, saveClassifier } from './classifier';
 import { loadMnist, toSignedRange } from './mnist';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
 import { fileHandler } from './node-io';
-import { decodePng, encodePng, toBytes } from './png';
+import { encodePng } from './png';
+import { readSamples, sampleGrid } from './digit-pictures';
+import { parseSettings, type Setting } from './eval-settings';
 
 const USAGE =
   'usage: npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim<K>[-eta<E>],dpm<K>,…] [--guidance W,…] [--seed S] [--batch B] [--grids DIR] [--out FILE] [--retrain] [--backend wasm|cpu|webgpu]\n' +
@@ -38,94 +40,8 @@ const USAGE =
 const CLASSES = 10;
 const CLASSIFIER_TRAINING = { epochs: 10, batchSize: 64, seed: 0 };
 const GRID_COLUMNS = 10;
-const GRID_GAP = 2;
-
-interface Setting {
-  /** e.g. 'ddpm-g2', 'ddim50-g2', 'ddim50-eta1-g3', 'dpm20-g1' (also the grid's file name). */
-  name: string;
-  sampler: SamplerName;
-  steps: number;
-  eta: number;
-  guidance: number;
-}
-
-/**
- * 'ddpm' (every train timestep), 'ddim<K>[-eta<E>]' (K steps, η = E, default 0) or 'dpm<K>'
- * (DPM-Solver++(2M), K steps), each with every guidance scale.
- */
-function parseSettings(specs: string, guidances: string, trainSteps: number): Setting[] {
-  const scales = guidances.split(',').map((g) => {
-    const w = Number(g);
-    if (g.trim() === '' || !Number.isFinite(w) || w < 0 || w > 50)
-      throw new UsageError(`--guidance must be a comma list of numbers in [0, 50]; got '${g}'`);
-    return w;
-  });
-  return specs.split(',').flatMap((spec) => {
-    const ddim = /^ddim(\d+)(?:-eta([0-9.]+))?$/.exec(spec);
-    const dpm = /^dpm(\d+)$/.exec(spec);
-    if (spec !== 'ddpm' && !ddim && !dpm)
-      throw new UsageError(
-        `--settings entries are 'ddpm', 'ddim<steps>[-eta<η>]' or 'dpm<steps>' (e.g. ddim50, ddim50-eta1, dpm20); got '${spec}'`,
-      );
-    const sampler: SamplerName = ddim ? 'ddim' : dpm ? 'dpm-solver++' : 'ddpm';
-    const steps = ddim ? Number(ddim[1]) : dpm ? Number(dpm[1]) : trainSteps;
-    const eta = ddim?.[2] === undefined ? 0 : Number(ddim[2]);
-    if (steps < 1 || steps > trainSteps) throw new UsageError(`'${spec}': steps must be in [1, ${trainSteps}]`);
-    if (!(eta >= 0 && eta <= 1)) throw new UsageError(`'${spec}': η must be in [0, 1]`);
-    return scales.map((guidance) => ({ name: `${spec}-g${guidance}`, sampler, steps, eta, guidance }));
-  });
-}
-
-/** Grayscale bytes of a grid: row r holds the first `columns` images labelled r, tiles GRID_GAP px apart on white. */
-function sampleGrid(images: Float32Array[], labels: number[], columns: number): { pixels: Uint8Array; width: number; height: number } {
-  const pitch = DIGIT_SIZE + GRID_GAP;
-  const width = columns * pitch - GRID_GAP;
-  const height = CLASSES * pitch - GRID_GAP;
-  const pixels = new Uint8Array(width * height).fill(255);
-  for (let row = 0; row < CLASSES; row++) {
-    const tiles = images.filter((_, i) => labels[i] === row).slice(0, columns);
-    tiles.forEach((image, col) => {
-      const bytes = toBytes(image);
-      for (let y = 0; y < DIGIT_SIZE; y++)
-        pixels.set(bytes.subarray(y * DIGIT_SIZE, (y + 1) * DIGIT_SIZE), (row * pitch + y) * width + col * pitch);
-    });
-  }
-  return { pixels, width, height };
-}
 
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
-
-/** Label-named sample pictures (`<label>_<index>.png`, 28×28 grey, as `npm run sample` and tools/torch/sample.py write them) in [−1, 1]. */
-async function readSamples(dir: string): Promise<{ images: Float32Array[]; labels: number[] }> {
-  const entries = await readdir(dir).catch((e: NodeJS.ErrnoException) => {
-    throw new UsageError(`--samples: cannot read the directory '${dir}' (${e.code ?? e.message})`);
-  });
-  const named = entries.filter((f) => f.toLowerCase().endsWith('.png')).map((file) => ({ file, m: /^(\d+)_(\d+)\.png$/.exec(file) }));
-  const misnamed = named.filter((n) => n.m === null || Number(n.m[1]) >= CLASSES).map((n) => n.file);
-  if (misnamed.length > 0)
-    throw new UsageError(
-      `--samples: '${dir}' has pictures not named <label 0-9>_<index>.png: ${misnamed.slice(0, 5).join(', ')}${misnamed.length > 5 ? ', …' : ''}`,
-    );
-  if (named.length === 0) throw new UsageError(`--samples: no <label>_<index>.png pictures in '${dir}'`);
-  const files = named
-    .map(({ file, m }) => ({ file, label: Number(m![1]), index: Number(m![2]) }))
-    .sort((x, y) => x.label - y.label || x.index - y.index);
-  const images = [];
-  for (const { file } of files) {
-    let png;
-    try {
-      png = decodePng(await readFile(join(dir, file)));
-    } catch (e) {
-      throw new UsageError(`--samples: ${file}: ${(e as Error).message}`);
-    }
-    if (png.width !== DIGIT_SIZE || png.height !== DIGIT_SIZE || png.channels !== 1)
-      throw new UsageError(
-        `--samples: ${file} is ${png.width}×${png.height} with ${png.channels} channels; the eval reads ${DIGIT_SIZE}×${DIGIT_SIZE} grey digits`,
-      );
-    images.push(Float32Array.from(png.pixels, (v) => v / 127.5 - 1));
-  }
-  return { images, labels: files.map((f) => f.label) };
-}
 
 /** Options that choose how samples are generated, so meaningless with --samples. */
 const GENERATION_OPTIONS = ['--model', '--per-label', '--settings', '--guidance', '--seed', '--batch'];

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import { checkSameShape, qSample, type Timesteps } from './forward';
+import { checkSameShape, qPosterior, qSample, type Timesteps } from './forward';
 import { toX0AndEpsilon } from './predictions';
 import { drawNoise } from './random';
 import { alphaCumprodAt, makeSchedule, posteriorCoefficients, type Schedule } from './schedule';
@@ -60,14 +60,13 @@ export class DDPMScheduler implements Scheduler {
     checkSameShape(modelOutput, sample, 'modelOutput', 'sample');
     const prevT = this.previousTimestep(t);
     const acT = alphaCumprodAt(this.schedule, t);
-    const { x0Coef, xtCoef } = posteriorCoefficients(this.schedule, t, prevT);
     return tf.tidy(() => {
       // 1. x̂0 from the model output — eq. (15) for ε-prediction
       const { x0 } = toX0AndEpsilon(modelOutput, sample, acT, this.config.predictionType);
       // 2. keep x̂0 in the data range
       const predOriginalSample = this.config.clipSample ? tf.clipByValue(x0, -1, 1) : x0;
       // 3. posterior mean μ̃_t(x_t, x̂0) — eq. (7)
-      let prevSample = tf.add(tf.mul(x0Coef, predOriginalSample), tf.mul(xtCoef, sample));
+      let prevSample = qPosterior(this.schedule, predOriginalSample, sample, t, prevT).mean;
       // 4. add σ_t z (Algorithm 2, line 4), except at the last step
       if (prevT >= 0)
         prevSample = tf.add(prevSample, tf.mul(Math.sqrt(this.getVariance(t, prevT)), drawNoise(options.noise, sample.shape)));

@@ -18,10 +18,19 @@ export function qSample(schedule: Schedule, x0: tf.Tensor, noise: tf.Tensor, t: 
   });
 }
 
-/** The posterior q(x_{t−1} | x_t, x0) = N(mean, variance·I), eq. (6)–(7). The caller owns `mean`. */
-export function qPosterior(schedule: Schedule, x0: tf.Tensor, xt: tf.Tensor, t: number): { mean: tf.Tensor; variance: number } {
+/**
+ * The posterior q(x_{prev} | x_t, x0) = N(mean, variance·I), eq. (6)–(7), for prev = t − 1 (or an
+ * earlier timestep when a run skips some: diffusers' DDPM with fewer steps). The caller owns `mean`.
+ */
+export function qPosterior(
+  schedule: Schedule,
+  x0: tf.Tensor,
+  xt: tf.Tensor,
+  t: number,
+  prevT = t - 1,
+): { mean: tf.Tensor; variance: number } {
   asTimestep(t, schedule.numTrainTimesteps);
-  const c = posteriorCoefficients(schedule, t);
+  const c = posteriorCoefficients(schedule, t, prevT);
   return { mean: tf.tidy(() => tf.add(tf.mul(c.x0Coef, x0), tf.mul(c.xtCoef, xt))), variance: c.variance };
 }
 

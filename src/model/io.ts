@@ -37,19 +37,6 @@ export async function toArtifacts(model: UNet, diffusion: DiffusionConfig, metad
   };
 }
 
-/** Saves to a URL scheme tfjs knows ('indexeddb://…', 'downloads://…', 'http…') or any IOHandler. */
-export async function saveModel(
-  model: UNet,
-  diffusion: DiffusionConfig,
-  destination: string | tf.io.IOHandler,
-  metadata?: ModelMetadata,
-): Promise<tf.io.SaveResult> {
-  const handler = typeof destination === 'string' ? tf.io.getSaveHandlers(destination)[0] : destination;
-  if (!handler?.save)
-    throw new ModelLoadError(`no tfjs save handler for '${typeof destination === 'string' ? destination : 'the given handler'}'`);
-  return handler.save(await toArtifacts(model, diffusion, metadata));
-}
-
 /** Loads from a model.json URL, a registered scheme ('indexeddb://…'), or any IOHandler. */
 export async function loadModel(source: string | tf.io.IOHandler): Promise<LoadedModel> {
   let handler: tf.io.IOHandler;

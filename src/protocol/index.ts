@@ -17,6 +17,7 @@ export type * from './models';
 export type * from './sampling';
 export type * from './training';
 export { SAMPLE_BATCHES } from './sampling';
+export { FILMSTRIP_LENGTH } from './training';
 export type { RunState } from '../engine/pause-gate';
 export type { DataFile, DataSummary } from '../data/collection';
 export type { TrainSetup } from '../training/recipe';

@@ -5,6 +5,9 @@ import type { PreviewFrame, StopReason, TrainProgress } from '../training/sessio
 
 /** The 'training' channel: the person's data set, the training run and its copy in this browser. */
 
+/** The training filmstrip's length: the newest previews the page shows, and a saved run keeps. */
+export const FILMSTRIP_LENGTH = 24;
+
 /** A training run saved in this browser (IndexedDB) that can be resumed. */
 export interface SavedRunInfo {
   step: number;

@@ -19,7 +19,7 @@ export interface TrainSetup {
 }
 
 /**
- * The learning rate a run starts with. New models: 10⁻³ (bench:ttq, README: 10⁻³, 2·10⁻³ and 4·10⁻³
+ * The learning rate a run starts with. New models: 10⁻³ (bench:ttq, docs/quality.md: 10⁻³, 2·10⁻³ and 4·10⁻³
  * all gave 89 % of samples read as the trained digit after ten minutes, so the gentlest stays).
  * Fine-tuning the shipped model: 2·10⁻⁴, a fifth of it, to keep what the model knows while it takes
  * on the new pictures (98 % after ten minutes, and 91 % already after two).
@@ -59,7 +59,7 @@ export function trainConfigFor(setup: Pick<TrainSetup, 'learningRate' | 'totalSt
 
 /**
  * What a new model's samples look like once it has seen `images` training images: measured with
- * `npm run bench:ttq` (one MNIST digit class, ~900 pictures, the page's defaults; README), a rough
+ * `npm run bench:ttq` (one MNIST digit class, ~900 pictures, the page's defaults; docs/quality.md), a rough
  * guide for small sets of simple pictures, not a promise for every data set.
  */
 const QUALITY_STAGES: { images: number; stage: string }[] = [

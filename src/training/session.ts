@@ -219,7 +219,7 @@ export class TrainingSession {
       const result = await this.trainer.trainStep(x0, numClasses > 0 ? labels.map(classOf) : undefined);
       this.stepTimes.push(performance.now());
       if (this.stepTimes.length > RATE_WINDOW) this.stepTimes.shift();
-      const T = this.trainer.schedule.numTrainTimesteps;
+      const T = this.trainer.diffusion.numTrainTimesteps;
       result.timesteps.forEach((t, i) => {
         const k = Math.min(LOSS_BUCKETS - 1, Math.floor((t * LOSS_BUCKETS) / T));
         // an exponential average per bucket: recent enough to show learning, smooth enough to read

@@ -1,10 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
-import { GaussianRng, makeSchedule, type Schedule } from '../diffusion';
+import { DDPMScheduler, GaussianRng } from '../diffusion';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { weight } from '../model/layers';
 import { UNet } from '../model/model';
 import { FlatLayout, FusedAdam, flatVariable } from './fused-optimizer';
-import { ddpmLossPerExample } from './loss';
+import { ddpmLoss } from './loss';
 
 /** Optimisation settings (the defaults follow common small-DDPM recipes). */
 export interface TrainConfig {
@@ -65,7 +65,8 @@ export interface AdamState {
  * its construction on: a change made to them behind its back is overwritten by the next step.
  */
 export class Trainer {
-  readonly schedule: Schedule;
+  /** The forward process the training images are noised with (eq. 4). */
+  readonly forward: DDPMScheduler;
   step = 0;
   /** [step, loss] after every step. */
   lossHistory: [number, number][] = [];
@@ -81,7 +82,7 @@ export class Trainer {
     readonly config: TrainConfig = DEFAULT_TRAIN_CONFIG,
     public rng = new GaussianRng(0),
   ) {
-    this.schedule = makeSchedule(diffusion);
+    this.forward = new DDPMScheduler(diffusion);
     this.adam = new FusedAdam(FlatLayout.of(model.weights), [...model.weights.values()], 0.9, 0.999, 1e-8);
     this.emaFlat = config.emaDecay > 0 ? flatVariable(this.adam.theta.clone()) : null;
     this.emaModel = config.emaDecay > 0 ? UNet.create(model.config) : null;
@@ -101,7 +102,7 @@ export class Trainer {
 
   /** Draws t ~ U{0, …, T−1}, ε ~ N(0, I) and label dropout from the trainer's seeded generator. */
   private draw(batch: number, labels?: number[]) {
-    const T = this.schedule.numTrainTimesteps;
+    const T = this.diffusion.numTrainTimesteps;
     const t = Int32Array.from({ length: batch }, () => Math.min(T - 1, Math.floor(this.rng.uniform() * T)));
     const nc = this.model.config.numClasses;
     const dropped = labels && nc > 0 ? labels.map((l) => (this.rng.uniform() < this.config.labelDropout ? nc : l)) : undefined;
@@ -120,7 +121,7 @@ export class Trainer {
       const noise = this.rng.randn(x0.shape);
       const y = drawn.labels ? tf.tensor1d(drawn.labels, 'int32') : undefined;
       const { value, grads } = tf.variableGrads(() => {
-        perExample = tf.keep(ddpmLossPerExample(this.model, this.schedule, x0, t, noise, y));
+        perExample = tf.keep(ddpmLoss(this.model, this.forward, x0, t, noise, y));
         return tf.mean<tf.Scalar>(perExample);
       }, vars);
       const gradNorm = this.adam.step(

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { noisedValues } from '../diffusion/forward-values';
-import { makeSchedule } from '../diffusion/schedule';
+import { makeSchedule, snr } from '../diffusion/schedule';
 import { SeededNormal } from '../diffusion/seeded-normal';
 import { fromDisplayStep } from '../diffusion/timestep';
 import type { ImageBatch, ModelInfo } from '../protocol';
@@ -120,7 +120,7 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
       </>,
       Math.sqrt(1 - ac).toPrecision(4),
     ],
-    ['snr', 'SNR = ᾱ/(1−ᾱ)', t !== null ? (ac / (1 - ac)).toPrecision(4) : '∞'],
+    ['snr', 'SNR = ᾱ/(1−ᾱ)', t !== null ? snr(schedule, t).toPrecision(4) : '∞'],
   ];
 
   return (

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import { makeSchedule } from '../diffusion/schedule';
+import { makeSchedule, snr } from '../diffusion/schedule';
 import type { Timestep } from '../diffusion/timestep';
 
 interface Props {
@@ -19,11 +19,11 @@ const x = (i: number, T: number) => PAD + (i / (T - 1)) * (W - PAD - 6);
 export function SchedulePlot({ t, numTrainTimesteps: T, quantity }: Props) {
   // the curves depend only on T and the quantity; only the marker moves with t
   const { paths, lo, hi } = useMemo(() => {
-    const value = (ac: number) => (quantity === 'alphaCumprod' ? ac : Math.log10(ac / (1 - ac)));
-    const curves = (['linear', 'cosine'] as const).map((betaSchedule) => ({
-      betaSchedule,
-      values: Array.from(makeSchedule({ numTrainTimesteps: T, betaSchedule }).alphasCumprod, value),
-    }));
+    const curves = (['linear', 'cosine'] as const).map((betaSchedule) => {
+      const schedule = makeSchedule({ numTrainTimesteps: T, betaSchedule });
+      const value = (t: number) => (quantity === 'alphaCumprod' ? schedule.alphasCumprod[t] : Math.log10(snr(schedule, t)));
+      return { betaSchedule, values: Array.from({ length: T }, (_, t) => value(t)) };
+    });
     const all = curves.flatMap((c) => c.values);
     const [lo, hi] = quantity === 'alphaCumprod' ? [0, 1] : [Math.max(-6, Math.min(...all)), Math.min(5, Math.max(...all))];
     const y = (v: number) => 6 + (1 - (Math.min(hi, Math.max(lo, v)) - lo) / (hi - lo)) * (H - PAD - 6);

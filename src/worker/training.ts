@@ -2,7 +2,7 @@ import { DEFAULT_DIFFUSION, type DiffusionConfig } from '../diffusion/scheduler'
 import type { UNetConfig } from '../model/config';
 import { classNames, type ModelMetadata } from '../model/metadata';
 import { UNet } from '../model/model';
-import type { ChannelRequest, TrainSetup } from '../protocol';
+import { FILMSTRIP_LENGTH, type ChannelRequest, type TrainSetup } from '../protocol';
 import { measureSecondsPer1000Steps } from '../training/estimate';
 import { presetConfig } from '../training/presets';
 import { trainConfigFor } from '../training/recipe';
@@ -15,8 +15,6 @@ import { TrainingData } from './training-data';
 
 const PROGRESS_INTERVAL_MS = 100;
 const CHECKPOINT_EVERY = 50;
-/** Previews kept with a run (the page's filmstrip shows as many). */
-const MAX_FILM = 24;
 
 /**
  * The 'training' channel: the training panel's work in the worker — the person's data set
@@ -31,7 +29,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
   private meta: { classes: string[]; init: TrainSetup['init']; setup: TrainSetup | null } = { classes: [], init: 'tiny', setup: null };
   /** The images the session trains on (the data may change after a run ends; its model's check keeps these). */
   private trainedOn: TrainingImages | null = null;
-  /** The run's EMA previews (the newest MAX_FILM), saved with its checkpoints. */
+  /** The run's EMA previews (the newest FILMSTRIP_LENGTH), saved with its checkpoints. */
   private film: SavedPreview[] = [];
   private losses: [number, number][] = [];
   private lastProgress = 0;
@@ -243,7 +241,9 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
       },
       onPreview: (frame) => {
         const { imageSize, inChannels } = this.session!.trainer.model.config;
-        this.film = [...this.film, { ...frame, images: frame.images.slice(), size: imageSize, channels: inChannels }].slice(-MAX_FILM);
+        this.film = [...this.film, { ...frame, images: frame.images.slice(), size: imageSize, channels: inChannels }].slice(
+          -FILMSTRIP_LENGTH,
+        );
         this.post({ channel: 'training', type: 'preview', frame, size: imageSize, channels: inChannels }, [frame.images.buffer]);
       },
       onCheckpoint: async (checkpoint) => {

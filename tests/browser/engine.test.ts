@@ -133,14 +133,14 @@ describe('the U-Net on every browser backend', () => {
         }),
       );
       const x0 = tf.tensor4d(imgs.flat(), [4, 16, 16, 1]);
-      const schedule = diffusion.makeSchedule(dcfg);
+      const forward = new diffusion.DDPMScheduler(dcfg);
       const evalX0 = tf.concat([x0, x0, x0, x0]);
       const evalT = tf.tensor1d(
         Array.from({ length: 16 }, (_, i) => 30 + i * 60),
         'int32',
       );
       const evalNoise = new diffusion.GaussianRng(99).randn(evalX0.shape);
-      const evalLoss = async () => (await ddpmLoss(model, schedule, evalX0, evalT, evalNoise, undefined, false).data())[0];
+      const evalLoss = async () => (await tf.mean(ddpmLoss(model, forward, evalX0, evalT, evalNoise, undefined, false)).data())[0];
       const start = await evalLoss();
       await trainer.trainStep(x0);
       const tensorsAfterFirst = tf.memory().numTensors;

@@ -1,7 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
 import { unetFlops, unetParams } from '../../src/model/flops';
-import { UNet } from '../../src/model/model';
 
 // 4×4×1 input, widths 2 → 4, one block per level, attention at 2×2; time embedding 4·2 = 8 wide.
 const tiny: UNetConfig = {
@@ -72,13 +72,19 @@ describe('unetFlops', () => {
     expect(unetFlops({ ...tiny, attention: false }).attention).toBe(0);
   });
 
-  it('gives the shipped model ≈ 0.24 GFLOPs per image, and its parameter count', () => {
+  it('gives the shipped model ≈ 0.24 GFLOPs per image', () => {
     const f = unetFlops(DEFAULT_UNET_CONFIG);
     expect(f.total / 1e9).toBeGreaterThan(0.2);
     expect(f.total / 1e9).toBeLessThan(0.3);
     expect(f.conv / f.total).toBeGreaterThan(0.99);
-    const model = UNet.create(DEFAULT_UNET_CONFIG);
-    expect(unetParams(DEFAULT_UNET_CONFIG)).toBe(model.numParams);
-    model.dispose();
+  });
+
+  it("counts PyTorch's parameters: the parity fixtures' configs against tools/torch's own count (make_fixtures.py)", () => {
+    for (const name of ['mnist-like', 'rgb-attention']) {
+      const dir = `tests/fixtures/parity/${name}`;
+      const { modelTopology } = JSON.parse(readFileSync(`${dir}/model.json`, 'utf8')) as { modelTopology: { unet: UNetConfig } };
+      const { numParams } = JSON.parse(readFileSync(`${dir}/io.json`, 'utf8')) as { numParams: number };
+      expect(unetParams(modelTopology.unet)).toBe(numParams);
+    }
   });
 });

@@ -2,13 +2,13 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { GaussianRng, makeSchedule } from '../../src/diffusion';
+import { DDPMScheduler, GaussianRng } from '../../src/diffusion';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
 import { registerWasmKernels } from '../../src/model/wasm-kernels';
 import { restoreTrainer, saveCheckpoint, type TrainingCheckpoint } from '../../src/training/checkpoint';
 import { FlatLayout, FusedAdam } from '../../src/training/fused-optimizer';
-import { ddpmLossPerExample } from '../../src/training/loss';
+import { ddpmLoss } from '../../src/training/loss';
 import { DEFAULT_TRAIN_CONFIG, Trainer, emaDecayAt, learningRateAt, type TrainConfig } from '../../src/training/trainer';
 import { easyBatch, expectNoLeak, values } from './helpers';
 
@@ -31,7 +31,7 @@ const LABELS = [0, 1, 0, 1];
 class PerVariableTrainer {
   readonly optimizer: tf.AdamOptimizer;
   readonly ema: UNet;
-  readonly schedule = makeSchedule(diffusion);
+  readonly forward = new DDPMScheduler(diffusion);
   step = 0;
   constructor(
     readonly model: UNet,
@@ -43,7 +43,7 @@ class PerVariableTrainer {
     model.copyTo(this.ema);
   }
   async trainStep(x0: tf.Tensor, labels: number[]): Promise<number> {
-    const T = this.schedule.numTrainTimesteps;
+    const T = diffusion.numTrainTimesteps;
     const tArr = Int32Array.from({ length: x0.shape[0] }, () => Math.min(T - 1, Math.floor(this.rng.uniform() * T)));
     const dropped = labels.map((l) => (this.rng.uniform() < this.c.labelDropout ? this.model.config.numClasses : l));
     (this.optimizer as unknown as { learningRate: number }).learningRate = learningRateAt(this.c, this.step);
@@ -52,10 +52,7 @@ class PerVariableTrainer {
       const t = tf.tensor1d(tArr, 'int32');
       const noise = this.rng.randn(x0.shape);
       const y = tf.tensor1d(dropped, 'int32');
-      const { value, grads } = tf.variableGrads(
-        () => tf.mean<tf.Scalar>(ddpmLossPerExample(this.model, this.schedule, x0, t, noise, y)),
-        vars,
-      );
+      const { value, grads } = tf.variableGrads(() => tf.mean<tf.Scalar>(ddpmLoss(this.model, this.forward, x0, t, noise, y)), vars);
       const names = Object.keys(grads);
       const norm = tf.sqrt(names.reduce<tf.Tensor>((acc, n) => tf.add(acc, tf.sum(tf.square(grads[n]))), tf.scalar(0)));
       const scale = tf.minimum(1, tf.div(this.c.gradClipNorm, tf.add(norm, 1e-6)));

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
-import { countKernels } from '../../bench/bench';
+import { countKernels } from '../../bench/kernels';
 import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
 import { registerWasmKernels } from '../../src/model/wasm-kernels';
 

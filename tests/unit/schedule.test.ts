@@ -40,6 +40,14 @@ describe('linear schedule (Ho et al. 2020, §4)', () => {
     const c = makeSchedule({ numTrainTimesteps: 10, betaSchedule: 'linear', betaStart: 0.001, betaEnd: 0.1 });
     expect(Array.from(c.betas)).toEqual(Array.from({ length: 10 }, (_, i) => 0.001 + (0.099 * i) / 9));
   });
+
+  it("SNR = ᾱ/(1−ᾱ) at diffusers' reference ᾱ values (t = 0, 487, 999), and decreasing", () => {
+    // ᾱ_0 = 0.9999, ᾱ_487 = 0.0885857, ᾱ_999 = 4.0358e-5 (diffusers' DDPM scheduler tests)
+    expect(snr(s, 0)).toBeCloseTo(0.9999 / 0.0001, 0);
+    expect(snr(s, 487) / (0.0885857 / (1 - 0.0885857))).toBeCloseTo(1, 5);
+    expect(snr(s, 999) / (4.0358e-5 / (1 - 4.0358e-5))).toBeCloseTo(1, 4);
+    for (let t = 1; t < T; t++) expect(snr(s, t)).toBeLessThan(snr(s, t - 1));
+  });
 });
 
 describe('cosine schedule (Nichol & Dhariwal 2021, eq. 17)', () => {
@@ -104,9 +112,8 @@ describe.each(['linear', 'cosine'] as const)('%s schedule: derived coefficients'
     }
   });
 
-  it('SNR = ᾱ/(1−ᾱ) decreases', () => {
-    expect(snr(s, 0)).toBeCloseTo(s.alphasCumprod[0] / (1 - s.alphasCumprod[0]), 6);
-    expect(snr(s, 500)).toBeLessThan(snr(s, 499));
+  it('SNR decreases with t', () => {
+    for (let t = 1; t < T; t++) expect(snr(s, t)).toBeLessThan(snr(s, t - 1));
   });
 });
 

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { GaussianRng } from '../../src/diffusion';
-import { SAMPLER_NAMES } from '../../src/pipeline/defaults';
+import { runSteps, SAMPLER_NAMES, SAMPLERS } from '../../src/pipeline/defaults';
 import { makeScheduler } from '../../src/pipeline/sample';
 import { dummyModel, dummySample, expectClose, expectNoLeak, values } from './helpers';
 
@@ -17,6 +17,17 @@ describe.each(SAMPLER_NAMES)('the Scheduler contract: %s', (sampler) => {
       expect(s.timesteps.every((t, i) => Number.isInteger(t) && t >= 0 && t < 1000 && (i === 0 || t < s.timesteps[i - 1]))).toBe(true);
     }
     expect(() => makeScheduler(diffusion, { sampler, steps: 10 }).setTimesteps(0)).toThrow(/numInferenceSteps/);
+  });
+
+  it("the page's spacing table (SAMPLERS.spacing, shown before a run) visits exactly the scheduler's timesteps", () => {
+    for (const T of [10, 1000]) {
+      const d = { ...diffusion, numTrainTimesteps: T };
+      for (const steps of [1, 3, 7, 10, 20, 50])
+        if (steps <= T) {
+          const n = runSteps(sampler, steps, T);
+          expect(SAMPLERS[sampler].spacing(T, n)).toEqual([...makeScheduler(d, { sampler, steps }).timesteps]);
+        }
+    }
   });
 
   it('addNoise is eq. (4)', async () => {

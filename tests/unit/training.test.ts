@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { registerWasmKernels } from '../../src/model/wasm-kernels';
 import { describe, expect, it } from 'vitest';
-import { GaussianRng, makeSchedule } from '../../src/diffusion';
+import { DDPMScheduler, GaussianRng, makeSchedule } from '../../src/diffusion';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
 import { ddpmLoss } from '../../src/training/loss';
@@ -23,7 +23,7 @@ describe('L_simple (Algorithm 1, eq. 14)', () => {
     const tArr = [0, 250, 600, 999];
     const t = tf.tensor1d(tArr, 'int32');
     const labels = tf.tensor1d([0, 1, 2, 1], 'int32');
-    const loss = (await values(ddpmLoss(model, schedule, x0, t, noise, labels, false)))[0];
+    const loss = (await values(tf.mean(ddpmLoss(model, new DDPMScheduler(diffusion), x0, t, noise, labels, false))))[0];
     // closed form, by hand: x_t per example from eq. (4), then the model, then the mean square
     const [x0v, nv] = [await values(x0), await values(noise)];
     const xt = tf.tensor4d(
@@ -88,7 +88,7 @@ describe('Trainer', () => {
       new GaussianRng(1),
     );
     const x0 = easyBatch();
-    const schedule = makeSchedule(diffusion);
+    const forward = new DDPMScheduler(diffusion);
     // held-fixed evaluation: 4 copies of the batch at 16 timesteps spread over [0, T)
     const evalX0 = tf.concat([x0, x0, x0, x0]);
     const evalT = tf.tensor1d(
@@ -96,7 +96,7 @@ describe('Trainer', () => {
       'int32',
     );
     const evalNoise = new GaussianRng(99).randn(evalX0.shape);
-    const evalLoss = async () => (await values(ddpmLoss(model, schedule, evalX0, evalT, evalNoise, undefined, false)))[0];
+    const evalLoss = async () => (await values(tf.mean(ddpmLoss(model, forward, evalX0, evalT, evalNoise, undefined, false))))[0];
     const start = await evalLoss();
     for (let i = 0; i < 40; i++) await trainer.trainStep(x0);
     const end = await evalLoss();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_UNET_CONFIG, validateUNetConfig, type UNetConfig } from '../../src/model/config';
-import { fromArtifacts, loadModel, ModelLoadError, saveModel, toArtifacts } from '../../src/model/io';
+import { fromArtifacts, loadModel, ModelLoadError, toArtifacts } from '../../src/model/io';
 import { UNet } from '../../src/model/model';
 import { fileHandler } from '../../scripts/node-io';
 import { expectNoLeak, values } from './helpers';
@@ -117,7 +117,7 @@ describe('U-Net serialisation', () => {
     expect(fromMemory.diffusion).toEqual(diffusion);
     expect(Array.from(await values(fromMemory.model.predict(x, t, { labels })))).toEqual(Array.from(before));
     const dir = `${process.env.TMPDIR ?? '/tmp'}/ddpm-unet-${process.pid}`;
-    await saveModel(model, diffusion, fileHandler(dir));
+    await fileHandler(dir).save!(await toArtifacts(model, diffusion));
     const fromDisk = await loadModel(fileHandler(dir));
     expect(fromDisk.model.config).toEqual(model.config);
     expect(Array.from(await values(fromDisk.model.predict(x, t, { labels })))).toEqual(Array.from(before));

@@ -361,6 +361,7 @@ describe('registerWasmKernels', () => {
     expect(before).toBeDefined();
     expect(input).toBeDefined();
     expect(segmentSum).toBeDefined();
+    expect(slice).toBeDefined();
     const warn = vi.spyOn(console, 'warn');
     for (let i = 0; i < 3; i++) registerWasmKernels();
     expect(warn).not.toHaveBeenCalled();

@@ -1,9 +1,15 @@
 import { useEffect, useState } from 'react';
 import type { StopReason, TrainProgress } from '../../training/session';
-import type { DataSummary, ImageBatch, RunState, SavedRunInfo, TrainingRequest, TrainSetup } from '../../protocol';
+import {
+  FILMSTRIP_LENGTH,
+  type DataSummary,
+  type ImageBatch,
+  type RunState,
+  type SavedRunInfo,
+  type TrainingRequest,
+  type TrainSetup,
+} from '../../protocol';
 import type { EngineClient } from '../engine-client';
-
-const MAX_FILMSTRIP = 24;
 
 /** What the training panel shows: everything the 'training' channel says, gathered into state. */
 export interface TrainingView {
@@ -65,7 +71,7 @@ export function useTraining(engine: EngineClient): { view: TrainingView; send: (
               return { ...v, progress: m.progress, losses: [...v.losses, ...m.losses] };
             case 'preview': {
               const images = { values: m.frame.images, batch: m.frame.batch, size: m.size, channels: m.channels };
-              return { ...v, film: [...v.film, { step: m.frame.step, images }].slice(-MAX_FILMSTRIP) };
+              return { ...v, film: [...v.film, { step: m.frame.step, images }].slice(-FILMSTRIP_LENGTH) };
             }
             case 'stopped':
               return { ...v, stopped: m.reason };
