@@ -4,7 +4,7 @@
  * Every timing waits for `await tensor.data()`, so GPU work is synchronised; no dataSync anywhere.
  */
 import * as tf from '@tensorflow/tfjs';
-import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../src/model/config';
+import { DEFAULT_UNET_CONFIG, type ModelConfig } from '../src/model/config';
 import { unetFlops, unetParams } from '../src/model/flops';
 import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
 import { UNet } from '../src/model/model';
@@ -14,7 +14,7 @@ import { median, modelInputs, now, timed } from './timing';
 
 export interface BenchOptions {
   /** The U-Net to measure (default: the shipped model's architecture). */
-  config: UNetConfig;
+  config: ModelConfig;
   /** Forward passes: untimed warm-up runs (at least 1), then timed runs (the median is reported), per batch size. */
   forwardWarmup: number;
   forwardRuns: number;
@@ -90,7 +90,7 @@ export interface BackendResult {
 }
 
 export interface ModelInfo {
-  config: UNetConfig;
+  config: ModelConfig;
   params: number;
   /** Multiply-add FLOPs (×2) of one forward pass at batch 1, in GFLOP. */
   gflopsPerForward: number;
@@ -113,7 +113,7 @@ export interface BenchReport {
   pytorch?: Record<string, unknown>;
 }
 
-export function modelInfo(config: UNetConfig = DEFAULT_UNET_CONFIG): ModelInfo {
+export function modelInfo(config: ModelConfig = DEFAULT_UNET_CONFIG): ModelInfo {
   return { config, params: unetParams(config), gflopsPerForward: unetFlops(config, 1).total / 1e9 };
 }
 

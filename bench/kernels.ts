@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
-import type { UNetConfig } from '../src/model/config';
+import type { ModelConfig } from '../src/model/config';
 import { UNet } from '../src/model/model';
 import { Trainer } from '../src/training/trainer';
 import { modelInputs } from './timing';
@@ -10,7 +10,7 @@ export interface KernelCount {
   name: string;
   /** The backend counted on: custom kernels make counts backend-specific. */
   backend: string;
-  config: UNetConfig;
+  config: ModelConfig;
   /** Kernels of one forward pass (batch 1), and of one Trainer.trainStep (batch 2: forward, backward, clipping, Adam, EMA). */
   forward: number;
   trainStep: number;
@@ -23,7 +23,7 @@ export interface KernelCount {
  * `config` on the active backend. Counts, not times: they are deterministic, and on a GPU each
  * kernel is a dispatch.
  */
-export async function countKernels(name: string, config: UNetConfig): Promise<KernelCount> {
+export async function countKernels(name: string, config: ModelConfig): Promise<KernelCount> {
   const model = UNet.create(config, 0);
   const { x, t, labels, labelList } = modelInputs(config, 2);
   // tf.profile also lists the scopes of custom-gradient ops (e.g. 'fusedConv2d__op'), which are not kernels;

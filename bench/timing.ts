@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import type { UNetConfig } from '../src/model/config';
+import type { ModelConfig } from '../src/model/config';
 
 /** The benches' clock and inputs: every timing ends on `await tensor.data()` (the GPU sync). */
 
@@ -21,7 +21,7 @@ export async function timed(make: () => tf.Tensor): Promise<number> {
 }
 
 /** Deterministic inputs: x ~ N(0, 1) (seeded), t spread over [0, 1000), labels cycling through the classes. */
-export function modelInputs(config: UNetConfig, batch: number) {
+export function modelInputs(config: ModelConfig, batch: number) {
   const x = tf.randomNormal([batch, config.imageSize, config.imageSize, config.inChannels], 0, 1, 'float32', 1);
   const t = tf.tensor1d(
     Array.from({ length: batch }, (_, i) => (i * 397 + 123) % 1000),

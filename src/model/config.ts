@@ -1,3 +1,6 @@
+import { ModelConfigError } from './config-error';
+import { parseUNet2DConfig, type UNet2DConfig } from './unet2d-config';
+
 /** The U-Net's architecture, one typed object (it travels with the weights in model.json). */
 export interface UNetConfig {
   /** Side of the square input: 16, 28, 32 or 64. */
@@ -35,10 +38,25 @@ export const DEFAULT_UNET_CONFIG: UNetConfig = {
   downsample: 'avgpool',
 };
 
+/** GroupNorm groups of a playground U-Net layer (as tools/torch/unet.py): min(groups, channels). */
+export const groupCount = (groups: number, channels: number): number => Math.min(groups, channels);
+
 export const IMAGE_SIZES = [16, 28, 32, 64] as const;
 
-export class ModelConfigError extends Error {
-  override name = 'ModelConfigError';
+export { ModelConfigError } from './config-error';
+
+/** Any model the engine runs: the playground's own U-Net, or diffusers' UNet2DModel. */
+export type ModelConfig = UNetConfig | UNet2DConfig;
+
+export const isUNet2D = (c: ModelConfig): c is UNet2DConfig => 'kind' in c && c.kind === 'unet2d';
+
+/**
+ * A model config from a file: a diffusers config.json (it names its `_class_name`) or the
+ * playground's own; checked field by field, throwing a ModelConfigError that names the field.
+ */
+export function validateModelConfig(raw: unknown): ModelConfig {
+  if (typeof raw === 'object' && raw !== null && '_class_name' in raw) return parseUNet2DConfig(raw);
+  return validateUNetConfig(raw);
 }
 
 /** Checks a config (perhaps from a file) field by field; throws a ModelConfigError naming the field. */

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
-import { ModelConfigError, validateUNetConfig, type UNetConfig } from './config';
+import { ModelConfigError, validateModelConfig, type ModelConfig } from './config';
 import { parseModelMetadata, type ModelMetadata } from './metadata';
 import { UNet } from './model';
 import { weightSpecs } from './unet';
@@ -61,9 +61,9 @@ export function fromArtifacts(artifacts: tf.io.ModelArtifacts): LoadedModel {
   const topology = artifacts.modelTopology as { unet?: unknown; diffusion?: unknown } | undefined;
   if (artifacts.format !== MODEL_FORMAT || !topology || typeof topology !== 'object' || !('unet' in topology))
     throw new ModelLoadError(`not a DDPM Playground model (format '${String(artifacts.format)}'; expected '${MODEL_FORMAT}')`);
-  let config: UNetConfig;
+  let config: ModelConfig;
   try {
-    config = validateUNetConfig(topology.unet);
+    config = validateModelConfig(topology.unet);
   } catch (e) {
     if (e instanceof ModelConfigError) throw new ModelLoadError(`bad model config: ${e.message}`);
     throw e;

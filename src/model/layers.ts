@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { groupNormOp, type GroupNormShift } from './kernels/group-norm';
 import { registerModelKernels } from './kernels/register';
+import type { ConvPadding, NormSpec } from './plan';
 
 registerModelKernels();
 
@@ -21,36 +22,49 @@ export function dense(w: Weights, name: string, x: tf.Tensor): tf.Tensor {
   return tf.fused.matMul({ a: x, b: weight(w, `${name}.weight`), bias: weight(w, `${name}.bias`) });
 }
 
+const PADDINGS: Record<ConvPadding, 'same' | [[number, number], [number, number], [number, number], [number, number]]> = {
+  same: 'same',
+  one: [
+    [0, 0],
+    [1, 1],
+    [1, 1],
+    [0, 0],
+  ],
+  'right-bottom': [
+    [0, 0],
+    [0, 1],
+    [0, 1],
+    [0, 0],
+  ],
+};
+
 /**
  * Convolution with filter [k, k, in, out] and its bias in one op (tf.fused.conv2d: one kernel
  * forward; its gradient is the two convolution gradients and a sum); 'same' padding (k odd,
- * symmetric) or stride 2 with padding 1.
+ * symmetric, stride 1), one pixel on every side, or one on the right and bottom.
  */
-export function conv(w: Weights, name: string, x: tf.Tensor, stride: 1 | 2 = 1): tf.Tensor {
+export function conv(
+  w: Weights,
+  name: string,
+  x: tf.Tensor,
+  stride: 1 | 2 = 1,
+  padding: ConvPadding = stride === 1 ? 'same' : 'one',
+): tf.Tensor {
   const filter = weight(w, `${name}.weight`) as tf.Tensor4D;
-  const pad =
-    stride === 1
-      ? 'same'
-      : ([
-          [0, 0],
-          [1, 1],
-          [1, 1],
-          [0, 0],
-        ] as [[number, number], [number, number], [number, number], [number, number]]);
-  return tf.fused.conv2d({ x: x as tf.Tensor4D, filter, strides: stride, pad, bias: weight(w, `${name}.bias`) });
+  return tf.fused.conv2d({ x: x as tf.Tensor4D, filter, strides: stride, pad: PADDINGS[padding], bias: weight(w, `${name}.bias`) });
 }
 
-/** Same group count rule as the PyTorch mirror: min(groups, channels). */
-export const groupCount = (groups: number, channels: number): number => Math.min(groups, channels);
-
 /**
- * GroupNorm (Wu & He 2018) with its affine transform (PyTorch's ε = 1e-5), optionally followed by
- * SiLU and optionally applied to x + shift (a residual block's timestep projection, taken from the
- * columns of `shift` starting at its offset): one kernel on every backend, with a closed-form
- * gradient (./kernels/group-norm).
+ * GroupNorm (Wu & He 2018) with its affine transform, optionally followed by SiLU and optionally
+ * applied to x + shift (a residual block's timestep projection, taken from the columns of `shift`
+ * starting at its offset): one kernel on every backend, with a closed-form gradient (./kernels/group-norm).
  */
-export function groupNorm(w: Weights, name: string, x: tf.Tensor, groups: number, fuseSilu = false, shift?: GroupNormShift): tf.Tensor {
-  return groupNormOp(x, weight(w, `${name}.weight`), weight(w, `${name}.bias`), groupCount(groups, x.shape[3]!), { silu: fuseSilu, shift });
+export function groupNorm(w: Weights, norm: NormSpec, x: tf.Tensor, fuseSilu = false, shift?: GroupNormShift): tf.Tensor {
+  return groupNormOp(x, weight(w, `${norm.name}.weight`), weight(w, `${norm.name}.bias`), norm.groups, {
+    silu: fuseSilu,
+    shift,
+    epsilon: norm.eps,
+  });
 }
 
 /** SiLU / swish, x·σ(x). */

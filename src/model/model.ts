@@ -1,16 +1,16 @@
 import * as tf from '@tensorflow/tfjs';
-import { validateUNetConfig, type UNetConfig } from './config';
+import { isUNet2D, validateUNetConfig, type ModelConfig } from './config';
 import { applyUNet, initWeights, weightSpecs, type ApplyOptions } from './unet';
 
 /** A U-Net with its weights as trainable tf.Variables. */
 export class UNet {
-  readonly config: UNetConfig;
+  readonly config: ModelConfig;
   /** Keyed by the PyTorch mirror's parameter names (e.g. 'down.0.0.conv1.weight'). */
   readonly weights: Map<string, tf.Variable>;
 
   /** Takes ownership of `tensors` (shapes must already match the config; see io.ts). */
-  constructor(config: UNetConfig, tensors: Map<string, tf.Tensor>) {
-    this.config = validateUNetConfig(config);
+  constructor(config: ModelConfig, tensors: Map<string, tf.Tensor>) {
+    this.config = isUNet2D(config) ? config : validateUNetConfig(config);
     this.weights = new Map();
     for (const spec of weightSpecs(this.config)) {
       const t = tensors.get(spec.name);
@@ -21,8 +21,9 @@ export class UNet {
   }
 
   /** A freshly initialised model (deterministic for a seed). */
-  static create(config: UNetConfig, seed = 0): UNet {
-    return new UNet(config, initWeights(validateUNetConfig(config), seed));
+  static create(config: ModelConfig, seed = 0): UNet {
+    const valid = isUNet2D(config) ? config : validateUNetConfig(config);
+    return new UNet(valid, initWeights(valid, seed));
   }
 
   /** ε_θ(x_t, t[, label]); see applyUNet. */

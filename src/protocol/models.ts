@@ -1,11 +1,11 @@
 import type { DiffusionConfig } from '../diffusion/scheduler';
-import type { UNetConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import type { ModelMetadata } from '../model/metadata';
 
 /** The 'models' channel: which model the panels run on; using, exporting and importing models. */
 
 export interface ModelInfo {
-  config: UNetConfig;
+  config: ModelConfig;
   diffusion: DiffusionConfig;
   metadata: ModelMetadata;
   /** A name per class (index = label), from the metadata or '0', '1', …; empty for an unconditional model. */

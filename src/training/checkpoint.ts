@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { GaussianRng } from '../diffusion/random';
-import type { UNetConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { UNet } from '../model/model';
 import { weightSpecs } from '../model/unet';
@@ -14,7 +14,7 @@ import { Trainer, type TrainConfig } from './trainer';
 export interface TrainingCheckpoint {
   format: 'ddpm-playground-checkpoint';
   version: 1;
-  config: UNetConfig;
+  config: ModelConfig;
   diffusion: DiffusionConfig;
   trainConfig: TrainConfig;
   step: number;

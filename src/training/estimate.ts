@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { yieldToEvents } from '../engine/yield';
-import type { UNetConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import { UNet } from '../model/model';
 import { Trainer, type TrainConfig } from './trainer';
 
@@ -20,7 +20,7 @@ export interface EstimateOptions {
  * allocates), then a few timed steps on random images; null when cancelled. Frees everything it made.
  */
 export async function measureSecondsPer1000Steps(
-  config: UNetConfig,
+  config: ModelConfig,
   diffusion: DiffusionConfig,
   trainConfig: TrainConfig,
   batchSize: number,

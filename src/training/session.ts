@@ -4,7 +4,7 @@ import type { ImageDataset } from '../data/dataset';
 import { explainFailure } from '../engine/failures';
 import { PauseGate, type RunState } from '../engine/pause-gate';
 import { yieldToEvents } from '../engine/yield';
-import type { UNetConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { UNet } from '../model/model';
 import { sample } from '../pipeline/sample';
@@ -117,7 +117,7 @@ export class TrainingSession {
 
   /** A fresh model (or a copy of `init`, for fine-tuning) and trainer for this data set. */
   static create(
-    config: UNetConfig,
+    config: ModelConfig,
     diffusion: DiffusionConfig,
     trainConfig: TrainConfig,
     dataset: ImageDataset,

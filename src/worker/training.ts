@@ -1,5 +1,5 @@
 import { DEFAULT_DIFFUSION, type DiffusionConfig } from '../diffusion/scheduler';
-import type { UNetConfig } from '../model/config';
+import type { ModelConfig } from '../model/config';
 import { classNames, type ModelMetadata } from '../model/metadata';
 import { UNet } from '../model/model';
 import { FILMSTRIP_LENGTH, type ChannelRequest, type TrainSetup } from '../protocol';
@@ -113,7 +113,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
 
   /** The model a setup trains: a new one for the data, or the shipped one to fine-tune. */
   private plan(setup: TrainSetup): {
-    config: UNetConfig;
+    config: ModelConfig;
     diffusion: DiffusionConfig;
     init?: UNet;
     classes: string[];

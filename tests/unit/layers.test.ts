@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import '@tensorflow/tfjs-backend-wasm';
 import { afterAll, describe, expect, it } from 'vitest';
+import { groupCount } from '../../src/model/config';
 import { conv, groupNorm } from '../../src/model/layers';
 import { registerWasmKernels } from '../../src/model/wasm-kernels';
 
@@ -31,7 +32,7 @@ describe('groupNorm layer', () => {
       ['n.weight', tf.tensor1d([2, 1])],
       ['n.bias', tf.tensor1d([0.5, 0])],
     ]);
-    const y = Array.from(await groupNorm(w, 'n', x, 8).data());
+    const y = Array.from(await groupNorm(w, { name: 'n', ch: 2, groups: groupCount(8, 2), eps: 1e-5 }, x).data());
     const r = 1 / Math.sqrt(1.25 + 1e-5); // channel 0: values 1…4, mean 2.5, variance 1.25
     const r2 = 1 / Math.sqrt(125 + 1e-5); // channel 1: 10…40, mean 25, variance 125
     const want = [

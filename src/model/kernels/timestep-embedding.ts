@@ -12,17 +12,20 @@ import * as tf from '@tensorflow/tfjs';
  */
 export const TIMESTEP_EMBEDDING = 'DdpmTimestepEmbedding';
 
-/** f_i = 10000^(−i/(half−1)), i < half, rounded to float32 (the kernels' second input). */
-export function embeddingFrequencies(dim: number): Float32Array {
+/**
+ * f_i = 10000^(−i/(half − shift)), i < half, rounded to float32 (the kernels' second input): shift 1
+ * is the playground's (and diffusers' freq_shift 1), 0 diffusers' default.
+ */
+export function embeddingFrequencies(dim: number, shift = 1): Float32Array {
   const half = dim / 2;
-  return Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / (half - 1)));
+  return Float32Array.from({ length: half }, (_, i) => Math.exp((-Math.log(10000) * i) / (half - shift)));
 }
 
 /** [B] timesteps (int32 or float32) → [B, dim]. */
-export function timestepEmbedding(t: tf.Tensor, dim: number): tf.Tensor {
+export function timestepEmbedding(t: tf.Tensor, dim: number, shift = 1): tf.Tensor {
   if (t.rank !== 1) throw new RangeError(`timestep embedding takes t as [B], got [${t.shape}]`);
   if (!Number.isInteger(dim) || dim < 4 || dim % 2 !== 0) throw new RangeError(`timestep embedding needs an even dim ≥ 4, got ${dim}`);
-  const freqs = tf.tensor1d(embeddingFrequencies(dim));
+  const freqs = tf.tensor1d(embeddingFrequencies(dim, shift));
   const out = tf.engine().runKernel<tf.Tensor>(TIMESTEP_EMBEDDING, { t, freqs });
   freqs.dispose();
   return out;

@@ -1,0 +1,16 @@
+import { isUNet2D, type ModelConfig } from '../config';
+import type { Plan } from '../plan';
+import { playgroundPlan } from './playground';
+import { unet2dPlan } from './unet2d';
+
+const plans = new WeakMap<ModelConfig, Plan>();
+
+/** The layer plan of a model config (made once per config object). */
+export function planOf(c: ModelConfig): Plan {
+  let plan = plans.get(c);
+  if (!plan) {
+    plan = isUNet2D(c) ? unet2dPlan(c) : playgroundPlan(c);
+    plans.set(c, plan);
+  }
+  return plan;
+}
