@@ -1,6 +1,9 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import { diffusersLayout } from '../src/model/diffusers/folder';
+import { loadDiffusers } from '../src/model/diffusers/load';
+import { loadModel, type LoadedModel } from '../src/model/io';
 
 /**
  * A tfjs IOHandler for a model.json + weights.bin pair on disk (Node has no file:// handler
@@ -34,4 +37,22 @@ export function fileHandler(modelJsonPath: string): tf.io.IOHandler {
       return { modelArtifactsInfo: tf.io.getModelArtifactsInfoForJSON(artifacts) };
     },
   };
+}
+
+/**
+ * A model on disk, whatever its format: a diffusers model or pipeline folder (config.json +
+ * diffusion_pytorch_model.safetensors|.bin, scheduler_config.json), or the playground's model.json +
+ * weights.bin (a folder or the model.json itself).
+ */
+export async function loadModelFrom(path: string): Promise<LoadedModel> {
+  const entries = await readdir(path, { recursive: true }).catch(() => null);
+  const layout = entries ? diffusersLayout(entries.map(String)) : null;
+  if (!layout) return loadModel(fileHandler(path));
+  const read = (p: string) => readFile(join(path, p));
+  return loadDiffusers({
+    config: JSON.parse(await read(layout.config).then(String)) as unknown,
+    weights: { name: layout.weights, bytes: new Uint8Array(await read(layout.weights)) },
+    ...(layout.scheduler ? { scheduler: JSON.parse(await read(layout.scheduler).then(String)) as unknown } : {}),
+    source: path,
+  });
 }

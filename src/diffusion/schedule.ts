@@ -4,12 +4,15 @@
  * Timesteps are 0-based: index t = 0 … T−1 is the paper's step t+1.
  */
 
-export type BetaSchedule = 'linear' | 'cosine';
+export type BetaSchedule = 'linear' | 'scaled_linear' | 'cosine';
 
 export interface ScheduleConfig {
   /** T, the number of diffusion steps the model was trained with (the paper uses 1000). */
   numTrainTimesteps: number;
-  /** 'linear' (Ho et al. 2020, §4) or 'cosine' (Nichol & Dhariwal 2021, eq. 17). */
+  /**
+   * 'linear' (Ho et al. 2020, §4), 'scaled_linear' (linear in √β: diffusers' name, latent diffusion's
+   * schedule) or 'cosine' (Nichol & Dhariwal 2021, eq. 17; diffusers' 'squaredcos_cap_v2').
+   */
   betaSchedule: BetaSchedule;
   /** β_1 of the linear schedule (default LINEAR_BETA_START, the paper's). */
   betaStart?: number;
@@ -39,11 +42,12 @@ export function makeSchedule(config: ScheduleConfig): Schedule {
   const T = config.numTrainTimesteps;
   if (!Number.isInteger(T) || T < 2) throw new RangeError(`numTrainTimesteps must be an integer ≥ 2, got ${T}`);
   const betas = new Float64Array(T);
-  if (config.betaSchedule === 'linear') {
+  if (config.betaSchedule === 'linear' || config.betaSchedule === 'scaled_linear') {
     const start = config.betaStart ?? LINEAR_BETA_START;
     const end = config.betaEnd ?? LINEAR_BETA_END;
     if (!(start > 0 && end < 1 && start <= end)) throw new RangeError(`need 0 < betaStart ≤ betaEnd < 1, got ${start}, ${end}`);
-    for (let t = 0; t < T; t++) betas[t] = start + ((end - start) * t) / (T - 1);
+    if (config.betaSchedule === 'linear') for (let t = 0; t < T; t++) betas[t] = start + ((end - start) * t) / (T - 1);
+    else for (let t = 0; t < T; t++) betas[t] = (Math.sqrt(start) + ((Math.sqrt(end) - Math.sqrt(start)) * t) / (T - 1)) ** 2;
   } else if (config.betaSchedule === 'cosine') {
     // ᾱ(t) = f(t)/f(0), f(t) = cos²(((t/T + s)/(1 + s))·π/2); β_t = 1 − ᾱ(t+1)/ᾱ(t), capped at 0.999.
     const f = (t: number) => Math.cos(((t / T + COSINE_S) / (1 + COSINE_S)) * (Math.PI / 2)) ** 2;

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { ModelConfigError, validateModelConfig, type ModelConfig } from './config';
+import { ModelLoadError } from './model-error';
 import { parseModelMetadata, type ModelMetadata } from './metadata';
 import { UNet } from './model';
 import { weightSpecs } from './unet';
@@ -19,9 +20,7 @@ export interface LoadedModel {
   metadata: ModelMetadata;
 }
 
-export class ModelLoadError extends Error {
-  override name = 'ModelLoadError';
-}
+export { ModelLoadError } from './model-error';
 
 /** The model as tfjs ModelArtifacts (weights read back with awaited reads, not dataSync). */
 export async function toArtifacts(model: UNet, diffusion: DiffusionConfig, metadata: ModelMetadata = {}): Promise<tf.io.ModelArtifacts> {
@@ -98,8 +97,8 @@ function validateDiffusion(raw: unknown): DiffusionConfig {
   const d = (raw ?? {}) as Record<string, unknown>;
   if (!Number.isInteger(d.numTrainTimesteps) || (d.numTrainTimesteps as number) < 2)
     throw new ModelLoadError(`diffusion.numTrainTimesteps must be an integer ≥ 2, got ${JSON.stringify(d.numTrainTimesteps)}`);
-  if (d.betaSchedule !== 'linear' && d.betaSchedule !== 'cosine')
-    throw new ModelLoadError(`diffusion.betaSchedule must be 'linear' or 'cosine'`);
+  if (d.betaSchedule !== 'linear' && d.betaSchedule !== 'scaled_linear' && d.betaSchedule !== 'cosine')
+    throw new ModelLoadError(`diffusion.betaSchedule must be 'linear', 'scaled_linear' or 'cosine'`);
   const p = d.predictionType;
   if (p !== 'epsilon' && p !== 'sample' && p !== 'v_prediction')
     throw new ModelLoadError(`diffusion.predictionType must be 'epsilon', 'sample' or 'v_prediction'`);

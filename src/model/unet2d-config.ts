@@ -46,7 +46,7 @@ export function parseUNet2DConfig(raw: unknown): UNet2DConfig {
   const j = raw as Json;
   const cls = j._class_name;
   if (cls !== undefined && cls !== 'UNet2DModel')
-    throw new ModelConfigError(`this is a ${String(cls)}, not a UNet2DModel: the playground runs diffusers' UNet2DModel only`);
+    throw new ModelConfigError(`this is a ${JSON.stringify(cls)}, not a UNet2DModel: the playground runs diffusers' UNet2DModel only`);
   const get = <T>(key: string, fallback: T, ok: (v: unknown) => boolean, what: string): T => {
     const v = j[key];
     if (v === undefined) return fallback;
@@ -65,7 +65,7 @@ export function parseUNet2DConfig(raw: unknown): UNet2DConfig {
   expect('upsample_type', 'conv', 'conv', 'only conv upsampling is');
   if (j.class_embed_type !== undefined && j.class_embed_type !== null)
     throw new ModelConfigError(
-      `config.json: class_embed_type '${String(j.class_embed_type)}' is not supported (only a plain class embedding is)`,
+      `config.json: class_embed_type ${JSON.stringify(j.class_embed_type)} is not supported (only a plain class embedding is)`,
     );
   if (j.attn_norm_num_groups !== undefined && j.attn_norm_num_groups !== null)
     throw new ModelConfigError('config.json: attn_norm_num_groups is not supported');

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { main as evalMain } from '../../scripts/eval';
 import { decodePng, encodePng } from '../../scripts/png';
+import { readNpy, writeNpy } from '../../scripts/npy';
+import { main as predictMain } from '../../scripts/predict';
 import { main as sampleMain } from '../../scripts/sample';
 
 /** `npm run sample` and `npm run eval` (issue 5): what they write, and bad arguments refused with a message and exit code 2. */
@@ -157,5 +159,71 @@ describe('npm run eval', () => {
     expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--samples scores pictures already made; --settings/)]);
     r = await run(evalMain, ['--settings', 'euler20']);
     expect([r.code, r.err]).toEqual([2, expect.stringMatching(/--settings entries are 'ddpm', 'ddim<steps>\[-eta<η>\]' or 'dpm<steps>'/)]);
+  });
+});
+
+describe('npm run predict', () => {
+  /** NCHW float32 / int64 .npy files of a diffusers fixture's inputs (io.json holds them NHWC). */
+  function inputs(name: string) {
+    const io = JSON.parse(readFileSync(`tests/fixtures/diffusers/${name}/io.json`, 'utf8')) as {
+      x: number[];
+      shape: [number, number, number, number];
+      t: number[];
+      labels: number[] | null;
+      y: number[];
+    };
+    const [b, s, , c] = io.shape;
+    const nchw = (nhwc: number[]) => {
+      const out = new Float32Array(nhwc.length);
+      for (let n = 0; n < b; n++)
+        for (let y = 0; y < s; y++)
+          for (let x = 0; x < s; x++) for (let k = 0; k < c; k++) out[((n * c + k) * s + y) * s + x] = nhwc[((n * s + y) * s + x) * c + k];
+      return out;
+    };
+    const int64 = (v: number[]) => {
+      const npy = writeNpy(new Float32Array(v), [v.length]);
+      // the same header, rewritten as int64 (PyTorch's default integer type)
+      const header = new TextDecoder().decode(npy.subarray(10, npy.length - 4 * v.length)).replace("'<f4'", "'<i8'");
+      const out = new Uint8Array(10 + header.length + 8 * v.length);
+      out.set(npy.subarray(0, 10));
+      new DataView(out.buffer).setUint16(8, header.length, true);
+      out.set(new TextEncoder().encode(header), 10);
+      v.forEach((t, i) => new DataView(out.buffer).setBigInt64(10 + header.length + 8 * i, BigInt(t), true));
+      return out;
+    };
+    const x = join(dir, `${name}-x.npy`);
+    const t = join(dir, `${name}-t.npy`);
+    writeFileSync(x, writeNpy(nchw(io.x), [b, c, s, s]));
+    writeFileSync(t, int64(io.t));
+    const label = io.labels ? join(dir, `${name}-l.npy`) : null;
+    if (label && io.labels) writeFileSync(label, int64(io.labels));
+    return { x, t, label, expected: nchw(io.y) };
+  }
+
+  it.each(['attn-f32', 'cifar-like-bin-old-names'])(
+    'writes the network output of a diffusers folder (%s) for NCHW x and int64 t, equal to PyTorch’s',
+    async (name) => {
+      const { x, t, label, expected } = inputs(name);
+      const out = join(dir, `${name}-eps.npy`);
+      const args = ['--model', `tests/fixtures/diffusers/${name}`, '--x', x, '--t', t, '--out', out, '--backend', 'cpu'];
+      const { code } = await run(predictMain, [...args, ...(label ? ['--label', label] : [])]);
+      expect(code).toBe(0);
+      const eps = readNpy(new Uint8Array(readFileSync(out)));
+      expect(eps.shape).toEqual([2, ...(name.startsWith('attn') ? [3] : [1]), 8, 8]);
+      expect(Math.max(...Array.from(eps.values, (v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-4);
+    },
+  );
+
+  it('works for the playground format too, and refuses inputs of the wrong shape with exit code 2', async () => {
+    const x = join(dir, 'mnist-x.npy');
+    const t = join(dir, 'mnist-t.npy');
+    writeFileSync(x, writeNpy(new Float32Array(2 * 28 * 28), [2, 1, 28, 28]));
+    writeFileSync(t, writeNpy(new Float32Array([1, 2]), [2]));
+    const base = ['--model', FIXTURE_MODEL, '--x', x, '--out', join(dir, 'never.npy'), '--backend', 'cpu'];
+    expect((await run(predictMain, [...base, '--t', t])).err).toMatch(/--t must hold integers/);
+    writeFileSync(x, writeNpy(new Float32Array(2 * 28 * 28), [2, 28, 28, 1]));
+    const wrong = await run(predictMain, [...base, '--t', t]);
+    expect(wrong.code).toBe(2);
+    expect(wrong.err).toMatch(/--x is \[2, 28, 28, 1\]; this model takes \[B, 1, 28, 28\] \(NCHW\)/);
   });
 });
