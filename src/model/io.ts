@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
-import { ModelConfigError, validateModelConfig, type ModelConfig } from './config';
+import { isUNet2D, ModelConfigError, validateModelConfig, type ModelConfig } from './config';
+import { toDiffusersConfig } from './unet2d-config';
 import { ModelLoadError } from './model-error';
 import { parseModelMetadata, type ModelMetadata } from './metadata';
 import { UNet } from './model';
@@ -29,7 +30,8 @@ export async function toArtifacts(model: UNet, diffusion: DiffusionConfig, metad
     format: MODEL_FORMAT,
     generatedBy: 'DDPM Playground',
     convertedBy: null,
-    modelTopology: { unet: model.config, diffusion },
+    // a UNet2DModel travels as its diffusers config.json, so the file reads back through the same checks
+    modelTopology: { unet: isUNet2D(model.config) ? toDiffusersConfig(model.config) : model.config, diffusion },
     weightSpecs: specs.map(({ name, shape }) => ({ name, shape, dtype: 'float32' as const })),
     weightData: await weightBuffer(model),
     userDefinedMetadata: metadata as Record<string, object>,

@@ -1,3 +1,5 @@
+import { diffusersLayout } from './diffusers/folder';
+import { loadDiffusers } from './diffusers/load';
 import type { ModelMetadata } from './metadata';
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
@@ -27,6 +29,26 @@ export async function modelToFile(model: UNet, diffusion: DiffusionConfig, metad
  */
 export async function modelFromFiles(files: File[]): Promise<LoadedModel> {
   if (files.length === 0) throw new ModelLoadError('no file chosen');
+  const path = (f: File) => f.webkitRelativePath || f.name;
+  const layout = diffusersLayout(files.map(path));
+  if (layout) {
+    const file = (p: string) => files.find((f) => path(f) === p)!;
+    const json = async (p: string): Promise<unknown> => {
+      try {
+        return JSON.parse(await file(p).text()) as unknown;
+      } catch {
+        throw new ModelLoadError(`${p} is not valid JSON`);
+      }
+    };
+    return loadDiffusers({
+      config: await json(layout.config),
+      weights: { name: layout.weights, bytes: new Uint8Array(await file(layout.weights).arrayBuffer()) },
+      ...(layout.scheduler ? { scheduler: await json(layout.scheduler) } : {}),
+      source: 'files',
+    });
+  }
+  if (files.some((f) => /\.safetensors$|^diffusion_pytorch_model\.bin$/i.test(f.name)) && !files.some((f) => f.name === 'config.json'))
+    throw new ModelLoadError('a diffusers model needs its config.json chosen with its weights (and scheduler_config.json, if it has one)');
   const json = files.find((f) => f.name.toLowerCase().endsWith('.json'));
   if (json) {
     const weights = files.filter((f) => f !== json);

@@ -10,8 +10,10 @@ export interface ModelInfo {
   metadata: ModelMetadata;
   /** A name per class (index = label), from the metadata or '0', '1', …; empty for an unconditional model. */
   classes: string[];
-  /** Where the weights came from: the shipped file (or a random stand-in when it is missing), this page's training, or a file. */
-  source: 'shipped' | 'random' | 'trained' | 'imported';
+  /** A class-conditional model trained with a "no label" class can draw "anything" and take guidance (diffusers' UNet2DModel has none). */
+  unlabelled: boolean;
+  /** Where the weights came from: the shipped file (or a random stand-in when it is missing), this page's training, a file, or the Hugging Face Hub. */
+  source: 'shipped' | 'random' | 'trained' | 'imported' | 'hub';
   numParams: number;
 }
 
@@ -19,7 +21,11 @@ export type ModelsRequest =
   /** Make the panels run on the trained model (its EMA weights), or on the shipped one again. */
   | { channel: 'models'; type: 'use'; which: 'trained' | 'shipped' }
   | { channel: 'models'; type: 'export' }
-  | { channel: 'models'; type: 'import'; files: File[] };
+  /** Files a person chose or dropped: a .ddpm, model.json + weights, or a diffusers folder (config.json + weights [+ scheduler_config.json]). */
+  | { channel: 'models'; type: 'import'; files: File[] }
+  /** A diffusers model from the Hugging Face Hub (or a server with its URL layout at `endpoint`). */
+  | { channel: 'models'; type: 'hub'; repo: string; revision: string; endpoint: string }
+  | { channel: 'models'; type: 'cancelDownload' };
 
 export type ModelsEvent =
   /** The model the panels run on (at start-up, and whenever it changes). */
@@ -27,6 +33,8 @@ export type ModelsEvent =
   /** The trained model can be used or exported. */
   | { channel: 'models'; type: 'trained'; available: boolean }
   | { channel: 'models'; type: 'file'; data: ArrayBuffer; name: string }
+  /** A hub download under way: the file, bytes so far and its size (null: unknown); `done` true once it ended (loaded or not). */
+  | { channel: 'models'; type: 'download'; repo: string; file: string; loaded: number; total: number | null; finished: boolean }
   | { channel: 'models'; type: 'error'; message: string };
 
 export const MODELS_STATE = ['active', 'trained'] as const;

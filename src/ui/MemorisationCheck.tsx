@@ -54,13 +54,13 @@ export function MemorisationCheck({ engine, model, samples }: Props) {
     [engine],
   );
 
-  if (model.source === 'imported' || model.source === 'random')
+  if (model.source === 'imported' || model.source === 'hub' || model.source === 'random')
     return (
       <section className="memorisation" aria-labelledby="memo-title">
         <h3 id="memo-title">Is it a copy?</h3>
         <p className="muted" data-testid="memo-unavailable">
-          {model.source === 'imported'
-            ? 'This model came from a file: the images it was trained on are not here, so its samples cannot be compared with them.'
+          {model.source !== 'random'
+            ? `This model came from ${model.source === 'hub' ? 'the Hugging Face Hub' : 'a file'}: the images it was trained on are not here, so its samples cannot be compared with them.`
             : 'The shipped model did not load, so there is no training set to compare with.'}
         </p>
       </section>

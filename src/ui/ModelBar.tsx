@@ -13,21 +13,41 @@ const describe = (m: ModelInfo) =>
     ? 'the model trained here'
     : m.source === 'imported'
       ? 'an imported model'
-      : m.source === 'random'
-        ? 'an untrained model'
-        : 'the shipped digits model';
+      : m.source === 'hub'
+        ? `${typeof m.metadata.source === 'string' ? m.metadata.source : 'a model'} from the Hugging Face Hub`
+        : m.source === 'random'
+          ? 'an untrained model'
+          : 'the shipped digits model';
+
+/** The hub address: ?hub= in the page's address (a mirror, a test server), else the Hugging Face Hub. */
+const hubEndpoint = () => new URLSearchParams(location.search).get('hub') ?? 'https://huggingface.co';
+
+/** A hub download in progress. */
+interface Download {
+  repo: string;
+  file: string;
+  loaded: number;
+  total: number | null;
+}
+const MB = 1024 ** 2;
 
 /** Which model every panel runs on, and the 'models' channel: use the trained one, go back, export, import. */
 export function ModelBar({ engine, active }: Props) {
   const [trained, setTrained] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [download, setDownload] = useState<Download | null>(null);
+  const [repo, setRepo] = useState('google/ddpm-cifar10-32');
+  const [revision, setRevision] = useState('');
 
   useEffect(
     () =>
       engine.subscribe('models', (m) => {
         if (m.type === 'trained') setTrained(m.available);
         else if (m.type === 'active') setError(null);
-        else if (m.type === 'error') setError(m.message);
+        else if (m.type === 'error') {
+          setError(m.message);
+          setDownload(null);
+        } else if (m.type === 'download') setDownload(m.finished ? null : { repo: m.repo, file: m.file, loaded: m.loaded, total: m.total });
         else if (m.type === 'file') {
           const url = URL.createObjectURL(new Blob([m.data], { type: 'application/octet-stream' }));
           Object.assign(document.createElement('a'), { href: url, download: m.name }).click();
@@ -37,7 +57,14 @@ export function ModelBar({ engine, active }: Props) {
     [engine],
   );
 
-  const send = (request: { type: 'use'; which: 'trained' | 'shipped' } | { type: 'export' } | { type: 'import'; files: File[] }) => {
+  const send = (
+    request:
+      | { type: 'use'; which: 'trained' | 'shipped' }
+      | { type: 'export' }
+      | { type: 'import'; files: File[] }
+      | { type: 'hub'; repo: string; revision: string; endpoint: string }
+      | { type: 'cancelDownload' },
+  ) => {
     setError(null);
     engine.send({ channel: 'models', ...request });
   };
@@ -74,7 +101,7 @@ export function ModelBar({ engine, active }: Props) {
           <input
             type="file"
             multiple
-            accept=".ddpm,.json,.bin"
+            accept=".ddpm,.json,.bin,.safetensors"
             onChange={(e) => {
               const files = Array.from(e.target.files ?? []);
               e.target.value = '';
@@ -83,7 +110,64 @@ export function ModelBar({ engine, active }: Props) {
             data-testid="import-model"
           />
         </label>
+        <label
+          className="upload"
+          title="a diffusers model folder: config.json, diffusion_pytorch_model.safetensors (or .bin), scheduler_config.json"
+        >
+          Import a diffusers folder…
+          <input
+            type="file"
+            {...{ webkitdirectory: '' }}
+            onChange={(e) => {
+              const files = Array.from(e.target.files ?? []);
+              e.target.value = '';
+              if (files.length) send({ type: 'import', files });
+            }}
+            data-testid="import-folder"
+          />
+        </label>
       </div>
+      <form
+        className="controls hub"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setDownload({ repo, file: '', loaded: 0, total: null });
+          send({ type: 'hub', repo, revision, endpoint: hubEndpoint() });
+        }}
+      >
+        <label>
+          Open from the Hugging Face Hub
+          <input
+            value={repo}
+            onChange={(e) => setRepo(e.target.value)}
+            placeholder="owner/name"
+            spellCheck={false}
+            data-testid="hub-repo"
+          />
+        </label>
+        <label>
+          revision
+          <input value={revision} onChange={(e) => setRevision(e.target.value)} placeholder="main" size={8} data-testid="hub-revision" />
+        </label>
+        <button type="submit" disabled={download !== null || repo.trim() === ''} data-testid="hub-open">
+          Open
+        </button>
+        {download && (
+          <span className="status" role="status" data-testid="hub-progress">
+            {download.file
+              ? `${download.file}: ${(download.loaded / MB).toFixed(1)}${download.total !== null ? ` of ${(download.total / MB).toFixed(1)}` : ''} MB`
+              : 'Looking…'}
+            <progress
+              max={download.total ?? undefined}
+              value={download.total !== null ? download.loaded : undefined}
+              aria-label="Download progress"
+            />
+            <button type="button" onClick={() => send({ type: 'cancelDownload' })} data-testid="hub-cancel">
+              Cancel
+            </button>
+          </span>
+        )}
+      </form>
       {error && (
         <p role="alert" className="error" data-testid="model-error">
           {error}

@@ -23,13 +23,11 @@ export class SamplingChannel {
     model: ModelInfo,
   ) {
     const nc = model.config.numClasses;
+    const byDefault = nc > 0 ? Math.min(3, nc - 1) : null;
     // a link's settings (validated for this model) over the defaults
-    this.current = {
-      ...SAMPLING_DEFAULTS,
-      batch: 1,
-      label: nc > 0 ? Math.min(3, nc - 1) : null,
-      ...settingsFromUrl(location.search, model),
-    };
+    const settings = { ...SAMPLING_DEFAULTS, batch: 1, label: byDefault, ...settingsFromUrl(location.search, model) };
+    // a model without a "no label" class always draws a class
+    this.current = settings.label === null && !model.unlabelled ? { ...settings, label: byDefault } : settings;
   }
 
   readonly subscribe = (listener: () => void): (() => void) => {

@@ -125,8 +125,8 @@ export class MemorisationService implements ChannelService<'memorisation'> {
     const source = held.trainedOn;
     if (!source)
       throw new Error(
-        held.source === 'imported'
-          ? 'this model came from a file: the images it was trained on are not here to compare against (train one here, or use the shipped model)'
+        held.source === 'imported' || held.source === 'hub'
+          ? `this model came from ${held.source === 'hub' ? 'the Hugging Face Hub' : 'a file'}: the images it was trained on are not here to compare against (train one here, or use the shipped model)`
           : 'this model has no training images to compare against',
       );
     let set = this.sets.get(source);

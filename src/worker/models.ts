@@ -1,12 +1,18 @@
+import { loadDiffusers } from '../model/diffusers/load';
 import { MODEL_FILE_EXTENSION, modelFromFiles, modelToFile } from '../model/model-file';
 import type { ChannelRequest } from '../protocol';
 import type { DeviceGate } from './device-gate';
 import type { HeldModel, ModelRegistry, TrainedModels } from './model-registry';
+import { fetchFromHub } from './hub';
 import type { ChannelService, Post } from './service';
+
+const DOWNLOAD_POST_INTERVAL_MS = 100;
 
 /** The 'models' channel: use the trained or the shipped model, export the trained one, import a file. */
 export class ModelsService implements ChannelService<'models'> {
   readonly channel = 'models';
+  /** The hub download in progress, to cancel. */
+  private download: AbortController | null = null;
 
   constructor(
     private readonly post: Post<'models'>,
@@ -16,6 +22,8 @@ export class ModelsService implements ChannelService<'models'> {
   ) {}
 
   async handle(request: ChannelRequest<'models'>): Promise<void> {
+    if (request.type === 'cancelDownload') return this.download?.abort();
+    if (request.type === 'hub') return await this.fromHub(request);
     await this.device.ready();
     switch (request.type) {
       case 'use':
@@ -24,6 +32,30 @@ export class ModelsService implements ChannelService<'models'> {
         return await this.export(await this.trained.snapshot());
       case 'import':
         return this.registry.activate({ ...(await modelFromFiles(request.files)), source: 'imported' });
+    }
+  }
+
+  /** Downloads a diffusers model from the hub (one at a time: a new one cancels the last), then makes it the active model. */
+  private async fromHub({ repo, revision, endpoint }: { repo: string; revision: string; endpoint: string }): Promise<void> {
+    this.download?.abort();
+    const controller = new AbortController();
+    this.download = controller;
+    let lastPost = -Infinity;
+    const progress = (file: string, loaded: number, total: number | null) => {
+      const now = performance.now();
+      if (loaded > 0 && loaded !== total && now - lastPost < DOWNLOAD_POST_INTERVAL_MS) return;
+      lastPost = now;
+      this.post({ channel: 'models', type: 'download', repo, file, loaded, total, finished: false });
+    };
+    try {
+      const files = await fetchFromHub({ repo, revision, endpoint }, progress, controller.signal);
+      const loaded = await loadDiffusers(files);
+      await this.device.ready();
+      if (controller.signal.aborted) return loaded.model.dispose();
+      this.registry.activate({ ...loaded, source: 'hub' });
+    } finally {
+      if (this.download === controller) this.download = null;
+      this.post({ channel: 'models', type: 'download', repo, file: '', loaded: 0, total: null, finished: true });
     }
   }
 

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { asTimestep } from '../diffusion/timestep';
+import { planOf } from '../model/plans';
 import { PauseGate } from '../engine/pause-gate';
 import { yieldToEvents } from '../engine/yield';
 import { SAMPLER_NAMES } from '../pipeline/defaults';
@@ -78,7 +79,7 @@ export class SamplingService implements ChannelService<'sampling'> {
     if (guidances && !(guidances.length >= 1 && guidances.length <= 16 && guidances.every((g) => g >= 0 && g <= 20)))
       throw new Error(`a guidance strip takes 1 to 16 scales in [0, 20], got [${guidances.join(', ')}]`);
     // a guidance strip: one image per scale, all from the same noise
-    const settings = guidances ? { ...requested, batch: guidances.length } : requested;
+    const settings = this.checked(guidances ? { ...requested, batch: guidances.length } : requested);
     const { imageSize: size, inChannels: channels } = model.config;
     const labels = this.labels(settings);
     if (from && from.xt.length !== size * size * channels)
@@ -155,6 +156,17 @@ export class SamplingService implements ChannelService<'sampling'> {
   }
 
   /** The class of every image of a run (null for an unconditional model), after checking it exists. */
+  /**
+   * The settings as the active model can take them: a class-conditional model without a "no label"
+   * class (diffusers' UNet2DModel) needs a class and takes no guidance (it has no unconditional branch).
+   */
+  private checked(settings: SampleSettings): SampleSettings {
+    const { model } = this.models.active;
+    if (model.config.numClasses === 0 || planOf(model.config).labels?.noLabel !== null) return settings;
+    if (settings.label === null) throw new Error('this model has no "no label" class: choose a class to draw');
+    return { ...settings, guidance: 1 };
+  }
+
   private labels(settings: SampleSettings): (number | null)[] {
     const nc = this.models.active.model.config.numClasses;
     if (nc > 0 && settings.label !== null && !(Number.isInteger(settings.label) && settings.label >= 0 && settings.label < nc))
@@ -176,7 +188,8 @@ export class SamplingService implements ChannelService<'sampling'> {
    * stepped in turn so they advance together; each posts its frames ('compareFrame') with its own
    * step count and the time its own steps took, and the meter's reading.
    */
-  private async compare(id: number, settings: SampleSettings): Promise<void> {
+  private async compare(id: number, requested: SampleSettings): Promise<void> {
+    const settings = this.checked(requested);
     const { model, diffusion } = this.models.active;
     const { imageSize: size, inChannels: channels } = model.config;
     const labels = this.labels(settings);

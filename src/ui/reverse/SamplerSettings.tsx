@@ -91,21 +91,23 @@ export function SamplerSettings({ sampling, settings, model, disabled, fields }:
                   {c}
                 </option>
               ))}
-              <option value="">anything (no label)</option>
+              {model.unlabelled && <option value="">anything (no label)</option>}
             </select>
           </label>
-          <label title="Classifier-free guidance: ε = ε_uncond + s·(ε_cond − ε_uncond)">
-            Guidance {settings.guidance.toFixed(1)}
-            <input
-              type="range"
-              min={0}
-              max={6}
-              step={0.5}
-              value={settings.guidance}
-              onChange={(e) => set('guidance', Number(e.target.value))}
-              data-testid="guidance"
-            />
-          </label>
+          {model.unlabelled && (
+            <label title="Classifier-free guidance: ε = ε_uncond + s·(ε_cond − ε_uncond)">
+              Guidance {settings.guidance.toFixed(1)}
+              <input
+                type="range"
+                min={0}
+                max={6}
+                step={0.5}
+                value={settings.guidance}
+                onChange={(e) => set('guidance', Number(e.target.value))}
+                data-testid="guidance"
+              />
+            </label>
+          )}
         </>
       )}
       <label>
@@ -132,7 +134,7 @@ export function SamplerSettings({ sampling, settings, model, disabled, fields }:
       >
         Compare samplers
       </button>
-      {conditional && (
+      {conditional && model.unlabelled && (
         <button
           type="button"
           disabled={settings.label === null || !fields.valid}

@@ -1,0 +1,148 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { collectConsoleProblems, launchChromium } from './chromium';
+
+/**
+ * Opening diffusers models from the Hugging Face Hub, against a local server with the hub's URL
+ * layout (`/{owner}/{name}/resolve/{revision}/{path}`, CORS like the hub): a model found, loaded and
+ * sampled in colour; a repo that does not exist; a download cut short; a repo that is not a
+ * UNet2DModel; and a second load that asks the network nothing (Cache Storage).
+ */
+const FIXTURES = 'tests/fixtures/diffusers';
+const REPOS: Record<string, string> = { 'test/attn-rgb': 'attn-f32', 'test/truncated': 'attn-f32', 'test/not-a-unet': 'attn-f32' };
+let hub: Server;
+let hubUrl: string;
+const requests: string[] = [];
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+let problems: string[];
+
+function startHub(): Promise<void> {
+  hub = createServer((req, res) => {
+    requests.push(`${req.method} ${req.url}`);
+    const cors = { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'content-length' };
+    const m = /^\/([^/]+\/[^/]+)\/resolve\/([^/]+)\/(.+)$/.exec(req.url ?? '');
+    const folder = m && m[2] === 'main' ? REPOS[m[1]] : undefined;
+    const file = folder && m ? join(FIXTURES, folder, m[3]) : null;
+    if (!file || !existsSync(file)) {
+      res.writeHead(404, cors).end('Entry not found');
+      return;
+    }
+    let body: Buffer = readFileSync(file);
+    if (m![1] === 'test/not-a-unet' && m![3] === 'config.json')
+      body = Buffer.from(JSON.stringify({ ...(JSON.parse(body.toString()) as object), _class_name: 'UNet2DConditionModel' }));
+    const truncated = m![1] === 'test/truncated' && m![3].endsWith('.safetensors');
+    res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
+    if (req.method === 'HEAD') return res.end();
+    if (truncated) {
+      // half the announced bytes, then the connection drops
+      res.write(body.subarray(0, body.length >> 1), () => res.destroy());
+      return;
+    }
+    res.end(body);
+  });
+  return new Promise((ok) =>
+    hub.listen(0, '127.0.0.1', () => {
+      hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
+      ok();
+    }),
+  );
+}
+
+async function open(repo: string): Promise<void> {
+  await page.fill('[data-testid=hub-repo]', repo);
+  await page.click('[data-testid=hub-open]');
+}
+
+beforeAll(async () => {
+  await startHub();
+  browser = await launchChromium();
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
+  page = await context.newPage();
+  problems = collectConsoleProblems(page);
+  await page.goto(`${inject('baseUrl')}/?backend=wasm&hub=${encodeURIComponent(hubUrl)}`);
+  await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
+});
+afterAll(async () => {
+  await browser?.close();
+  await new Promise((ok) => hub?.close(ok));
+});
+
+describe('diffusers models from the hub', () => {
+  it('a repo that does not exist: a clear message, and the page keeps its model', async () => {
+    await open('test/nothing-here');
+    await expect
+      .poll(() => page.textContent('[data-testid=model-error]'), { timeout: 30_000 })
+      .toMatch(/test\/nothing-here was not found at http:\/\/127\.0\.0\.1/);
+    expect(await page.textContent('[data-testid=active-model]')).toMatch(/shipped digits model/);
+  });
+
+  it('a repo that is not a UNet2DModel is refused by name', async () => {
+    await open('test/not-a-unet');
+    await expect
+      .poll(() => page.textContent('[data-testid=model-error]'), { timeout: 30_000 })
+      .toMatch(/"UNet2DConditionModel", not a UNet2DModel/);
+  });
+
+  it('a download cut short says so, and nothing is cached', async () => {
+    await open('test/truncated');
+    await expect
+      .poll(() => page.textContent('[data-testid=model-error]'), { timeout: 30_000 })
+      .toMatch(/download of diffusion_pytorch_model\.safetensors (broke off after|stopped at)/);
+    expect(await page.textContent('[data-testid=active-model]')).toMatch(/shipped digits model/);
+  });
+
+  it('found: downloads with progress, runs in colour, and a second load asks the network nothing', async () => {
+    requests.length = 0;
+    await open('test/attn-rgb');
+    await expect
+      .poll(() => page.textContent('[data-testid=active-model]'), { timeout: 60_000 })
+      .toMatch(/test\/attn-rgb from the Hugging Face Hub \(8×8 RGB, 0\.18M parameters\)/);
+    expect(requests.some((r) => r.endsWith('/diffusion_pytorch_model.safetensors'))).toBe(true);
+    // an unconditional colour model: no class, no guidance; a 5-step DPM-Solver++ run
+    expect(await page.locator('[data-testid=label]').count()).toBe(0);
+    await page.selectOption('[data-testid=sampler]', 'dpm-solver++');
+    await page.fill('[data-testid=steps]', '5');
+    await page.click('[data-testid=sample]');
+    await expect.poll(() => page.textContent('[data-testid=step-count]'), { timeout: 120_000 }).toBe('step 5 / 5');
+    await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
+    const rgb = await page.evaluate(() => {
+      const c = document.querySelector<HTMLCanvasElement>('[data-testid="xt"]')!;
+      return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);
+    });
+    // colour: somewhere red and green differ
+    expect(rgb.some((v, i) => i % 4 === 0 && Math.abs(v - rgb[i + 1]) > 8)).toBe(true);
+    expect(await page.textContent('[data-testid=memo-unavailable]')).toMatch(/came from the Hugging Face Hub/);
+    // back to the shipped model, then the same repo again: from the cache, no request at all
+    await page.click('[data-testid=use-shipped]');
+    await expect.poll(() => page.textContent('[data-testid=active-model]'), { timeout: 30_000 }).toMatch(/shipped digits model/);
+    requests.length = 0;
+    await open('test/attn-rgb');
+    await expect
+      .poll(() => page.textContent('[data-testid=active-model]'), { timeout: 60_000 })
+      .toMatch(/test\/attn-rgb from the Hugging Face Hub/);
+    expect(requests).toEqual([]);
+    expect(problems.filter((p) => !/404|Failed to load resource/.test(p))).toEqual([]);
+  });
+
+  it('a diffusers folder chosen from disk (a .bin with the old attention names): a class-conditional model without "no label" offers only its classes', async () => {
+    await page.setInputFiles('[data-testid=import-folder]', join(FIXTURES, 'cifar-like-bin-old-names'));
+    await expect
+      .poll(() => page.textContent('[data-testid=active-model]'), { timeout: 60_000 })
+      .toMatch(/an imported model \(8×8 grey, 0\.10M parameters\)/);
+    const options = await page.locator('[data-testid=label] option').allTextContents();
+    expect(options).toEqual(['0', '1', '2', '3', '4']);
+    expect(await page.locator('[data-testid=guidance]').count()).toBe(0);
+    await page.selectOption('[data-testid=sampler]', 'ddim');
+    await page.fill('[data-testid=steps]', '3');
+    await page.click('[data-testid=sample]');
+    await expect.poll(() => page.textContent('[data-testid=step-count]'), { timeout: 120_000 }).toBe('step 3 / 3');
+    await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid=sample-error]').count()).toBe(0);
+  });
+});
