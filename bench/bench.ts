@@ -9,6 +9,7 @@ import { unetFlops, unetParams } from '../src/model/flops';
 import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
 import { UNet } from '../src/model/model';
 import { Trainer } from '../src/training/trainer';
+import type { DiffusersForward } from './diffusers';
 import type { KernelCount } from './kernels';
 import { median, modelInputs, now, timed } from './timing';
 
@@ -111,6 +112,8 @@ export interface BenchReport {
   kernels?: KernelCount[];
   /** The shipped architecture in PyTorch on the same CPU, same batch as wasm's training (Node only). */
   pytorch?: Record<string, unknown>;
+  /** The DDPM paper's published layouts (diffusers UNet2DModel), forward at batch 1 on wasm beside PyTorch (Node only). */
+  diffusers?: DiffusersForward[];
 }
 
 export function modelInfo(config: ModelConfig = DEFAULT_UNET_CONFIG): ModelInfo {

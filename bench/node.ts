@@ -14,6 +14,7 @@ import { presetConfig } from '../src/training/presets';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from '../scripts/node-backend';
 import { installNodeWebGPU, NO_ADAPTER_MESSAGE } from '../scripts/node-webgpu';
 import { benchBackend, modelInfo, type BackendResult, type BenchOptions, type BenchReport } from './bench';
+import { benchDiffusersForward, type DiffusersForward } from './diffusers';
 import { countKernels, type KernelCount } from './kernels';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -115,6 +116,13 @@ export async function main(): Promise<number> {
       : {}),
   };
   log(`pytorch: ${JSON.stringify(pytorch)}`);
+  // the paper's CIFAR-10 layout on wasm beside PyTorch (the 256-px layout, ~2 min more, with BENCH_DIFFUSERS_256=1)
+  const diffusers: DiffusersForward[] = [];
+  if (wanted.includes('wasm') && (await useCliBackend('wasm')) !== null) {
+    log('== diffusers UNet2DModel layouts, batch 1: wasm beside PyTorch (2 threads)');
+    diffusers.push(await benchDiffusersForward('ddpm-cifar10-32', 5, log));
+    if (process.env.BENCH_DIFFUSERS_256 === '1') diffusers.push(await benchDiffusersForward('ddpm-256', 1, log));
+  }
   const report: BenchReport = {
     machine: {
       cores: cpus().length,
@@ -127,6 +135,7 @@ export async function main(): Promise<number> {
     results,
     kernels,
     pytorch,
+    diffusers,
   };
   log(`bench: ${((performance.now() - t0) / 1000).toFixed(1)} s in all`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

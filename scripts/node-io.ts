@@ -1,8 +1,10 @@
+import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { diffusersLayout } from '../src/model/diffusers/folder';
 import { loadDiffusers } from '../src/model/diffusers/load';
+import { fetchFromHub, HUB_ENDPOINT } from '../src/worker/hub';
 import { loadModel, type LoadedModel } from '../src/model/io';
 
 /**
@@ -46,6 +48,19 @@ export function fileHandler(modelJsonPath: string): tf.io.IOHandler {
  */
 export async function loadModelFrom(path: string): Promise<LoadedModel> {
   const entries = await readdir(path, { recursive: true }).catch(() => null);
+  // not a folder here, but an owner/name: a repo on the Hugging Face Hub (HF_ENDPOINT: another server)
+  if (!entries && !existsSync(path) && /^[\w.-]+\/[\w.-]+(@[\w./-]+)?$/.test(path)) {
+    const [repo, revision = 'main'] = path.split('@');
+    const endpoint = process.env.HF_ENDPOINT ?? HUB_ENDPOINT;
+    const files = await fetchFromHub(
+      { repo, revision, endpoint },
+      (file, done, total) =>
+        process.stderr.write(`\r${file}: ${(done / 2 ** 20).toFixed(1)}${total ? ` of ${(total / 2 ** 20).toFixed(1)}` : ''} MB`),
+      new AbortController().signal,
+    );
+    process.stderr.write('\n');
+    return loadDiffusers(files);
+  }
   const layout = entries ? diffusersLayout(entries.map(String)) : null;
   if (!layout) return loadModel(fileHandler(path));
   const read = (p: string) => readFile(join(path, p));

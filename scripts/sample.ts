@@ -1,21 +1,21 @@
 /**
  * Sampling CLI — the same pipeline code the page runs, in Node:
- *   npm run sample -- --model public/models/mnist --label <0-9|all> --count N --sampler ddpm|ddim|dpm-solver++
+ *   npm run sample -- --model DIR|REPO_ID --label <0-9|all> --count N --sampler ddpm|ddim|dpm-solver++
  *                     --steps K --eta E --guidance W --seed S --out DIR
  * Writes DIR/<label>_<index>.png (8-bit, the model's resolution) and prints the time taken.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { loadModel } from '../src/model/io';
 import { runSteps, SAMPLER_NAMES, SAMPLING_DEFAULTS, type SamplerName } from '../src/pipeline/defaults';
 import { generate } from '../src/pipeline/generate';
 import { parseArgs, UsageError } from './args';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
-import { fileHandler } from './node-io';
+import { loadModelFrom } from './node-io';
+import { planOf } from '../src/model/plans';
 import { encodePng, toBytes } from './png';
 
 const USAGE =
-  'usage: npm run sample -- [--model DIR] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim|dpm-solver++] [--steps K (default: DDIM 50, DPM-Solver++ 20)] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
+  'usage: npm run sample -- [--model DIR|REPO_ID] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim|dpm-solver++] [--steps K (default: DDIM 50, DPM-Solver++ 20)] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
 
 export async function main(argv: string[]): Promise<number> {
   let a;
@@ -46,7 +46,7 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   if ((await useCliBackend(a.backend as NodeBackendName)) === null) return 2;
-  const { model, diffusion } = await loadModel(fileHandler(String(a.model)));
+  const { model, diffusion } = await loadModelFrom(String(a.model));
   const nc = model.config.numClasses;
   const label = String(a.label);
   let labels: (number | null)[];
@@ -71,7 +71,8 @@ export async function main(argv: string[]): Promise<number> {
     sampler: a.sampler as SamplerName,
     steps: Number(a.steps) || undefined,
     eta: Number(a.eta),
-    guidance: Number(a.guidance),
+    // a class-conditional UNet2DModel has no unconditional branch to guide with
+    guidance: planOf(model.config).labels?.noLabel === null ? 1 : Number(a.guidance),
     seed: Number(a.seed),
     batchSize: Number(a.batch),
     onBatch: (done, total) => process.stderr.write(`\r${done}/${total} samples`),

@@ -66,6 +66,11 @@ export type SamplingEvent =
   | { channel: 'sampling'; type: 'frame'; run: number; frame: SampleFrame }
   | { channel: 'sampling'; type: 'compareFrame'; run: number; frame: CompareFrame }
   | { channel: 'sampling'; type: 'done'; run: number; elapsedMs: number; steps: number }
+  /**
+   * A large model's network pass, timed on this device before its first run (batch 1, one pass;
+   * guidance takes two): what a run will cost. `params` names the model it was measured on.
+   */
+  | { channel: 'sampling'; type: 'speed'; params: number; msPerStep: number }
   | { channel: 'sampling'; type: 'error'; message: string };
 
-export const SAMPLING_STATE = ['state'] as const;
+export const SAMPLING_STATE = ['state', 'speed'] as const;

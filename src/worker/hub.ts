@@ -35,7 +35,16 @@ export async function fetchFromHub(request: HubRequest, progress: DownloadProgre
   const revision = request.revision.trim() || 'main';
   const base = `${request.endpoint.replace(/\/+$/, '')}/${repo}/resolve/${encodeURIComponent(revision)}/`;
   const cache = typeof caches === 'undefined' ? null : await caches.open(CACHE).catch(() => null);
-  const get = (path: string, optional = false) => download(base + path, path, { cache, progress, signal, optional, repo });
+  // each file once per load (the cache keeps them across loads where there is one)
+  const fetched = new Map<string, Promise<Uint8Array | null>>();
+  const get = (path: string, optional = false) => {
+    let bytes = fetched.get(path);
+    if (!bytes) {
+      bytes = download(base + path, path, { cache, progress, signal, optional, repo });
+      fetched.set(path, bytes);
+    }
+    return bytes;
+  };
   let layout: DiffusersLayout | null = null;
   const cachedLayout = await cache?.match(base + LAYOUT_FILE);
   if (cachedLayout) layout = (await cachedLayout.json()) as DiffusersLayout;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import { asTimestep } from '../diffusion/timestep';
+import { unetFlops } from '../model/flops';
 import { planOf } from '../model/plans';
 import { PauseGate } from '../engine/pause-gate';
 import { yieldToEvents } from '../engine/yield';
@@ -8,9 +9,12 @@ import { sample } from '../pipeline/sample';
 import type { ChannelRequest, ImageBatch, SampleFrame, SampleSettings, SampleStart } from '../protocol';
 import type { DeviceGate } from './device-gate';
 import type { DigitMeter } from './meter';
-import type { ModelRegistry } from './model-registry';
+import type { HeldModel, ModelRegistry } from './model-registry';
 import type { ChannelService, Post } from './service';
 import { stripIndices } from './trajectory';
+
+/** Models whose network pass costs more than this (FLOPs, batch 1) have it timed before their first run. */
+const LARGE_MODEL_FLOPS = 2e9;
 
 /** The page redraws at most this often; steps in between are computed but not sent. */
 const FRAME_INTERVAL_MS = 33;
@@ -40,8 +44,38 @@ export class SamplingService implements ChannelService<'sampling'> {
     private readonly device: DeviceGate,
     /** Reads x̂0 as a digit on every frame sent, for the models it fits. */
     private readonly meter: DigitMeter,
+    /** Models whose network pass costs at least this many FLOPs are timed before their first run. */
+    private readonly largeModelFlops = LARGE_MODEL_FLOPS,
   ) {
-    models.onActivate.add(() => this.stop());
+    models.onActivate.add((m) => {
+      this.stop();
+      void this.measure(m);
+    });
+  }
+
+  /**
+   * Times one network pass of a large model (over LARGE_MODEL_FLOPS) at batch 1 on this device, once
+   * the device is free, so the page can say what a run will take before the first one; small models
+   * are not measured (their runs take seconds).
+   */
+  private async measure(held: HeldModel): Promise<void> {
+    const { model } = held;
+    if (unetFlops(model.config).total < this.largeModelFlops) return;
+    await this.device.ready();
+    if (this.models.active !== held) return;
+    const { imageSize: s, inChannels: c, numClasses } = model.config;
+    const x = tf.zeros([1, s, s, c]);
+    const t = tf.tensor1d([500], 'int32');
+    const labels = numClasses > 0 ? tf.tensor1d([0], 'int32') : undefined;
+    try {
+      const started = performance.now();
+      const y = model.predict(x, t, { labels });
+      await y.data();
+      y.dispose();
+      this.post({ channel: 'sampling', type: 'speed', params: model.numParams, msPerStep: performance.now() - started });
+    } finally {
+      tf.dispose([x, t, ...(labels ? [labels] : [])]);
+    }
   }
 
   async handle(request: ChannelRequest<'sampling'>): Promise<void> {

@@ -136,6 +136,24 @@ describe('the worker services', () => {
   });
 });
 
+describe('a large model is timed before its first run', () => {
+  it('activating it posts one network pass’s time, with the model’s parameter count; a small one is not timed', async () => {
+    const posted: FromEngine[] = [];
+    const post = (m: FromEngine) => void posted.push(m);
+    const models = new ModelRegistry(post);
+    new SamplingService(post, models, new DeviceGate(), new DigitMeter(), 1e6);
+    const small = UNet.create({ ...tiny, baseChannels: 4, channelMults: [1] }, 1);
+    models.activate({ model: small, diffusion, metadata: {}, source: 'imported' });
+    const large = UNet.create(tiny, 1);
+    models.activate({ model: large, diffusion, metadata: {}, source: 'imported' });
+    await expect.poll(() => posted.filter((m) => m.type === 'speed')).toHaveLength(1);
+    const speed = posted.find((m) => m.type === 'speed')!;
+    expect(speed).toMatchObject({ channel: 'sampling', params: large.numParams });
+    expect(speed.type === 'speed' && speed.msPerStep).toBeGreaterThan(0);
+    large.dispose();
+  });
+});
+
 describe('the engine routes by channel', () => {
   it('a new channel is one more service: it gets its requests, its failures come back on it, the others never see them', async () => {
     const posted: { channel: string; type: string; message?: string }[] = [];

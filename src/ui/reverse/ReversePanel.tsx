@@ -23,6 +23,19 @@ interface Props {
   autoStart: boolean;
 }
 
+/** A run longer than this starts a large model on a few-step sampler instead. */
+const LONG_RUN_MS = 60_000;
+
+/** "0.8 s", "27 s", "9 min", "2.5 h". */
+function duration(ms: number): string {
+  const s = ms / 1000;
+  if (s < 1) return `${Math.round(ms)} ms`;
+  if (s < 10) return `${s.toFixed(1)} s`;
+  if (s < 120) return `${Math.round(s)} s`;
+  if (s < 7200) return `${Math.round(s / 60)} min`;
+  return `${(s / 3600).toFixed(1)} h`;
+}
+
 /** Progress of the GPU kernel warm-up: `total` is null while the kernels are being listed. */
 export interface Warmup {
   done: number;
@@ -33,7 +46,19 @@ export interface Warmup {
 export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Props) {
   const T = model.diffusion.numTrainTimesteps;
   const settings = useSyncExternalStore(sampling.subscribe, sampling.getSettings);
-  const { run, state, error, view, recorded, select } = useSamplingRun(engine, sampling, settings.label, warmup !== null);
+  const { run, state, error, speed, view, recorded, select } = useSamplingRun(engine, sampling, settings.label, warmup !== null);
+  /** This model's network pass as timed here (large models only). */
+  const msPerStep = speed && speed.params === model.numParams ? speed.msPerStep : null;
+  // a large model whose 1000-step run would take over a minute starts on DPM-Solver++ at 20 steps
+  const defaulted = useRef(false);
+  useEffect(() => {
+    if (msPerStep === null || defaulted.current) return;
+    defaulted.current = true;
+    if (msPerStep * T > LONG_RUN_MS && settings.sampler === 'ddpm' && !new URLSearchParams(location.search).has('sampler')) {
+      sampling.set('sampler', 'dpm-solver++');
+      sampling.set('steps', 20);
+    }
+  }, [msPerStep, T, settings.sampler, sampling]);
   const { frame, strip, selected, stats, meter, compare } = view;
   const isCurrentView = view.run === run && run !== 0;
   const stripGuidances = isCurrentView ? sampling.guidancesOfRun() : null;
@@ -83,6 +108,13 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
         <p className="muted note" data-testid="training-note">
           Training is running in the same worker on the same device, so sampling takes turns with it and runs much slower. Pause training to
           sample at full speed.
+        </p>
+      )}
+      {msPerStep !== null && (
+        <p className="muted note" data-testid="speed-estimate">
+          A step of this model takes {duration(msPerStep)} here
+          {model.unlabelled && model.config.numClasses > 0 ? ' (twice that with guidance)' : ''}: DDPM {T} steps ≈ {duration(msPerStep * T)}
+          , DDIM 50 ≈ {duration(msPerStep * 50)}, DPM-Solver++ 20 ≈ {duration(msPerStep * 20)}.
         </p>
       )}
       <RunControls sampling={sampling} state={state} canStart={fields.valid} />

@@ -36,6 +36,8 @@ export function useSamplingRun(engine: EngineClient, sampling: SamplingChannel, 
   const [state, setState] = useState<RunState>('idle');
   const [view, setView] = useState<RunView>(EMPTY);
   const [error, setError] = useState<string | null>(null);
+  /** A large model's network pass as timed on this device (null: not measured). */
+  const [speed, setSpeed] = useState<{ params: number; msPerStep: number } | null>(null);
   const recorder = useRef(new TrajectoryRecorder());
   const clock = useRef(new RunClock());
   /** The run whose frames `view` holds. */
@@ -47,6 +49,7 @@ export function useSamplingRun(engine: EngineClient, sampling: SamplingChannel, 
     () =>
       engine.subscribe('sampling', (m) => {
         if (m.type === 'error') return setError(m.message);
+        if (m.type === 'speed') return setSpeed({ params: m.params, msPerStep: m.msPerStep });
         // messages about a run this page has since replaced (a double click, a stop) are stale
         if (!sampling.isCurrent(m.run)) return;
         if (m.type === 'state') {
@@ -91,6 +94,7 @@ export function useSamplingRun(engine: EngineClient, sampling: SamplingChannel, 
     run,
     state,
     error,
+    speed,
     /** Until the worker answers a new run, the panel shows it empty (not the last run's frames). */
     view: view.run === run ? view : EMPTY,
     /** The frames kept for a GIF of the run. */
