@@ -37,3 +37,25 @@ export function parseArgs<S extends Record<string, OptionSpec>>(
   }
   return out as { [K in keyof S]: string | number };
 }
+
+/**
+ * parseArgs for a CLI's main: checked options, or null after printing the reason and the usage (the
+ * caller exits with status 2). `check` adds the CLI's own rules, throwing a UsageError.
+ */
+export function parseCliArgs<S extends Record<string, OptionSpec>>(
+  argv: string[],
+  spec: S,
+  defaults: { [K in keyof S]: string | number },
+  usage: string,
+  check: (a: { [K in keyof S]: string | number }) => void = () => {},
+): { [K in keyof S]: string | number } | null {
+  try {
+    const a = parseArgs(argv, spec, defaults);
+    check(a);
+    return a;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    console.error(`error: ${e.message}\n${usage}`);
+    return null;
+  }
+}

@@ -22,14 +22,14 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { firstPerClass, HELD_OUT_PER_CLASS } from '../src/data/mnist-split';
 import { frechetDistanceOf } from '../src/eval/frechet';
-import { loadModel, type LoadedModel } from '../src/model/io';
+import type { LoadedModel } from '../src/model/io';
 import { generate } from '../src/pipeline/generate';
-import { parseArgs, UsageError } from './args';
+import { parseCliArgs, UsageError } from './args';
 import { accuracy, classify, trainClassifier } from '../src/eval/digit-classifier';
 import { CLASSIFIER_DIR, loadClassifier, saveClassifier } from './classifier';
 import { loadMnist, toSignedRange } from './mnist';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
-import { fileHandler } from './node-io';
+import { loadModelFrom } from './node-io';
 import { encodePng } from './png';
 import { readSamples, sampleGrid } from './digit-pictures';
 import { parseSettings, type Setting } from './eval-settings';
@@ -48,45 +48,40 @@ const GENERATION_OPTIONS = ['--model', '--per-label', '--settings', '--guidance'
 
 export async function main(argv: string[]): Promise<number> {
   const retrain = argv.includes('--retrain');
-  let a;
-  try {
-    a = parseArgs(
-      argv.filter((arg) => arg !== '--retrain'),
-      {
-        model: { kind: 'string' },
-        'per-label': { kind: 'int', min: 1, max: 100000 },
-        settings: { kind: 'string' },
-        guidance: { kind: 'string' },
-        seed: { kind: 'int', min: 0, max: 2 ** 31 - 1 },
-        batch: { kind: 'int', min: 1, max: 1024 },
-        samples: { kind: 'string' },
-        grids: { kind: 'string' },
-        out: { kind: 'string' },
-        backend: { kind: 'string', choices: [...NODE_BACKENDS] },
-      },
-      {
-        model: 'public/models/mnist',
-        'per-label': 100,
-        settings: 'ddpm,ddim50',
-        guidance: String(SAMPLING_DEFAULTS.guidance),
-        seed: 0,
-        batch: 50,
-        samples: '',
-        grids: 'docs',
-        out: '',
-        backend: 'wasm',
-      },
-    );
-    const clash = GENERATION_OPTIONS.find((o) => argv.includes(o));
-    if (a.samples !== '' && clash)
-      throw new UsageError(`--samples scores pictures already made; ${clash} (how to make them) does not apply`);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`error: ${e.message}\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
+  const a = parseCliArgs(
+    argv.filter((arg) => arg !== '--retrain'),
+    {
+      model: { kind: 'string' },
+      'per-label': { kind: 'int', min: 1, max: 100000 },
+      settings: { kind: 'string' },
+      guidance: { kind: 'string' },
+      seed: { kind: 'int', min: 0, max: 2 ** 31 - 1 },
+      batch: { kind: 'int', min: 1, max: 1024 },
+      samples: { kind: 'string' },
+      grids: { kind: 'string' },
+      out: { kind: 'string' },
+      backend: { kind: 'string', choices: [...NODE_BACKENDS] },
+    },
+    {
+      model: 'public/models/mnist',
+      'per-label': 100,
+      settings: 'ddpm,ddim50',
+      guidance: String(SAMPLING_DEFAULTS.guidance),
+      seed: 0,
+      batch: 50,
+      samples: '',
+      grids: 'docs',
+      out: '',
+      backend: 'wasm',
+    },
+    USAGE,
+    (args) => {
+      const clash = GENERATION_OPTIONS.find((o) => argv.includes(o));
+      if (args.samples !== '' && clash)
+        throw new UsageError(`--samples scores pictures already made; ${clash} (how to make them) does not apply`);
+    },
+  );
+  if (!a) return 2;
   const backend = await useCliBackend(a.backend as NodeBackendName);
   if (backend === null) return 2;
   let given: { images: Float32Array[]; labels: number[] } | null = null;
@@ -94,7 +89,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     if (a.samples !== '') given = await readSamples(String(a.samples));
     else {
-      generator = { ...(await loadModel(fileHandler(String(a.model)))), settings: [] };
+      generator = { ...(await loadModelFrom(String(a.model))), settings: [] };
       const { model, diffusion } = generator;
       if (model.config.numClasses !== CLASSES)
         throw new UsageError(`the eval needs a ${CLASSES}-class conditional model; '${a.model}' has ${model.config.numClasses} classes`);

@@ -7,7 +7,7 @@
  */
 import { readFile, writeFile } from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
-import { parseArgs, UsageError } from './args';
+import { parseCliArgs, UsageError } from './args';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
 import { loadModelFrom } from './node-io';
 import { NpyError, readNpy, writeNpy } from './npy';
@@ -15,28 +15,23 @@ import { NpyError, readNpy, writeNpy } from './npy';
 const USAGE = 'usage: npm run predict -- --model DIR --x X.npy --t T.npy [--label L.npy] --out EPS.npy [--backend wasm|cpu|webgpu]';
 
 export async function main(argv: string[]): Promise<number> {
-  let a;
-  try {
-    a = parseArgs(
-      argv,
-      {
-        model: { kind: 'string' },
-        x: { kind: 'string' },
-        t: { kind: 'string' },
-        label: { kind: 'string' },
-        out: { kind: 'string' },
-        backend: { kind: 'string', choices: [...NODE_BACKENDS] },
-      },
-      { model: '', x: '', t: '', label: '', out: '', backend: 'wasm' },
-    );
-    for (const k of ['model', 'x', 't', 'out'] as const) if (a[k] === '') throw new UsageError(`--${k} is required`);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`error: ${e.message}\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
+  const a = parseCliArgs(
+    argv,
+    {
+      model: { kind: 'string' },
+      x: { kind: 'string' },
+      t: { kind: 'string' },
+      label: { kind: 'string' },
+      out: { kind: 'string' },
+      backend: { kind: 'string', choices: [...NODE_BACKENDS] },
+    },
+    { model: '', x: '', t: '', label: '', out: '', backend: 'wasm' },
+    USAGE,
+    (args) => {
+      for (const k of ['model', 'x', 't', 'out'] as const) if (args[k] === '') throw new UsageError(`--${k} is required`);
+    },
+  );
+  if (!a) return 2;
   if ((await useCliBackend(a.backend as NodeBackendName)) === null) return 2;
   const { model } = await loadModelFrom(String(a.model));
   let x, t, label;

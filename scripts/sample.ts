@@ -8,7 +8,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { runSteps, SAMPLER_NAMES, SAMPLING_DEFAULTS, type SamplerName } from '../src/pipeline/defaults';
 import { generate } from '../src/pipeline/generate';
-import { parseArgs, UsageError } from './args';
+import { parseCliArgs } from './args';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
 import { loadModelFrom } from './node-io';
 import { planOf } from '../src/model/plans';
@@ -18,33 +18,26 @@ const USAGE =
   'usage: npm run sample -- [--model DIR|REPO_ID] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim|dpm-solver++] [--steps K (default: DDIM 50, DPM-Solver++ 20)] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
 
 export async function main(argv: string[]): Promise<number> {
-  let a;
-  try {
-    a = parseArgs(
-      argv,
-      {
-        model: { kind: 'string' },
-        label: { kind: 'string' },
-        count: { kind: 'int', min: 1, max: 100000 },
-        sampler: { kind: 'string', choices: SAMPLER_NAMES },
-        steps: { kind: 'int', min: 1, max: 1000 },
-        eta: { kind: 'number', min: 0, max: 1 },
-        guidance: { kind: 'number', min: 0, max: 50 },
-        seed: { kind: 'int', min: 0, max: 2 ** 31 - 1 },
-        out: { kind: 'string' },
-        batch: { kind: 'int', min: 1, max: 1024 },
-        backend: { kind: 'string', choices: [...NODE_BACKENDS] },
-      },
-      // steps 0: the sampler's own default (SAMPLERS)
-      { model: 'public/models/mnist', label: 'all', count: 1, ...SAMPLING_DEFAULTS, steps: 0, out: 'samples', batch: 50, backend: 'wasm' },
-    );
-  } catch (e) {
-    if (e instanceof UsageError) {
-      console.error(`error: ${e.message}\n${USAGE}`);
-      return 2;
-    }
-    throw e;
-  }
+  const a = parseCliArgs(
+    argv,
+    {
+      model: { kind: 'string' },
+      label: { kind: 'string' },
+      count: { kind: 'int', min: 1, max: 100000 },
+      sampler: { kind: 'string', choices: SAMPLER_NAMES },
+      steps: { kind: 'int', min: 1, max: 1000 },
+      eta: { kind: 'number', min: 0, max: 1 },
+      guidance: { kind: 'number', min: 0, max: 50 },
+      seed: { kind: 'int', min: 0, max: 2 ** 31 - 1 },
+      out: { kind: 'string' },
+      batch: { kind: 'int', min: 1, max: 1024 },
+      backend: { kind: 'string', choices: [...NODE_BACKENDS] },
+    },
+    // steps 0: the sampler's own default (SAMPLERS)
+    { model: 'public/models/mnist', label: 'all', count: 1, ...SAMPLING_DEFAULTS, steps: 0, out: 'samples', batch: 50, backend: 'wasm' },
+    USAGE,
+  );
+  if (!a) return 2;
   if ((await useCliBackend(a.backend as NodeBackendName)) === null) return 2;
   const { model, diffusion } = await loadModelFrom(String(a.model));
   const nc = model.config.numClasses;

@@ -53,6 +53,35 @@ export interface ResNode {
   scale: number;
 }
 
+/**
+ * A residual block named `name`, its layers under it (norm1, conv1, norm2, conv2) and the family's
+ * names for its timestep projection and 1×1 shortcut (the latter only when the channels change).
+ */
+export function residual(
+  name: string,
+  names: { proj: string; shortcut: string },
+  norm: (name: string, ch: number) => NormSpec,
+  cin: number,
+  cout: number,
+  size: number,
+  scale = 1,
+): ResNode {
+  return {
+    op: 'res',
+    name,
+    norm1: norm(`${name}.norm1`, cin),
+    conv1: `${name}.conv1`,
+    proj: `${name}.${names.proj}`,
+    norm2: norm(`${name}.norm2`, cout),
+    conv2: `${name}.conv2`,
+    shortcut: cin !== cout ? `${name}.${names.shortcut}` : null,
+    cin,
+    cout,
+    size,
+    scale,
+  };
+}
+
 /** Self-attention over the size² positions, GroupNorm first, with a residual; `scale` divides the sum. */
 export interface AttentionNode {
   op: 'attn';

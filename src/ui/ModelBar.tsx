@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useState, type ChangeEvent } from 'react';
 import type { ModelInfo } from '../protocol';
 import type { EngineClient } from './engine-client';
 
@@ -69,6 +69,12 @@ export function ModelBar({ engine, active }: Props) {
     engine.send({ channel: 'models', ...request });
   };
 
+  const importChosen = (e: ChangeEvent<HTMLInputElement>) => {
+    const files = Array.from(e.target.files ?? []);
+    e.target.value = ''; // the same file can be chosen again
+    if (files.length) send({ type: 'import', files });
+  };
+
   return (
     <section className="model-bar" aria-label="Model">
       <p className="muted" data-testid="active-model">
@@ -98,33 +104,14 @@ export function ModelBar({ engine, active }: Props) {
         </button>
         <label className="upload">
           Import model…
-          <input
-            type="file"
-            multiple
-            accept=".ddpm,.json,.bin,.safetensors"
-            onChange={(e) => {
-              const files = Array.from(e.target.files ?? []);
-              e.target.value = '';
-              if (files.length) send({ type: 'import', files });
-            }}
-            data-testid="import-model"
-          />
+          <input type="file" multiple accept=".ddpm,.json,.bin,.safetensors" onChange={importChosen} data-testid="import-model" />
         </label>
         <label
           className="upload"
           title="a diffusers model folder: config.json, diffusion_pytorch_model.safetensors (or .bin), scheduler_config.json"
         >
           Import a diffusers folder…
-          <input
-            type="file"
-            {...{ webkitdirectory: '' }}
-            onChange={(e) => {
-              const files = Array.from(e.target.files ?? []);
-              e.target.value = '';
-              if (files.length) send({ type: 'import', files });
-            }}
-            data-testid="import-folder"
-          />
+          <input type="file" {...{ webkitdirectory: '' }} onChange={importChosen} data-testid="import-folder" />
         </label>
       </div>
       <form

@@ -7,7 +7,7 @@ import { readSafetensors } from '../../src/model/diffusers/safetensors';
 import { unpickleStateDict } from '../../src/model/diffusers/torch-pickle';
 import { unetParams } from '../../src/model/flops';
 import { parseUNet2DConfig } from '../../src/model/unet2d-config';
-import { values } from './helpers';
+import { values, type ParityIO } from './helpers';
 
 const ROOT = 'tests/fixtures/diffusers';
 const json = (path: string): unknown => JSON.parse(readFileSync(path, 'utf8'));
@@ -23,20 +23,11 @@ function folder(name: string): DiffusersFiles {
   };
 }
 
-interface IO {
-  x: number[];
-  shape: [number, number, number, number];
-  t: number[];
-  labels: number[] | null;
-  y: number[];
-  numParams: number;
-}
-
 describe("diffusers' UNet2DModel", () => {
   it.each(['attn-f32', 'attn-bf16', 'cifar-like-f16', 'cifar-like-bin-old-names', 'plain-f32'])(
     '%s: loads, counts PyTorch’s parameters, and gives the PyTorch twin’s output (≤ 1e-4)',
     async (name) => {
-      const io = json(join(ROOT, name, 'io.json')) as IO;
+      const io = json(join(ROOT, name, 'io.json')) as ParityIO;
       const before = tf.memory().numTensors;
       const { model, diffusion } = await loadDiffusers(folder(name));
       expect(model.numParams).toBe(io.numParams);

@@ -56,3 +56,15 @@ export function easyBatch(): tf.Tensor4D {
   );
   return tf.tensor4d(imgs.flat(), [4, 16, 16, 1]);
 }
+
+/** A parity fixture's io.json (tools/torch/make_fixtures.py, make_diffusers_fixtures.py): NHWC x and y, t, labels, PyTorch's parameter count. */
+export interface ParityIO {
+  x: number[];
+  shape: [number, number, number, number];
+  t: number[];
+  labels: number[] | null;
+  y: number[];
+  numParams: number;
+  /** sample.py's guided ε at one timestep, for conditional models (label numClasses = "no label") */
+  guided?: { t: number; guidance: number; y: number[] };
+}

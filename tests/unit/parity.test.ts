@@ -5,22 +5,12 @@ import { asTimestep, DDPMScheduler } from '../../src/diffusion';
 import { guidedNoise } from '../../src/pipeline/sample';
 import { loadModel } from '../../src/model/io';
 import { fileHandler } from '../../scripts/node-io';
-import { expectClose, values } from './helpers';
+import { expectClose, values, type ParityIO } from './helpers';
 
 /**
  * The tfjs U-Net reproduces the PyTorch mirror (tools/torch/unet.py) on the same weights.
  * Fixtures come from tools/torch/make_fixtures.py: weights, inputs, and PyTorch's outputs.
  */
-interface ParityIO {
-  x: number[];
-  shape: [number, number, number, number];
-  t: number[];
-  labels: number[] | null;
-  y: number[];
-  numParams: number;
-  /** sample.py's guided ε at one timestep, for conditional models (label numClasses = "no label") */
-  guided?: { t: number; guidance: number; y: number[] };
-}
 
 // [name, model directory, inputs/outputs]; shipped-mnist is the model in public/, written by tools/torch/export.py
 const CASES = [

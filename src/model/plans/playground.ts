@@ -1,5 +1,5 @@
 import { groupCount, type UNetConfig } from '../config';
-import type { NormSpec, Plan, PlanNode, ResNode } from '../plan';
+import { residual, type NormSpec, type Plan, type PlanNode, type ResNode } from '../plan';
 
 /** PyTorch's GroupNorm ε, the playground U-Net's. */
 const EPS = 1e-5;
@@ -13,20 +13,8 @@ const EPS = 1e-5;
  */
 export function playgroundPlan(c: UNetConfig): Plan {
   const norm = (name: string, ch: number): NormSpec => ({ name, ch, groups: groupCount(c.groups, ch), eps: EPS });
-  const res = (name: string, cin: number, cout: number, size: number): ResNode => ({
-    op: 'res',
-    name,
-    norm1: norm(`${name}.norm1`, cin),
-    conv1: `${name}.conv1`,
-    proj: `${name}.emb`,
-    norm2: norm(`${name}.norm2`, cout),
-    conv2: `${name}.conv2`,
-    shortcut: cin !== cout ? `${name}.skip` : null,
-    cin,
-    cout,
-    size,
-    scale: 1,
-  });
+  const res = (name: string, cin: number, cout: number, size: number): ResNode =>
+    residual(name, { proj: 'emb', shortcut: 'skip' }, norm, cin, cout, size);
   const widths = c.channelMults.map((m) => m * c.baseChannels);
   const levels = widths.length;
   let size = c.imageSize;

@@ -1,5 +1,5 @@
 import type { UNet2DConfig } from '../unet2d-config';
-import type { NormSpec, Plan, PlanNode, ResNode } from '../plan';
+import { residual, type NormSpec, type Plan, type PlanNode, type ResNode } from '../plan';
 
 /**
  * diffusers' UNet2DModel (tools/torch/diffusers_unet.py is its PyTorch twin): conv_in; down blocks of
@@ -11,20 +11,8 @@ import type { NormSpec, Plan, PlanNode, ResNode } from '../plan';
  */
 export function unet2dPlan(c: UNet2DConfig): Plan {
   const norm = (name: string, ch: number): NormSpec => ({ name, ch, groups: c.normNumGroups, eps: c.normEps });
-  const res = (name: string, cin: number, cout: number, size: number, scale = 1): ResNode => ({
-    op: 'res',
-    name,
-    norm1: norm(`${name}.norm1`, cin),
-    conv1: `${name}.conv1`,
-    proj: `${name}.time_emb_proj`,
-    norm2: norm(`${name}.norm2`, cout),
-    conv2: `${name}.conv2`,
-    shortcut: cin !== cout ? `${name}.conv_shortcut` : null,
-    cin,
-    cout,
-    size,
-    scale,
-  });
+  const res = (name: string, cin: number, cout: number, size: number, scale = 1): ResNode =>
+    residual(name, { proj: 'time_emb_proj', shortcut: 'conv_shortcut' }, norm, cin, cout, size, scale);
   const attn = (name: string, ch: number, size: number, scale = 1): PlanNode => ({
     op: 'attn',
     norm: norm(`${name}.group_norm`, ch),
