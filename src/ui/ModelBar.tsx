@@ -1,4 +1,5 @@
-import { useEffect, useState, type ChangeEvent } from 'react';
+import { useEffect, useRef, useState, type ChangeEvent } from 'react';
+import { hubModelFromUrl, writeModelParam } from './url-state';
 import type { ModelInfo } from '../protocol';
 import type { EngineClient } from './engine-client';
 
@@ -36,15 +37,19 @@ export function ModelBar({ engine, active }: Props) {
   const [trained, setTrained] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [download, setDownload] = useState<Download | null>(null);
-  const [repo, setRepo] = useState('google/ddpm-cifar10-32');
-  const [revision, setRevision] = useState('');
+  const linked = useRef(hubModelFromUrl(location.search));
+  const [repo, setRepo] = useState(linked.current?.repo ?? 'google/ddpm-cifar10-32');
+  const [revision, setRevision] = useState(linked.current?.revision ?? '');
 
   useEffect(
     () =>
       engine.subscribe('models', (m) => {
         if (m.type === 'trained') setTrained(m.available);
-        else if (m.type === 'active') setError(null);
-        else if (m.type === 'error') {
+        else if (m.type === 'active') {
+          setError(null);
+          // the address names a hub model, so a link opens it again
+          writeModelParam(m.model.source === 'hub' && typeof m.model.metadata.source === 'string' ? m.model.metadata.source : null);
+        } else if (m.type === 'error') {
           setError(m.message);
           setDownload(null);
         } else if (m.type === 'download') setDownload(m.finished ? null : { repo: m.repo, file: m.file, loaded: m.loaded, total: m.total });
@@ -68,6 +73,15 @@ export function ModelBar({ engine, active }: Props) {
     setError(null);
     engine.send({ channel: 'models', ...request });
   };
+
+  // a link to a hub model opens it (once)
+  useEffect(() => {
+    const link = linked.current;
+    if (!link) return;
+    linked.current = null;
+    setDownload({ repo: link.repo, file: '', loaded: 0, total: null });
+    engine.send({ channel: 'models', type: 'hub', ...link, endpoint: hubEndpoint() });
+  }, [engine]);
 
   const importChosen = (e: ChangeEvent<HTMLInputElement>) => {
     const files = Array.from(e.target.files ?? []);

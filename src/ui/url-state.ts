@@ -55,3 +55,17 @@ export function writeUrl(params: Record<string, string>): void {
   for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
   history.replaceState(history.state, '', url);
 }
+
+/** A hub model the address asks for (?model=owner/name or owner/name@revision), or null. */
+export function hubModelFromUrl(search: string): { repo: string; revision: string } | null {
+  const m = /^([\w.-]+\/[\w.-]+)(?:@([\w./-]+))?$/.exec(new URLSearchParams(search).get('model') ?? '');
+  return m ? { repo: m[1], revision: m[2] ?? '' } : null;
+}
+
+/** Puts the hub model the panels run on in the address (owner/name[@revision]), or takes it out (null). */
+export function writeModelParam(repo: string | null): void {
+  const url = new URL(location.href);
+  if (repo === null) url.searchParams.delete('model');
+  else url.searchParams.set('model', repo);
+  history.replaceState(history.state, '', url);
+}

@@ -145,4 +145,14 @@ describe('diffusers models from the hub', () => {
     await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
     expect(await page.locator('[data-testid=sample-error]').count()).toBe(0);
   });
+
+  it('a link names the hub model: opening it loads the model, and going back to the shipped one takes it out of the address', async () => {
+    await page.goto(`${inject('baseUrl')}/?backend=wasm&hub=${encodeURIComponent(hubUrl)}&model=test/attn-rgb`);
+    await expect
+      .poll(() => page.textContent('[data-testid=active-model]'), { timeout: 60_000 })
+      .toMatch(/test\/attn-rgb from the Hugging Face Hub/);
+    expect(new URL(page.url()).searchParams.get('model')).toBe('test/attn-rgb');
+    await page.click('[data-testid=use-shipped]');
+    await expect.poll(() => new URL(page.url()).searchParams.get('model'), { timeout: 30_000 }).toBeNull();
+  });
 });
