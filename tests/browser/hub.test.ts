@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { encodePng } from '../../scripts/png';
 import { collectConsoleProblems, launchChromium } from './chromium';
 
 /**
@@ -51,6 +52,16 @@ function startHub(): Promise<void> {
       hubUrl = `http://127.0.0.1:${(hub.address() as AddressInfo).port}`;
       ok();
     }),
+  );
+}
+
+/** An 8×8 red PNG (the model's size), for the forward panel. */
+function redPng(): Buffer {
+  return encodePng(
+    Uint8Array.from({ length: 8 * 8 * 3 }, (_, i) => (i % 3 === 0 ? 230 : 20)),
+    8,
+    8,
+    3,
   );
 }
 
@@ -118,6 +129,15 @@ describe('diffusers models from the hub', () => {
     // colour: somewhere red and green differ
     expect(rgb.some((v, i) => i % 4 === 0 && Math.abs(v - rgb[i + 1]) > 8)).toBe(true);
     expect(await page.textContent('[data-testid=memo-unavailable]')).toMatch(/came from the Hugging Face Hub/);
+    // every sampler side by side, from the same noise, in colour
+    await page.click('[data-testid=compare-run]');
+    for (const sampler of ['ddpm', 'ddim', 'dpm-solver++'])
+      await expect.poll(() => page.getAttribute(`[data-testid="compare-${sampler}"]`, 'data-done'), { timeout: 120_000 }).toBe('yes');
+    await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
+    // the forward panel noises a picture at this model's size and colour; "denoise from here" runs from that x_t
+    await page.setInputFiles('[data-testid=upload]', { name: 'red.png', mimeType: 'image/png', buffer: redPng() });
+    await page.click('[data-testid=denoise-from-here]');
+    await expect.poll(() => page.textContent('[data-testid=step-count]'), { timeout: 120_000 }).toMatch(/^step (\d+) \/ \1$/);
     // back to the shipped model, then the same repo again: from the cache, no request at all
     await page.click('[data-testid=use-shipped]');
     await expect.poll(() => page.textContent('[data-testid=active-model]'), { timeout: 30_000 }).toMatch(/shipped digits model/);
