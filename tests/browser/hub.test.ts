@@ -14,7 +14,12 @@ import { collectConsoleProblems, launchChromium } from './chromium';
  * UNet2DModel; and a second load that asks the network nothing (Cache Storage).
  */
 const FIXTURES = 'tests/fixtures/diffusers';
-const REPOS: Record<string, string> = { 'test/attn-rgb': 'attn-f32', 'test/truncated': 'attn-f32', 'test/not-a-unet': 'attn-f32' };
+const REPOS: Record<string, string> = {
+  'test/attn-rgb': 'attn-f32',
+  'test/truncated': 'attn-f32',
+  'test/not-a-unet': 'attn-f32',
+  'test/huge': 'attn-f32',
+};
 let hub: Server;
 let hubUrl: string;
 const requests: string[] = [];
@@ -38,6 +43,14 @@ function startHub(): Promise<void> {
     if (m![1] === 'test/not-a-unet' && m![3] === 'config.json')
       body = Buffer.from(JSON.stringify({ ...(JSON.parse(body.toString()) as object), _class_name: 'UNet2DConditionModel' }));
     const truncated = m![1] === 'test/truncated' && m![3].endsWith('.safetensors');
+    if (m![1] === 'test/huge' && m![3].endsWith('.safetensors')) {
+      // a 3 GB file, announced and never sent
+      res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream', 'content-length': String(3 * 1024 ** 3) });
+      if (req.method === 'HEAD') return res.end();
+      res.flushHeaders();
+      req.on('close', () => res.destroy());
+      return;
+    }
     res.writeHead(200, { ...cors, 'content-type': 'application/octet-stream', 'content-length': String(body.length) });
     if (req.method === 'HEAD') return res.end();
     if (truncated) {
@@ -100,6 +113,13 @@ describe('diffusers models from the hub', () => {
       .toMatch(/"UNet2DConditionModel", not a UNet2DModel/);
   });
 
+  it('weights too large for a tab are refused before they are downloaded', async () => {
+    await open('test/huge');
+    await expect
+      .poll(() => page.textContent('[data-testid=model-error]'), { timeout: 30_000 })
+      .toMatch(/3\.0 GB: too large for this device's memory/);
+  });
+
   it('a download cut short says so, and nothing is cached', async () => {
     await open('test/truncated');
     await expect
@@ -138,6 +158,19 @@ describe('diffusers models from the hub', () => {
     await page.setInputFiles('[data-testid=upload]', { name: 'red.png', mimeType: 'image/png', buffer: redPng() });
     await page.click('[data-testid=denoise-from-here]');
     await expect.poll(() => page.textContent('[data-testid=step-count]'), { timeout: 120_000 }).toMatch(/^step (\d+) \/ \1$/);
+    await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
+    // draw at the model's 8×8: a stroke becomes the colour model's x0 (white: every channel)
+    await page.click('[data-testid=draw-toggle]');
+    const box = (await page.locator('[data-testid=draw-pad]').boundingBox())!;
+    await page.mouse.move(box.x + box.width * 0.2, box.y + box.height * 0.5);
+    await page.mouse.down();
+    await page.mouse.move(box.x + box.width * 0.8, box.y + box.height * 0.5, { steps: 6 });
+    await page.mouse.up();
+    const x0 = await page
+      .locator('canvas[aria-label="clean image x0"]')
+      .evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 8, 8).data));
+    expect(x0.filter((v, i) => i % 4 === 0 && v === 255 && x0[i + 1] === 255 && x0[i + 2] === 255).length).toBeGreaterThan(2);
+    await page.click('[data-testid=draw-toggle]');
     // back to the shipped model, then the same repo again: from the cache, no request at all
     await page.click('[data-testid=use-shipped]');
     await expect.poll(() => page.textContent('[data-testid=active-model]'), { timeout: 30_000 }).toMatch(/shipped digits model/);
