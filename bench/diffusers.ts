@@ -44,11 +44,15 @@ export interface DiffusersForward {
   ratio?: number;
 }
 
-/** The forward pass of a published layout at batch 1 (random weights) on the active backend, beside PyTorch on the same CPU. */
+/**
+ * The forward pass of a published layout at batch 1 (random weights) on the active backend, beside
+ * PyTorch in the same run: on this CPU (2 threads), or on `torchDevice` (a GPU machine's cuda).
+ */
 export async function benchDiffusersForward(
   layout: keyof typeof DIFFUSERS_LAYOUTS,
   runs: number,
   log: (s: string) => void,
+  { python = process.env.BENCH_PYTHON ?? '/usr/bin/python3', torchDevice = 'cpu' } = {},
 ): Promise<DiffusersForward> {
   const config = parseUNet2DConfig(DIFFUSERS_LAYOUTS[layout]);
   const model = UNet.create(config, 0);
@@ -64,8 +68,18 @@ export async function benchDiffusersForward(
   let pytorch: DiffusersForward['pytorch'];
   try {
     const out = execFileSync(
-      process.env.BENCH_PYTHON ?? '/usr/bin/python3',
-      ['tools/torch/bench_diffusers.py', '--config', JSON.stringify(DIFFUSERS_LAYOUTS[layout]), '--runs', String(runs), '--threads', '2'],
+      python,
+      [
+        'tools/torch/bench_diffusers.py',
+        '--config',
+        JSON.stringify(DIFFUSERS_LAYOUTS[layout]),
+        '--runs',
+        String(runs),
+        '--threads',
+        '2',
+        '--device',
+        torchDevice,
+      ],
       { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600_000 },
     );
     pytorch = JSON.parse(out.trim().split('\n').pop()!) as { forwardMs: number; torch: string; threads: number };

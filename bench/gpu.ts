@@ -25,6 +25,7 @@ import { loadModel } from '../src/model/io';
 import { parseArgs, UsageError } from '../scripts/args';
 import { NoAdapterError, useNodeBackend } from '../scripts/node-backend';
 import { fileHandler } from '../scripts/node-io';
+import { benchDiffusersForward, type DiffusersForward } from './diffusers';
 import { countKernels } from './kernels';
 import { median, now } from './timing';
 import { parity, runPytorch, timeForward, timeSampler, timeTraining, type SamplerTiming } from './gpu-phases';
@@ -124,6 +125,8 @@ export async function main(argv: string[]): Promise<number> {
     pytorch: null as Record<string, unknown> | null,
     /** How many times slower tfjs-webgpu is than PyTorch (time over time; images/s over images/s inverted). */
     tfjsOverPytorch: {} as Record<string, number>,
+    /** The DDPM paper's published layouts (diffusers UNet2DModel), forward at batch 1, tfjs-webgpu beside PyTorch on the GPU (full runs only). */
+    diffusers: [] as DiffusersForward[],
     targets: {} as Record<string, { target: string; value: number | null; met: boolean | null }>,
     /** Uncaptured WebGPU errors (validation, out of memory) and device loss, as Dawn reports them: how many, and the first few. */
     webgpuErrors: { count: 0, first: [] as string[] },
@@ -208,6 +211,13 @@ export async function main(argv: string[]): Promise<number> {
       log(`training batch ${batch}: ${tfjs.trainImagesPerSec[batch]} images/s`);
     });
   model.dispose();
+  if (!quick)
+    for (const layout of ['ddpm-cifar10-32', 'ddpm-256'] as const)
+      await phase(`diffusers layout ${layout}`, async () => {
+        report.diffusers.push(
+          await benchDiffusersForward(layout, plan.runs, log, { python: String(a.python), torchDevice: String(a['torch-device']) }),
+        );
+      });
 
   log(`== PyTorch: ${a.python} tools/torch/bench.py --suite --device ${a['torch-device']} (${((now() - t0) / 1000).toFixed(0)} s)`);
   const torchArgs = [

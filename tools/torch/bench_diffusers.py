@@ -24,22 +24,25 @@ def main():
     p.add_argument("--runs", type=int, default=5)
     p.add_argument("--warmup", type=int, default=1)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="cpu or cuda (timed to a synchronise)")
     a = p.parse_args()
     torch.set_num_threads(a.threads)
     config = json.loads(a.config)
-    model = UNet2DModel(config).eval()
+    model = UNet2DModel(config).eval().to(a.device)
     s, c = config["sample_size"], config.get("in_channels", 3)
-    x = torch.randn(a.batch, c, s, s)
-    t = torch.randint(0, 1000, (a.batch,))
+    x = torch.randn(a.batch, c, s, s, device=a.device)
+    t = torch.randint(0, 1000, (a.batch,), device=a.device)
+    sync = torch.cuda.synchronize if a.device.startswith("cuda") else (lambda: None)
     times = []
     with torch.no_grad():
         for i in range(a.warmup + a.runs):
             t0 = time.perf_counter()
             model(x, t)
+            sync()
             if i >= a.warmup:
                 times.append((time.perf_counter() - t0) * 1000)
     print(json.dumps({"forwardMs": statistics.median(times), "params": sum(q.numel() for q in model.parameters()),
-                      "torch": torch.__version__, "threads": a.threads, "batch": a.batch}))
+                      "torch": torch.__version__, "threads": a.threads, "batch": a.batch, "device": a.device}))
 
 
 if __name__ == "__main__":
