@@ -39,7 +39,8 @@ export function parseArgs<S extends Record<string, OptionSpec>>(
 }
 
 /**
- * parseArgs for a CLI's main: checked options, or null after printing the reason and the usage (the
+ * parseArgs for a CLI's main: checked options; 'help' after printing the usage and the defaults for
+ * --help or -h (the caller exits with status 0); or null after printing the reason and the usage (the
  * caller exits with status 2). `check` adds the CLI's own rules, throwing a UsageError.
  */
 export function parseCliArgs<S extends Record<string, OptionSpec>>(
@@ -48,14 +49,23 @@ export function parseCliArgs<S extends Record<string, OptionSpec>>(
   defaults: { [K in keyof S]: string | number },
   usage: string,
   check: (a: { [K in keyof S]: string | number }) => void = () => {},
-): { [K in keyof S]: string | number } | null {
+): { [K in keyof S]: string | number } | 'help' | null {
+  const withDefaults = `${usage}
+defaults: ${Object.entries(defaults)
+    .filter(([, v]) => v !== '' && v !== 0)
+    .map(([k, v]) => `--${k} ${String(v)}`)
+    .join(' ')}`;
+  if (argv.includes('--help') || argv.includes('-h')) {
+    console.log(withDefaults);
+    return 'help';
+  }
   try {
     const a = parseArgs(argv, spec, defaults);
     check(a);
     return a;
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    console.error(`error: ${e.message}\n${usage}`);
+    console.error(`error: ${e.message}\n${withDefaults}`);
     return null;
   }
 }

@@ -15,7 +15,8 @@
  * judges pictures made elsewhere instead (`<label>_<index>.png`, 28×28 grey: `npm run sample` or
  * tools/torch/sample.py, which draws 1,000 DDPM samples in a fraction of tfjs-wasm's time).
  * Progress goes to stderr, the JSON report to stdout (and --out); a sample grid per setting to
- * <grids>/samples-<setting>.png (default docs/; one row per label, its first 10 samples).
+ * <grids>/samples-<setting>.png (default samples/eval/, outside the repository's pictures; --grids docs refreshes
+ * the quality report's; one row per label, its first 10 samples).
  */
 import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -70,7 +71,7 @@ export async function main(argv: string[]): Promise<number> {
       seed: 0,
       batch: 50,
       samples: '',
-      grids: 'docs',
+      grids: 'samples/eval',
       out: '',
       backend: 'wasm',
     },
@@ -81,6 +82,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`--samples scores pictures already made; ${clash} (how to make them) does not apply`);
     },
   );
+  if (a === 'help') return 0;
   if (!a) return 2;
   const backend = await useCliBackend(a.backend as NodeBackendName);
   if (backend === null) return 2;

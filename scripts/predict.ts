@@ -31,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
       for (const k of ['model', 'x', 't', 'out'] as const) if (args[k] === '') throw new UsageError(`--${k} is required`);
     },
   );
+  if (a === 'help') return 0;
   if (!a) return 2;
   if ((await useCliBackend(a.backend as NodeBackendName)) === null) return 2;
   const { model } = await loadModelFrom(String(a.model));

@@ -37,6 +37,7 @@ export async function main(argv: string[]): Promise<number> {
     { model: 'public/models/mnist', label: 'all', count: 1, ...SAMPLING_DEFAULTS, steps: 0, out: 'samples', batch: 50, backend: 'wasm' },
     USAGE,
   );
+  if (a === 'help') return 0;
   if (!a) return 2;
   if ((await useCliBackend(a.backend as NodeBackendName)) === null) return 2;
   const { model, diffusion } = await loadModelFrom(String(a.model));

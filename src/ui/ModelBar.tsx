@@ -98,7 +98,8 @@ export function ModelBar({ engine, active }: Props) {
       <div className="controls">
         <button
           type="button"
-          className="primary"
+          // the one thing to do once a model is trained, and only while it is not yet in use
+          className={trained && active.source !== 'trained' ? 'primary' : undefined}
           disabled={!trained}
           onClick={() => send({ type: 'use', which: 'trained' })}
           data-testid="use-trained"

@@ -6,8 +6,8 @@ interface Props {
   max: number;
   /** Whole numbers only. */
   integer?: boolean;
-  /** Why the range is what it is, added to the message (e.g. "higher rates make training diverge"). */
-  reason?: string;
+  /** Why the range ends where it does, added to the message for a value beyond that end (e.g. high: "higher rates make training diverge"). */
+  reason?: { low?: string; high?: string };
   onCommit: (value: number) => void;
   /** Told whether the field holds a value it can use (false while it shows an error). */
   onValidity?: (valid: boolean) => void;
@@ -28,7 +28,8 @@ export function NumberField({ value, min, max, integer = false, reason, onCommit
     if (draft === null) return;
     const v = Number(draft);
     if (draft.trim() === '' || !Number.isFinite(v) || (integer && !Number.isInteger(v)) || v < min || v > max) {
-      setError(`${integer ? 'a whole number' : 'a number'} from ${min} to ${max}${reason ? `: ${reason}` : ''}`);
+      const why = v < min ? reason?.low : v > max ? reason?.high : undefined;
+      setError(`${integer ? 'a whole number' : 'a number'} from ${min} to ${max}${why && draft.trim() !== '' ? `: ${why}` : ''}`);
       onValidity?.(false);
       return;
     }

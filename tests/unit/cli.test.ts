@@ -32,6 +32,7 @@ describe('npm run sample', () => {
     [['--steps', '0'], /--steps must be an integer in \[1, 1000\]/],
     [['--count'], /option '--count' needs a value/],
     [['--colour', 'red'], /unknown option '--colour'/],
+    [['--count', '-3'], /--count must be an integer/],
     [['--model', FIXTURE_MODEL, '--label', '12'], /--label must be 0-9, all or none; got '12'/],
   ])('refuses %j with a message and exit code 2', async (argv, message) => {
     const { code, err } = await run(sampleMain, [...argv, '--backend', 'cpu', '--out', join(dir, 'never')]);
@@ -225,5 +226,18 @@ describe('npm run predict', () => {
     const wrong = await run(predictMain, [...base, '--t', t]);
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/--x is \[2, 28, 28, 1\]; this model takes \[B, 1, 28, 28\] \(NCHW\)/);
+  });
+});
+
+describe('--help', () => {
+  it.each([
+    ['sample', sampleMain, /^usage: npm run sample[^]*\ndefaults: .*--label all --count 1 .*--out samples/],
+    ['eval', evalMain, /^usage: npm run eval[^]*\ndefaults: .*--grids samples\/eval/],
+    ['predict', predictMain, /^usage: npm run predict[^]*\ndefaults: .*--backend wasm/],
+  ] as const)('npm run %s -- --help prints the usage with the defaults and exits 0', async (_, main, usage) => {
+    const { code, out, err } = await run(main, ['--help']);
+    expect(code).toBe(0);
+    expect(out).toMatch(usage);
+    expect(err).toBe('');
   });
 });

@@ -71,6 +71,7 @@ export function Expectation({ seconds, setup }: { seconds: number; setup: TrainS
               </span>
             );
           })}
+      {setup.init !== 'shipped' && <span className="note">A rough guide from digit pictures, not a promise for every data set.</span>}
     </p>
   );
 }
@@ -136,7 +137,7 @@ export function SetupForm({ form, busy }: Props) {
             value={setup.learningRate}
             min={MIN_LEARNING_RATE}
             max={MAX_LEARNING_RATE}
-            reason="higher rates make this training diverge"
+            reason={{ low: 'lower rates barely move the weights in a session', high: 'higher rates make this training diverge' }}
             disabled={busy}
             onCommit={(v) => set('learningRate', v)}
             onValidity={fields.onValidity('lr')}
