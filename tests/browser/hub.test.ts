@@ -142,6 +142,8 @@ describe('diffusers models from the hub', () => {
     await page.click('[data-testid=sample]');
     await expect.poll(() => page.textContent('[data-testid=step-count]'), { timeout: 120_000 }).toBe('step 5 / 5');
     await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
+    // hints for this model, not for digits: an unconditional model has no Draw menu
+    expect(await page.textContent('[data-testid=next-hint]')).toMatch(/^Try next: another seed, DPM-Solver\+\+ \(a sample in 20 steps\)/);
     const rgb = await page.evaluate(() => {
       const c = document.querySelector<HTMLCanvasElement>('[data-testid="xt"]')!;
       return Array.from(c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data);

@@ -77,6 +77,8 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
 
   /** No run starts while a field shows an error. */
   const fields = useFieldValidity();
+  /** The hints speak of digits for a model whose classes are the ten digits. */
+  const digits = model.classes.length === 10 && model.classes.every((c, i) => c === String(i));
   const shown = selected ?? frame;
   const running = state !== 'idle';
   const steps = runSteps(settings.sampler, settings.steps, T);
@@ -92,15 +94,15 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
       </p>
       <p className="next" data-testid="next-hint" role="status">
         {run === 0 ? (
-          'Press Sample to watch pure noise become a digit, one denoising step at a time.'
+          `Press Sample to watch pure noise become ${digits ? 'a digit' : 'an image'}, one denoising step at a time.`
         ) : frame && frame.index === frame.total - 1 ? (
-          'Try next: another digit under Draw, DPM-Solver++ (a digit in 20 steps), a click on a trajectory step, or the forward process on the right.'
+          `Try next: ${model.config.numClasses > 0 ? `another ${digits ? 'digit' : 'class'} under Draw` : 'another seed'}, DPM-Solver++ (${digits ? 'a digit' : 'a sample'} in 20 steps), a click on a trajectory step, or the forward process on the right.`
         ) : state === 'idle' && frame ? (
           'Stopped. Press Sample for a new run, or click a trajectory step to look at it.'
         ) : (
           <>
             Denoising: the network predicts the noise ε̂ in x<sub>t</sub>, the scheduler removes some of it, and x̂<sub>0</sub> is its current
-            guess of the final {model.config.numClasses > 0 ? 'digit' : 'image'}.
+            guess of the final {digits ? 'digit' : 'image'}.
           </>
         )}
       </p>

@@ -31,7 +31,10 @@ export function TrainData({ send, summary, progress, locked }: Props) {
     input.value = '';
   };
   const decoding = progress && progress.done < progress.total;
-  const classes = Object.entries(summary?.counts ?? {});
+  // by name, as a person reads them (numbers in numeric order: 2 before 10); unlabelled last
+  const classes = Object.entries(summary?.counts ?? {}).sort(([a], [b]) =>
+    a === '' ? 1 : b === '' ? -1 : a.localeCompare(b, undefined, { numeric: true }),
+  );
 
   return (
     <div className="train-data">
