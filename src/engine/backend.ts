@@ -149,6 +149,13 @@ export async function selectBackend(requested?: string): Promise<BackendReport> 
         notices.push(
           `${name} here runs on a software renderer (${adapterName ?? 'no GPU'}), many times slower than wasm: a 1000-step run can take tens of minutes; drop ?backend= to let the page choose`,
         );
+      // a forced backend is said out loud: when it could not be had, and when it is the slow one
+      if (preferred && name !== preferred)
+        notices.push(`you asked for ${preferred}, but ${skipped[preferred] ?? 'it failed to start'}: the page runs on ${name} instead`);
+      if (name === 'cpu' && preferred === 'cpu')
+        notices.push(
+          'cpu is plain JavaScript, many times slower than wasm: a 1000-step run takes minutes; drop ?backend= to let the page choose',
+        );
       return {
         backend: name,
         adapter: adapterName,

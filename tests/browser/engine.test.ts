@@ -60,6 +60,26 @@ describe('tfjs backends in headless Chromium', () => {
     const webgl = await page.evaluate(() => window.harness.selectBackend('webgl'));
     expect(webgl.backend).toBe('webgl');
     expect(webgl.adapter).toMatch(/swiftshader/i);
+    expect(auto.notices).toEqual([]);
+  });
+
+  it('a forced backend is said out loud: one that cannot be had (no adapter), and the slow cpu', async () => {
+    const cpu = await page.evaluate(() => window.harness.selectBackend('cpu'));
+    expect(cpu.backend).toBe('cpu');
+    expect(cpu.notices).toEqual([expect.stringMatching(/^cpu is plain JavaScript, many times slower than wasm/) as string]);
+    const noAdapter = await page.evaluate(async () => {
+      const gpu = navigator.gpu;
+      const requestAdapter = gpu.requestAdapter.bind(gpu);
+      gpu.requestAdapter = () => Promise.resolve(null);
+      try {
+        return await window.harness.selectBackend('webgpu');
+      } finally {
+        gpu.requestAdapter = requestAdapter;
+      }
+    });
+    expect(noAdapter.backend).toBe('wasm');
+    expect(noAdapter.notices).toEqual(['you asked for webgpu, but this browser exposes no WebGPU adapter: the page runs on wasm instead']);
+    await page.evaluate(() => window.harness.selectBackend('wasm'));
   });
 });
 
