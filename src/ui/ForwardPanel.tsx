@@ -1,4 +1,4 @@
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { noisedValues } from '../diffusion/forward-values';
 import { makeSchedule, snr } from '../diffusion/schedule';
 import { SeededNormal } from '../diffusion/seeded-normal';
@@ -33,6 +33,8 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
   const [examples, setExamples] = useState<ImageBatch[]>([]);
   const [fromTraining, setFromTraining] = useState(false);
   const [x0, setX0] = useState<ImageBatch | null>(null);
+  /** The newest finished run's first sample, offered as x0. */
+  const lastSample = useSyncExternalStore(sampling.subscribe, sampling.getLastSample);
   /** The slider shows the paper's step, T … 1, and 0 for the clean image. */
   const [slider, setSlider] = useState(() => forwardStepFromUrl(location.search, T) ?? Math.round(T / 2));
   // the address keeps the slider's t for a link, written once the slider rests (browsers throttle rapid rewrites)
@@ -142,6 +144,15 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
             onClick={() => setX0(img)}
           />
         ))}
+        <button
+          type="button"
+          disabled={lastSample === null}
+          title={lastSample === null ? 'a finished run’s sample can be noised here' : 'noise the last sample the reverse process drew'}
+          onClick={() => lastSample && setX0(lastSample)}
+          data-testid="forward-last-sample"
+        >
+          Last sample
+        </button>
         <button type="button" aria-pressed={drawing} onClick={() => setDrawing((d) => !d)} data-testid="draw-toggle">
           Draw…
         </button>

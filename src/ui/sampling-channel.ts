@@ -1,5 +1,6 @@
 import { SAMPLING_DEFAULTS } from '../pipeline/defaults';
-import type { ModelInfo, SampleSettings, SampleStart } from '../protocol';
+import type { ImageBatch, ModelInfo, SampleSettings, SampleStart } from '../protocol';
+import { pick } from './pixels';
 import type { EngineClient } from './engine-client';
 import { settingsFromUrl, settingsParams, writeUrl } from './url-state';
 
@@ -38,6 +39,17 @@ export class SamplingChannel {
   readonly getSettings = (): SampleSettings => this.current;
 
   readonly getRun = (): number => this.run;
+
+  /** The first image of the newest finished run's samples (null: none yet), for the forward panel. */
+  private last: ImageBatch | null = null;
+
+  readonly getLastSample = (): ImageBatch | null => this.last;
+
+  /** A run finished with these samples: its first becomes the last sample. */
+  finished(samples: ImageBatch): void {
+    this.last = pick(samples, 0);
+    this.listeners.forEach((l) => l());
+  }
 
   /** Whether a message about run `id` concerns the newest run (messages about runs since replaced are stale). */
   isCurrent(id: number): boolean {

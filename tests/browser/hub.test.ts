@@ -151,6 +151,11 @@ describe('diffusers models from the hub', () => {
     // colour: somewhere red and green differ
     expect(rgb.some((v, i) => i % 4 === 0 && Math.abs(v - rgb[i + 1]) > 8)).toBe(true);
     expect(await page.textContent('[data-testid=memo-unavailable]')).toMatch(/came from the Hugging Face Hub/);
+    // the forward panel noises the last sample: at t = 0 (the clean image) its x0 is that sample, in colour
+    await page.click('[data-testid=forward-last-sample]');
+    const canvas = (selector: string) =>
+      page.locator(selector).evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 8, 8).data));
+    await expect.poll(() => canvas('canvas[aria-label="clean image x0"]')).toEqual(rgb.slice(0, 8 * 8 * 4));
     // every sampler side by side, from the same noise, in colour
     await page.click('[data-testid=compare-run]');
     for (const sampler of ['ddpm', 'ddim', 'dpm-solver++'])

@@ -67,6 +67,7 @@ export function useSamplingRun(engine: EngineClient, sampling: SamplingChannel, 
         } else if (m.type === 'frame') {
           const f = m.frame;
           recorder.current.add(f);
+          if (f.index === f.total - 1 && !sampling.runIsComparison()) sampling.finished(f.xt);
           const c = clock.current;
           setView((v) => ({
             ...v,
