@@ -11,7 +11,7 @@ import { generate } from '../src/pipeline/generate';
 import { parseCliArgs } from './args';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';
 import { loadModelFrom } from './node-io';
-import { planOf } from '../src/model/plans';
+import { drawsUnlabelled } from '../src/model/plans';
 import { encodePng, toBytes } from './png';
 
 const USAGE =
@@ -66,7 +66,7 @@ export async function main(argv: string[]): Promise<number> {
     steps: Number(a.steps) || undefined,
     eta: Number(a.eta),
     // a class-conditional UNet2DModel has no unconditional branch to guide with
-    guidance: planOf(model.config).labels?.noLabel === null ? 1 : Number(a.guidance),
+    guidance: drawsUnlabelled(model.config) ? Number(a.guidance) : 1,
     seed: Number(a.seed),
     batchSize: Number(a.batch),
     onBatch: (done, total) => process.stderr.write(`\r${done}/${total} samples`),

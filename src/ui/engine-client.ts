@@ -1,7 +1,5 @@
 import { messageKey, REPLAYED, type Channel, type ChannelEvent, type FromEngine, type ToEngine } from '../protocol';
 
-export type { ChannelEvent } from '../protocol';
-
 /**
  * The page's handle on the engine worker: send requests, subscribe to one channel's events. It keeps
  * the latest of each state message (REPLAYED) and replays them to a listener that subscribes later,

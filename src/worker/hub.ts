@@ -1,4 +1,4 @@
-import { diffusersLayout, WEIGHT_FILES, type DiffusersLayout } from '../model/diffusers/folder';
+import { WEIGHT_FILES, type DiffusersLayout } from '../model/diffusers/folder';
 import type { DiffusersFiles } from '../model/diffusers/load';
 import { ModelLoadError } from '../model/model-error';
 
@@ -45,7 +45,7 @@ export async function fetchFromHub(request: HubRequest, progress: DownloadProgre
     }
     return bytes;
   };
-  let layout: DiffusersLayout | null = null;
+  let layout: DiffusersLayout;
   const cachedLayout = await cache?.match(base + LAYOUT_FILE);
   if (cachedLayout) layout = (await cachedLayout.json()) as DiffusersLayout;
   else {
@@ -64,9 +64,8 @@ export async function fetchFromHub(request: HubRequest, progress: DownloadProgre
     for (const w of WEIGHT_FILES) if (!weights && (await probe(base + dir + w, signal, cache))) weights = dir + w;
     if (!weights) throw new ModelLoadError(`${repo} has no ${WEIGHT_FILES.join(' or ')} in ${dir || 'its root'}`);
     const scheduler = index ? 'scheduler/scheduler_config.json' : 'scheduler_config.json';
-    layout = diffusersLayout([config, weights, ...((await get(scheduler, true)) ? [scheduler] : [])]);
+    layout = { config, weights, scheduler: (await get(scheduler, true)) ? scheduler : null };
   }
-  if (!layout) throw new ModelLoadError(`${repo}: not a diffusers model folder`);
   const json = async (path: string) => JSON.parse(new TextDecoder().decode((await get(path))!)) as unknown;
   const files: DiffusersFiles = {
     config: await json(layout.config),

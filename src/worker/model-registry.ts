@@ -2,7 +2,7 @@ import { DEFAULT_DIFFUSION, type DiffusionConfig } from '../diffusion/scheduler'
 import { DEFAULT_UNET_CONFIG } from '../model/config';
 import { loadModel } from '../model/io';
 import { classNames, type ModelMetadata } from '../model/metadata';
-import { planOf } from '../model/plans';
+import { drawsUnlabelled } from '../model/plans';
 import { UNet } from '../model/model';
 import type { ImageItem } from '../data/dataset';
 import type { ModelInfo } from '../protocol';
@@ -30,7 +30,7 @@ export const info = (m: HeldModel): ModelInfo => ({
   diffusion: m.diffusion,
   metadata: m.metadata,
   classes: classNames(m.metadata, m.model.config.numClasses),
-  unlabelled: planOf(m.model.config).labels?.noLabel !== null,
+  unlabelled: drawsUnlabelled(m.model.config),
   source: m.source,
   numParams: m.model.numParams,
 });

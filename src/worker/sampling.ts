@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import { asTimestep } from '../diffusion/timestep';
 import { unetFlops } from '../model/flops';
-import { planOf } from '../model/plans';
+import { drawsUnlabelled } from '../model/plans';
 import { PauseGate } from '../engine/pause-gate';
 import { yieldToEvents } from '../engine/yield';
 import { SAMPLER_NAMES } from '../pipeline/defaults';
@@ -196,7 +196,7 @@ export class SamplingService implements ChannelService<'sampling'> {
    */
   private checked(settings: SampleSettings): SampleSettings {
     const { model } = this.models.active;
-    if (model.config.numClasses === 0 || planOf(model.config).labels?.noLabel !== null) return settings;
+    if (drawsUnlabelled(model.config)) return settings;
     if (settings.label === null) throw new Error('this model has no "no label" class: choose a class to draw');
     return { ...settings, guidance: 1 };
   }

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
+import { diffusersLayout } from '../../src/model/diffusers/folder';
 import { loadDiffusers, parseSchedulerConfig, type DiffusersFiles } from '../../src/model/diffusers/load';
 import { readSafetensors } from '../../src/model/diffusers/safetensors';
 import { unpickleStateDict } from '../../src/model/diffusers/torch-pickle';
@@ -59,6 +60,41 @@ describe("diffusers' UNet2DModel", () => {
     expect(() => model.predict(x, t)).toThrow(/no "no label" class/);
     tf.dispose([x, t]);
     model.dispose();
+  });
+
+  it('finds the files of a model folder and of a pipeline folder (unet/ and scheduler/), safetensors first, under a dropped folder’s name', () => {
+    expect(
+      diffusersLayout([
+        'm/config.json',
+        'm/diffusion_pytorch_model.bin',
+        'm/diffusion_pytorch_model.safetensors',
+        'm/scheduler_config.json',
+      ]),
+    ).toEqual({
+      config: 'm/config.json',
+      weights: 'm/diffusion_pytorch_model.safetensors',
+      scheduler: 'm/scheduler_config.json',
+    });
+    expect(
+      diffusersLayout([
+        'p/model_index.json',
+        'p/unet/config.json',
+        'p/unet/diffusion_pytorch_model.bin',
+        'p/scheduler/scheduler_config.json',
+        'p/vae/config.json',
+      ]),
+    ).toEqual({
+      config: 'p/unet/config.json',
+      weights: 'p/unet/diffusion_pytorch_model.bin',
+      scheduler: 'p/scheduler/scheduler_config.json',
+    });
+    expect(diffusersLayout(['config.json', 'diffusion_pytorch_model.safetensors'])).toEqual({
+      config: 'config.json',
+      weights: 'diffusion_pytorch_model.safetensors',
+      scheduler: null,
+    });
+    expect(diffusersLayout(['model.json', 'weights.bin'])).toBeNull();
+    expect(diffusersLayout(['m/config.json'])).toBeNull();
   });
 
   it('scheduler_config.json: the schedule and prediction type, refusing what the engine cannot honour', () => {

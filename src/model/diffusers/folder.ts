@@ -10,23 +10,33 @@ export interface DiffusersLayout {
 }
 
 /**
- * The files of a diffusers model among a folder's relative paths: a model folder (config.json,
- * diffusion_pytorch_model.*, maybe scheduler_config.json) or a pipeline folder (model_index.json with
- * unet/ and scheduler/); null when it is neither. Paths may carry the dropped folder's own name first.
+ * The files of a diffusers model among a folder's relative paths: a pipeline folder (model_index.json
+ * with unet/ and scheduler/) or a model folder (config.json, diffusion_pytorch_model.*, maybe
+ * scheduler_config.json); null when it is neither. Paths may carry the dropped folder's own name first;
+ * the shallowest folder that fits wins.
  */
 export function diffusersLayout(paths: readonly string[]): DiffusersLayout | null {
   const norm = paths.map((p) => p.replace(/\\/g, '/'));
-  // the folder the files are in: the shortest prefix that holds a config.json
-  const find = (dir: string, file: string) => norm.find((p) => p === `${dir}${file}` || p.endsWith(`/${dir}${file}`)) ?? null;
-  for (const dir of ['', 'unet/']) {
-    const config = find(dir, 'config.json');
-    const weights = WEIGHT_FILES.map((w) => find(dir, w)).find((p) => p !== null) ?? null;
-    if (!config || !weights) continue;
-    const base = config.slice(0, -'config.json'.length);
-    if (!weights.startsWith(base)) continue;
-    const root = dir ? base.slice(0, -dir.length) : base;
-    const scheduler = norm.find((p) => p === `${root}scheduler/scheduler_config.json` || p === `${base}scheduler_config.json`) ?? null;
-    return { config, weights, scheduler };
+  const has = (p: string) => norm.includes(p);
+  /** The folders (with their trailing slash, '' for the top) that hold a file of this name, shallowest first. */
+  const foldersOf = (file: string) =>
+    norm
+      .filter((p) => p === file || p.endsWith(`/${file}`))
+      .map((p) => p.slice(0, -file.length))
+      .sort((a, b) => a.length - b.length);
+  const model = (dir: string, scheduler: string): DiffusersLayout | null => {
+    const weights = WEIGHT_FILES.map((w) => dir + w).find(has);
+    return has(`${dir}config.json`) && weights
+      ? { config: `${dir}config.json`, weights, scheduler: has(scheduler) ? scheduler : null }
+      : null;
+  };
+  for (const root of foldersOf('model_index.json')) {
+    const pipeline = model(`${root}unet/`, `${root}scheduler/scheduler_config.json`);
+    if (pipeline) return pipeline;
+  }
+  for (const dir of foldersOf('config.json')) {
+    const folder = model(dir, `${dir}scheduler_config.json`);
+    if (folder) return folder;
   }
   return null;
 }

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import type { DiffusionConfig } from '../../diffusion/scheduler';
+import { LINEAR_BETA_END, LINEAR_BETA_START } from '../../diffusion/schedule';
+import { DEFAULT_DIFFUSION, type DiffusionConfig } from '../../diffusion/scheduler';
 import type { LoadedModel } from '../io';
 import type { ModelMetadata } from '../metadata';
 import { ModelLoadError } from '../model-error';
@@ -96,14 +97,8 @@ export async function loadDiffusers(files: DiffusersFiles): Promise<LoadedModel>
   return { model: new UNet(config, tensors), diffusion, metadata };
 }
 
-/** diffusers' DDPMScheduler defaults: the paper's T = 1000, linear β from 10⁻⁴ to 0.02, ε-prediction. */
-const DDPM_PAPER: DiffusionConfig = {
-  numTrainTimesteps: 1000,
-  betaSchedule: 'linear',
-  betaStart: 1e-4,
-  betaEnd: 0.02,
-  predictionType: 'epsilon',
-};
+/** diffusers' DDPMScheduler defaults: the paper's setting (T = 1000, linear β from 10⁻⁴ to 0.02, ε-prediction). */
+const DDPM_PAPER: DiffusionConfig = { ...DEFAULT_DIFFUSION, betaStart: LINEAR_BETA_START, betaEnd: LINEAR_BETA_END };
 
 const BETA_SCHEDULES: Record<string, DiffusionConfig['betaSchedule']> = {
   linear: 'linear',
@@ -119,7 +114,7 @@ const BETA_SCHEDULES: Record<string, DiffusionConfig['betaSchedule']> = {
 export function parseSchedulerConfig(raw: unknown): DiffusionConfig {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelLoadError('scheduler_config.json is not a JSON object');
   const j = raw as Record<string, unknown>;
-  const T = j.num_train_timesteps ?? 1000;
+  const T = j.num_train_timesteps ?? DEFAULT_DIFFUSION.numTrainTimesteps;
   if (!Number.isInteger(T) || (T as number) < 2)
     throw new ModelLoadError(`scheduler_config.json: num_train_timesteps must be an integer ≥ 2, got ${JSON.stringify(T)}`);
   if (j.trained_betas !== undefined && j.trained_betas !== null)
@@ -144,7 +139,7 @@ export function parseSchedulerConfig(raw: unknown): DiffusionConfig {
   return {
     numTrainTimesteps: T as number,
     betaSchedule: schedule,
-    ...(schedule === 'cosine' ? {} : { betaStart: beta('beta_start', 1e-4), betaEnd: beta('beta_end', 0.02) }),
+    ...(schedule === 'cosine' ? {} : { betaStart: beta('beta_start', LINEAR_BETA_START), betaEnd: beta('beta_end', LINEAR_BETA_END) }),
     predictionType: prediction,
   };
 }

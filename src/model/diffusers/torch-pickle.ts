@@ -343,22 +343,22 @@ export async function readTorchCheckpoint(bytes: Uint8Array): Promise<Map<string
   if (!pklName) throw new ModelLoadError('the .bin archive has no data.pkl: not a PyTorch checkpoint');
   const prefix = pklName.slice(0, -'data.pkl'.length);
   const dict = unpickleStateDict(await zip.read(pklName));
-  const storages = new Map<string, Uint8Array>();
+  /** Each storage's values, decoded once (tensors may share one). */
+  const storages = new Map<string, Float32Array>();
   const out = new Map<string, RawTensor>();
   for (const [name, value] of dict) {
     if (typeof name !== 'string' || typeof value !== 'object' || value === null || !('tensor' in value)) continue;
     const { storage, offset, size, stride } = value;
-    let data = storages.get(storage.key);
-    if (!data) {
-      data = await zip.read(`${prefix}data/${storage.key}`);
-      storages.set(storage.key, data);
+    let flat = storages.get(storage.key);
+    if (!flat) {
+      const data = await zip.read(`${prefix}data/${storage.key}`);
+      flat = decodeElements(data, 0, Math.floor(data.length / DTYPE_BYTES[storage.dtype]), storage.dtype);
+      storages.set(storage.key, flat);
     }
-    const available = data.length / DTYPE_BYTES[storage.dtype];
     const count = size.reduce((a, b) => a * b, 1);
     const last = offset + size.reduce((s, d, i) => s + (d - 1) * stride[i], 0);
-    if (count > 0 && last >= available)
-      throw new ModelLoadError(`tensor '${name}' reaches element ${last} of a storage of ${available}: the file is truncated or lies`);
-    const flat = decodeElements(data, 0, available, storage.dtype);
+    if (count > 0 && last >= flat.length)
+      throw new ModelLoadError(`tensor '${name}' reaches element ${last} of a storage of ${flat.length}: the file is truncated or lies`);
     out.set(name, { shape: size, values: gather(flat, offset, size, stride) });
   }
   return out;

@@ -14,3 +14,6 @@ export function planOf(c: ModelConfig): Plan {
   }
   return plan;
 }
+
+/** Whether a model can draw "anything" (and so take guidance): unconditional, or trained with a "no label" class — diffusers' class-conditional UNet2DModel is not. */
+export const drawsUnlabelled = (c: ModelConfig): boolean => planOf(c).labels?.noLabel !== null;
