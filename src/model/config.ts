@@ -1,4 +1,5 @@
 import { ModelConfigError } from './config-error';
+import { parseTextUNetConfig, type TextUNetConfig } from './text-unet-config';
 import { parseUNet2DConfig, type UNet2DConfig } from './unet2d-config';
 
 /** The U-Net's architecture, one typed object (it travels with the weights in model.json). */
@@ -45,17 +46,19 @@ export const IMAGE_SIZES = [16, 28, 32, 64] as const;
 
 export { ModelConfigError } from './config-error';
 
-/** Any model the engine runs: the playground's own U-Net, or diffusers' UNet2DModel. */
-export type ModelConfig = UNetConfig | UNet2DConfig;
+/** Any model the engine runs: the playground's own U-Net, diffusers' UNet2DModel, or the text-conditioned U-Net. */
+export type ModelConfig = UNetConfig | UNet2DConfig | TextUNetConfig;
 
 export const isUNet2D = (c: ModelConfig): c is UNet2DConfig => 'kind' in c && c.kind === 'unet2d';
+export const isTextUNet = (c: ModelConfig): c is TextUNetConfig => 'kind' in c && c.kind === 'text-unet';
 
 /**
- * A model config from a file: a diffusers config.json (it names its `_class_name`) or the
- * playground's own; checked field by field, throwing a ModelConfigError that names the field.
+ * A model config from a file: a diffusers config.json (it names its `_class_name`), a text
+ * model's (kind 'text-unet') or the playground's own; checked field by field, throwing a ModelConfigError that names the field.
  */
 export function validateModelConfig(raw: unknown): ModelConfig {
   if (typeof raw === 'object' && raw !== null && '_class_name' in raw) return parseUNet2DConfig(raw);
+  if (typeof raw === 'object' && raw !== null && 'kind' in raw && raw.kind === 'text-unet') return parseTextUNetConfig(raw);
   return validateUNetConfig(raw);
 }
 

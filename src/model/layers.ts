@@ -83,3 +83,35 @@ export function upsampleNearest2x(x: tf.Tensor): tf.Tensor {
   const [, h, w] = x.shape;
   return tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [2 * h, 2 * w]);
 }
+
+/** LayerNorm over the last axis (Ba et al. 2016), ε = 1e-5 as PyTorch's, with its affine transform. */
+export function layerNorm(w: Weights, name: string, x: tf.Tensor): tf.Tensor {
+  return tf.tidy(() => {
+    const { mean, variance } = tf.moments(x, -1, true);
+    const normed = tf.mul(tf.sub(x, mean), tf.rsqrt(tf.add(variance, 1e-5)));
+    return tf.add(tf.mul(normed, weight(w, `${name}.weight`)), weight(w, `${name}.bias`));
+  });
+}
+
+/**
+ * Scaled dot-product attention of q [B, Nq, C] over k, v [B, Nk, C] in `heads` heads, with an
+ * additive mask [B, 1, 1, Nk] (0 keeps a key, −1e9 hides it) when given: softmax(q kᵀ/√d + mask) v.
+ * Returns the mixed values [B, Nq, C] and the attention weights [B, heads, Nq, Nk].
+ */
+export function multiHeadAttention(
+  q: tf.Tensor,
+  k: tf.Tensor,
+  v: tf.Tensor,
+  heads: number,
+  mask?: tf.Tensor,
+): { out: tf.Tensor; weights: tf.Tensor } {
+  const [b, nq, c] = q.shape;
+  const nk = k.shape[1]!;
+  const d = c / heads;
+  const split = (m: tf.Tensor, n: number) => tf.transpose(tf.reshape(m, [b, n, heads, d]), [0, 2, 1, 3]); // [B, heads, N, d]
+  let logits = tf.div(tf.matMul(split(q, nq), split(k, nk), false, true), Math.sqrt(d));
+  if (mask) logits = tf.add(logits, mask);
+  const weights = tf.softmax(logits);
+  const out = tf.reshape(tf.transpose(tf.matMul(weights, split(v, nk)), [0, 2, 1, 3]), [b, nq, c]);
+  return { out, weights };
+}

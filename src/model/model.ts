@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import { isUNet2D, validateUNetConfig, type ModelConfig } from './config';
-import { applyUNet, initWeights, weightSpecs, type ApplyOptions } from './unet';
+import { isTextUNet, isUNet2D, validateUNetConfig, type ModelConfig } from './config';
+import { applyUNet, encodeText, initWeights, weightSpecs, type ApplyOptions, type EncodedText } from './unet';
 
 /** A U-Net with its weights as trainable tf.Variables. */
 export class UNet {
@@ -10,7 +10,7 @@ export class UNet {
 
   /** Takes ownership of `tensors` (shapes must already match the config; see io.ts). */
   constructor(config: ModelConfig, tensors: Map<string, tf.Tensor>) {
-    this.config = isUNet2D(config) ? config : validateUNetConfig(config);
+    this.config = isUNet2D(config) || isTextUNet(config) ? config : validateUNetConfig(config);
     this.weights = new Map();
     for (const spec of weightSpecs(this.config)) {
       const t = tensors.get(spec.name);
@@ -22,13 +22,18 @@ export class UNet {
 
   /** A freshly initialised model (deterministic for a seed). */
   static create(config: ModelConfig, seed = 0): UNet {
-    const valid = isUNet2D(config) ? config : validateUNetConfig(config);
+    const valid = isUNet2D(config) || isTextUNet(config) ? config : validateUNetConfig(config);
     return new UNet(valid, initWeights(valid, seed));
   }
 
   /** ε_θ(x_t, t[, label]); see applyUNet. */
   predict(x: tf.Tensor, t: tf.Tensor, options?: ApplyOptions): tf.Tensor {
     return applyUNet(this.config, this.weights, x, t, options);
+  }
+
+  /** A text model's prompts (token ids [B, L], int32) encoded once for a run's steps; the caller owns the tensors. */
+  encode(ids: tf.Tensor): EncodedText {
+    return encodeText(this.config, this.weights, ids);
   }
 
   get numParams(): number {

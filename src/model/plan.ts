@@ -3,7 +3,8 @@
  * forward program as a list of nodes (convolutions, residual blocks, attention, resampling, skip
  * pushes and pops), each with its weights' names, its channels and the resolution it runs at. The
  * weight list, the forward pass (unet.ts) and the parameter and FLOP counts (flops.ts) all derive
- * from it; the playground's own U-Net and diffusers' UNet2DModel are two plans of it (plans/).
+ * from it; the playground's own U-Net, diffusers' UNet2DModel and the text-conditioned U-Net are
+ * three plans of it (plans/).
  * Pure data: no tensors.
  */
 
@@ -95,10 +96,41 @@ export interface AttentionNode {
   scale: number;
 }
 
+/**
+ * Cross-attention (the text's way into the picture): x + out(softmax(q kᵀ/√d + mask) v), q from the
+ * GroupNorm'd image positions, k and v from the text encoder's token states (<pad> masked out);
+ * its weights `name`.{norm, q, k, v, out}.
+ */
+export interface CrossAttentionNode {
+  op: 'xattn';
+  name: string;
+  norm: NormSpec;
+  ch: number;
+  heads: number;
+  size: number;
+}
+
+/**
+ * The text encoder: token and position embeddings, `layers` pre-norm transformer layers
+ * (`name`.layers.i.{norm1, qkv, out, norm2, mlp1, mlp2}: LayerNorm, self-attention with a <pad> mask,
+ * LayerNorm, MLP of width 4·dim with SiLU), a final LayerNorm; its state at <start> (the pooled
+ * text), through `proj`, is added to the timestep embedding.
+ */
+export interface TextEncoderSpec {
+  name: string;
+  vocabulary: number;
+  maxTokens: number;
+  dim: number;
+  layers: number;
+  heads: number;
+  proj: string;
+}
+
 export type PlanNode =
   | ConvNode
   | ResNode
   | AttentionNode
+  | CrossAttentionNode
   /** 2×2 average pooling. */
   | { op: 'avgpool'; size: number }
   /** Nearest-neighbour ×2 (a conv follows). */
@@ -123,6 +155,8 @@ export interface Plan {
   time: { dim: number; freqShift: number; flipSinToCos: boolean; linear1: string; linear2: string; embDim: number };
   /** A learned class embedding added to the time embedding: `rows` rows, `noLabel` the "no label" row (null: the family has none). */
   labels: { name: string; rows: number; noLabel: number | null } | null;
+  /** The prompt's encoder, on a text-conditioned model. */
+  text: TextEncoderSpec | null;
   /** Dropout rate inside residual blocks during training. */
   dropout: number;
   nodes: PlanNode[];
@@ -148,12 +182,30 @@ export function planWeights(plan: Plan): WeightSpec[] {
     specs.push({ name: `${name}.weight`, shape: [i, o], init: 'fanIn' }, { name: `${name}.bias`, shape: [o], init: 'fanIn' });
   const conv = (name: string, k: number, i: number, o: number, init: 'fanIn' | 'zeros' = 'fanIn') =>
     specs.push({ name: `${name}.weight`, shape: [k, k, i, o], init }, { name: `${name}.bias`, shape: [o], init });
-  const norm = ({ name, ch }: NormSpec) =>
+  const norm = ({ name, ch }: Pick<NormSpec, 'name' | 'ch'>) =>
     specs.push({ name: `${name}.weight`, shape: [ch], init: 'ones' }, { name: `${name}.bias`, shape: [ch], init: 'zeros' });
-  const { time } = plan;
+  const { time, text } = plan;
   dense(time.linear1, time.dim, time.embDim);
   dense(time.linear2, time.embDim, time.embDim);
   if (plan.labels) specs.push({ name: `${plan.labels.name}.weight`, shape: [plan.labels.rows, time.embDim], init: 'normal' });
+  if (text) {
+    const d = text.dim;
+    specs.push(
+      { name: `${text.name}.token_emb.weight`, shape: [text.vocabulary, d], init: 'normal' },
+      { name: `${text.name}.pos_emb.weight`, shape: [text.maxTokens, d], init: 'normal' },
+    );
+    for (let i = 0; i < text.layers; i++) {
+      const layer = `${text.name}.layers.${i}`;
+      norm({ name: `${layer}.norm1`, ch: d });
+      dense(`${layer}.qkv`, d, 3 * d);
+      dense(`${layer}.out`, d, d);
+      norm({ name: `${layer}.norm2`, ch: d });
+      dense(`${layer}.mlp1`, d, 4 * d);
+      dense(`${layer}.mlp2`, 4 * d, d);
+    }
+    norm({ name: `${text.name}.norm_out`, ch: d });
+    dense(text.proj, d, time.embDim);
+  }
   for (const n of plan.nodes) {
     if (n.op === 'conv') conv(n.name, n.k, n.cin, n.cout, n.zeroInit ? 'zeros' : 'fanIn');
     else if (n.op === 'res') {
@@ -168,6 +220,12 @@ export function planWeights(plan: Plan): WeightSpec[] {
       if ('fused' in n.qkv) dense(n.qkv.fused, n.ch, 3 * n.ch);
       else for (const name of [n.qkv.q, n.qkv.k, n.qkv.v]) dense(name, n.ch, n.ch);
       dense(n.out, n.ch, n.ch);
+    } else if (n.op === 'xattn') {
+      norm(n.norm);
+      dense(`${n.name}.q`, n.ch, n.ch);
+      dense(`${n.name}.k`, text!.dim, n.ch);
+      dense(`${n.name}.v`, text!.dim, n.ch);
+      dense(`${n.name}.out`, n.ch, n.ch);
     } else if (n.op === 'normOut') norm(n.norm);
   }
   const rank = plan.rank;
@@ -185,7 +243,9 @@ export const resNodes = (plan: Plan): ResNode[] => plan.nodes.filter((n): n is R
  * Floating-point operations of one forward pass (a multiply-add is 2 FLOPs), by kind:
  *  - conv2d: 2·H_out·W_out·k·k·C_in·C_out,
  *  - dense (x·W): 2·rows·in·out (the timestep MLP and each block's timestep projection have one row per image),
- *  - attention: its dense layers go under `dense`; QKᵀ and softmax·V are 2·N·N·C each, N = H·W tokens.
+ *  - attention: its dense layers go under `dense`; QKᵀ and softmax·V are 2·N·N·C each, N = H·W tokens;
+ *    cross-attention's are 2·N·L·C each against L text tokens, and the text encoder's own are 2·L·L·dim,
+ *    its dense layers one row per token.
  * Elementwise work (bias adds, GroupNorm, SiLU, softmax, pooling, upsampling, concat, the sinusoidal
  * embedding, the label-embedding gather) is ignored: it is a few percent of the total and memory-bound.
  */
@@ -202,9 +262,21 @@ export function planFlops(plan: Plan, batch = 1): FlopCount {
   let attention = 0;
   const conv2d = (size: number, k: number, cin: number, cout: number) => (conv += 2 * size * size * k * k * cin * cout);
   const linear = (rows: number, cin: number, cout: number) => (dense += 2 * rows * cin * cout);
-  const { time } = plan;
+  const { time, text } = plan;
   linear(1, time.dim, time.embDim);
   linear(1, time.embDim, time.embDim);
+  const textTokens = text?.maxTokens ?? 0;
+  if (text) {
+    const { dim: d, maxTokens: l } = text;
+    for (let i = 0; i < text.layers; i++) {
+      linear(l, d, 3 * d);
+      attention += 2 * (2 * l * l * d);
+      linear(l, d, d);
+      linear(l, d, 4 * d);
+      linear(l, 4 * d, d);
+    }
+    linear(1, d, time.embDim);
+  }
   for (const n of plan.nodes) {
     if (n.op === 'conv') conv2d(n.size, n.k, n.cin, n.cout);
     else if (n.op === 'res') {
@@ -217,6 +289,12 @@ export function planFlops(plan: Plan, batch = 1): FlopCount {
       linear(tokens, n.ch, 3 * n.ch); // q, k, v
       attention += 2 * (2 * tokens * tokens * n.ch); // QKᵀ and softmax(·)·V
       linear(tokens, n.ch, n.ch); // out
+    } else if (n.op === 'xattn') {
+      const positions = n.size * n.size;
+      linear(positions, n.ch, n.ch); // q
+      linear(2 * textTokens, text!.dim, n.ch); // k, v
+      attention += 2 * (2 * positions * textTokens * n.ch);
+      linear(positions, n.ch, n.ch); // out
     }
   }
   return { conv: batch * conv, dense: batch * dense, attention: batch * attention, total: batch * (conv + dense + attention) };

@@ -2,8 +2,8 @@ import * as tf from '@tensorflow/tfjs';
 import { GaussianRng } from '../diffusion/random';
 import type { ModelConfig } from './config';
 import { timestepEmbedding } from './kernels/timestep-embedding';
-import { avgPool2x2, conv, dense, groupNorm, silu, upsampleNearest2x, weight, type Weights } from './layers';
-import { planWeights, resNodes, type AttentionNode, type Plan, type ResNode, type WeightSpec } from './plan';
+import { avgPool2x2, conv, dense, groupNorm, layerNorm, multiHeadAttention, silu, upsampleNearest2x, weight, type Weights } from './layers';
+import { planWeights, resNodes, type AttentionNode, type CrossAttentionNode, type Plan, type ResNode, type WeightSpec } from './plan';
 import { planOf } from './plans';
 
 export type { WeightSpec } from './plan';
@@ -40,12 +40,69 @@ export function initWeights(c: ModelConfig, seed = 0): Map<string, tf.Tensor> {
 export interface ApplyOptions {
   /** Class labels [B] (int32); on a playground model index numClasses means "no label". Omitted on a conditional model: all "no label". */
   labels?: tf.Tensor1D;
+  /** A text model's prompts, encoded (encodeText). Omitted: the empty prompt. */
+  text?: EncodedText;
+  /**
+   * A text model: receives one tensor [B, H, W, L], the cross-attention weights of every image
+   * position on each of the L tokens, averaged over heads and layers, each layer's map upsampled
+   * (bilinear, half-pixel centres as PyTorch's) to the image's size. The caller owns it.
+   */
+  attentionMaps?: tf.Tensor[];
   /** Training mode: dropout on. */
   training?: boolean;
 }
 
+/** A text model's prompts as the U-Net reads them (encodeText); the same for every step of a run. */
+// a type, not an interface: tf.tidy may return it
+export type EncodedText = {
+  /** The encoder's token states, [B, L, dim]. */
+  tokens: tf.Tensor;
+  /** Added to attention logits, [B, 1, 1, L]: 0 for <start> and the words, −1e9 for <pad>. */
+  mask: tf.Tensor;
+  /** The state at <start> (the pooled text), [B, dim]. */
+  pooled: tf.Tensor;
+};
+
 /**
- * ε_θ(x_t, t, label): the noise predictor, the plan of `c` run node by node. x [B, H, W, C] in the
+ * The text encoder (plan.text): token ids [B, L] (int32; src/text/tokenizer.ts) → token states,
+ * their mask and the pooled state. A pre-norm transformer: x + MHA(LN(x)) with <pad> masked, then
+ * x + MLP(LN(x)) (SiLU), a final LayerNorm. The caller owns the tensors.
+ */
+export function encodeText(c: ModelConfig, w: Weights, ids: tf.Tensor): EncodedText {
+  const text = planOf(c).text;
+  if (!text) throw new RangeError('this model takes no text');
+  const [b, l] = ids.shape;
+  if (ids.rank !== 2 || l > text.maxTokens) throw new RangeError(`token ids must be [B, ≤ ${text.maxTokens}], got [${ids.shape}]`);
+  return tf.tidy(() => {
+    const mask = tf.reshape(tf.mul(tf.cast(tf.equal(ids, 0), 'float32'), -1e9), [b, 1, 1, l]);
+    const positions = tf.slice(weight(w, `${text.name}.pos_emb.weight`), [0, 0], [l, text.dim]);
+    let x = tf.add(tf.gather(weight(w, `${text.name}.token_emb.weight`), ids), positions); // [B, L, dim]
+    const rows = (m: tf.Tensor) => tf.reshape(m, [b * l, text.dim]);
+    for (let i = 0; i < text.layers; i++) {
+      const layer = `${text.name}.layers.${i}`;
+      const [q, k, v] = tf.split(tf.reshape(dense(w, `${layer}.qkv`, rows(layerNorm(w, `${layer}.norm1`, x))), [b, l, 3 * text.dim]), 3, 2);
+      const { out } = multiHeadAttention(q, k, v, text.heads, mask);
+      x = tf.add(x, tf.reshape(dense(w, `${layer}.out`, rows(out)), [b, l, text.dim]));
+      const mlp = dense(w, `${layer}.mlp2`, silu(dense(w, `${layer}.mlp1`, rows(layerNorm(w, `${layer}.norm2`, x)))));
+      x = tf.add(x, tf.reshape(mlp, [b, l, text.dim]));
+    }
+    const tokens = layerNorm(w, `${text.name}.norm_out`, x);
+    return { tokens, mask, pooled: tf.reshape(tf.slice(tokens, [0, 0, 0], [b, 1, text.dim]), [b, text.dim]) };
+  });
+}
+
+/** The empty prompt's token ids for a batch: <start>, then <pad>. */
+export function emptyPromptIds(c: ModelConfig, batch: number): tf.Tensor2D {
+  const l = planOf(c).text!.maxTokens;
+  return tf.tensor2d(
+    Array.from({ length: batch * l }, (_, i) => (i % l === 0 ? 1 : 0)),
+    [batch, l],
+    'int32',
+  );
+}
+
+/**
+ * ε_θ(x_t, t, condition): the noise predictor (the condition a class label or a text), the plan of `c` run node by node. x [B, H, W, C] in the
  * data range, t [B] (0-based timesteps) → the network's output shaped [B, H, W, outChannels]. Knows
  * nothing of noise schedules: t is only embedded.
  */
@@ -88,10 +145,26 @@ export function applyUNet(c: ModelConfig, w: Weights, x: tf.Tensor, t: tf.Tensor
       const sum = tf.add(v, tf.reshape(out, [b, hh, ww, cc]));
       return a.scale === 1 ? sum : tf.div(sum, a.scale);
     };
+    const text = plan.text ? (options.text ?? encodeText(c, w, emptyPromptIds(c, b))) : null;
+    const maps: tf.Tensor[] = [];
+    const crossAttention = (a: CrossAttentionNode, v: tf.Tensor) => {
+      const [, hh, ww, cc] = v.shape;
+      const n = hh * ww;
+      const l = text!.tokens.shape[1]!;
+      const q = tf.reshape(dense(w, `${a.name}.q`, tf.reshape(groupNorm(w, a.norm, v), [b * n, cc])), [b, n, cc]);
+      const tokenRows = tf.reshape(text!.tokens, [b * l, plan.text!.dim]);
+      const k = tf.reshape(dense(w, `${a.name}.k`, tokenRows), [b, l, cc]);
+      const val = tf.reshape(dense(w, `${a.name}.v`, tokenRows), [b, l, cc]);
+      const { out, weights } = multiHeadAttention(q, k, val, a.heads, text!.mask);
+      if (options.attentionMaps)
+        maps.push(tf.image.resizeBilinear(tf.reshape<tf.Rank.R4>(tf.mean(weights, 1), [b, hh, ww, l]), [h, wd], false, true));
+      return tf.add(v, tf.reshape(dense(w, `${a.name}.out`, tf.reshape(out, [b * n, cc])), [b, hh, ww, cc]));
+    };
 
     // 1. timestep (+ label) embedding, and from SiLU(emb) every residual block's projection in one
     //    matMul: [B, embDim] · [embDim, Σ out] (the blocks' weights side by side) + their biases
-    const emb = embed(plan, w, t, options.labels, b); // [B, embDim]
+    let emb = embed(plan, w, t, options.labels, b); // [B, embDim]
+    if (text) emb = tf.add(emb, dense(w, plan.text!.proj, text.pooled));
     const proj = tf.fused.matMul({
       a: silu(emb),
       b: tf.concat(
@@ -107,12 +180,14 @@ export function applyUNet(c: ModelConfig, w: Weights, x: tf.Tensor, t: tf.Tensor
       if (node.op === 'conv') hdn = conv(w, node.name, hdn, node.stride, node.padding);
       else if (node.op === 'res') hdn = resBlock(node, hdn, proj);
       else if (node.op === 'attn') hdn = attention(node, hdn);
+      else if (node.op === 'xattn') hdn = crossAttention(node, hdn);
       else if (node.op === 'avgpool') hdn = avgPool2x2(hdn);
       else if (node.op === 'upsample') hdn = upsampleNearest2x(hdn);
       else if (node.op === 'push') skips.push(hdn);
       else if (node.op === 'pop') hdn = tf.concat([hdn, skips.pop()!], 3);
       else hdn = groupNorm(w, node.norm, hdn, true);
     }
+    if (options.attentionMaps && maps.length) options.attentionMaps.push(tf.keep(tf.div(tf.addN(maps), maps.length)));
     return hdn;
   });
 }

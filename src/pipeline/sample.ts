@@ -9,8 +9,10 @@ import {
   type Scheduler,
   type Timestep,
 } from '../diffusion';
+import { isTextUNet } from '../model/config';
 import type { UNet } from '../model/model';
 import { runSteps, type SamplerName } from './defaults';
+import { TextCondition } from './text-condition';
 
 /**
  * The pipeline: the only place the model and a scheduler meet. It is just the unrolled reverse
@@ -28,6 +30,14 @@ export interface SampleOptions {
   batch: number;
   /** Class per image for a conditional model (null = unconditional); ignored by unconditional models. */
   labels?: (number | null)[];
+  /** A text model's prompt per image (absent: the empty prompt, "anything"). */
+  prompts?: string[];
+  /** A text model: guidance steers away from this prompt instead of from the empty one. */
+  negativePrompt?: string;
+  /** A text model: other prompts (one per image) that take over at timestep `at` — every step with t ≤ at uses them. */
+  promptSwitch?: { prompts: string[]; at: Timestep };
+  /** A text model: every step also yields its cross-attention maps (SampleStep.attention). */
+  attentionMaps?: boolean;
   /**
    * Classifier-free guidance scale s: ε = ε_uncond + s (ε_cond − ε_uncond); 1 = plain conditional. An
    * array gives each image its own s (the guidance strip: one batched run of the same noise).
@@ -54,6 +64,8 @@ export interface SampleStep {
   predOriginalSample: tf.Tensor;
   /** ε̂, the (guided) noise the model predicts in x_t. */
   predNoise: tf.Tensor;
+  /** With attentionMaps: [B, H, W, L], how much each pixel attended to each token (the prompt's, not the negative's). */
+  attention?: tf.Tensor;
 }
 
 const SCHEDULERS: Record<SamplerName, (config: DiffusionConfig & { clipSample: boolean }) => Scheduler> = {
@@ -77,32 +89,54 @@ export function runTimesteps(scheduler: Scheduler, startTimestep?: Timestep): re
   return startTimestep === undefined ? scheduler.timesteps : scheduler.timesteps.filter((t) => t <= startTimestep);
 }
 
-/** The model output for a batch, with classifier-free guidance when the model is conditional and s ≠ 1 (one s, or one per image). */
+/** What a model is conditioned on: class labels (one per image, null = none), or a text model's encoded prompts. */
+export type Condition = (number | null)[] | TextCondition | undefined;
+
+/**
+ * The model output for a batch, with classifier-free guidance when the model is conditional and
+ * s ≠ 1 (one s, or one per image): ε = ε_uncond + s (ε_cond − ε_uncond). With `maps`, a text model's
+ * attention maps for the prompts are pushed there (the caller owns them).
+ */
 export function guidedNoise(
   model: UNet,
   x: tf.Tensor,
   t: Timestep,
-  labels: (number | null)[] | undefined,
+  condition: Condition,
   guidance: number | number[],
+  maps?: tf.Tensor[],
 ): tf.Tensor {
   return tf.tidy(() => {
     const b = x.shape[0];
     const ts = tf.fill<tf.Rank.R1>([b], t);
+    const plain = Array.isArray(guidance) ? guidance.every((g) => g === 1) : guidance === 1;
+    const guide = (both: tf.Tensor) => {
+      const [epsCond, epsUncond] = tf.split(both, 2);
+      const s = Array.isArray(guidance) ? tf.tensor4d(guidance, [b, 1, 1, 1]) : guidance;
+      return tf.add(epsUncond, tf.mul(s, tf.sub(epsCond, epsUncond)));
+    };
+    if (condition instanceof TextCondition) {
+      if (plain) return model.predict(x, ts, { text: condition.cond, attentionMaps: maps });
+      const collected: tf.Tensor[] = [];
+      const both = model.predict(tf.concat([x, x]), tf.concat([ts, ts]), { text: condition.pair, attentionMaps: maps && collected });
+      // the prompts' half of the maps
+      for (const m of collected) maps!.push(tf.keep(tf.slice(m, 0, b)));
+      tf.dispose(collected);
+      return guide(both);
+    }
+    const labels = condition;
     const nc = model.config.numClasses;
     if (nc === 0) return model.predict(x, ts);
     const cond = tf.tensor1d(
       Array.from({ length: b }, (_, i) => labels?.[i] ?? nc),
       'int32',
     );
-    const plain = Array.isArray(guidance) ? guidance.every((g) => g === 1) : guidance === 1;
     if (plain || !labels?.some((l) => l !== null)) return model.predict(x, ts, { labels: cond });
     // one batched pass: [x, x] with [labels, "no label"]
-    const both = model.predict(tf.concat([x, x]), tf.concat([ts, ts]), {
-      labels: tf.concat([cond, tf.fill<tf.Rank.R1>([b], nc, 'int32')]),
-    });
-    const [epsCond, epsUncond] = tf.split(both, 2);
-    const s = Array.isArray(guidance) ? tf.tensor4d(guidance, [b, 1, 1, 1]) : guidance;
-    return tf.add(epsUncond, tf.mul(s, tf.sub(epsCond, epsUncond)));
+    return guide(
+      model.predict(tf.concat([x, x]), tf.concat([ts, ts]), {
+        labels: tf.concat([cond, tf.fill<tf.Rank.R1>([b], nc, 'int32')]),
+      }),
+    );
   });
 }
 
@@ -119,12 +153,19 @@ export function* sample(model: UNet, diffusion: DiffusionConfig, options: Sample
   /** N(0, I) noise for the batch: independent per image, or one draw repeated (sharedNoise). */
   const noiseLike = () =>
     options.sharedNoise ? tf.tidy(() => tf.tile(rng.randn(one), [options.batch, 1, 1, 1])) : rng.randn([options.batch, ...one.slice(1)]);
+  const text = isTextUNet(model.config);
+  const prompts = (ps: string[] | undefined) =>
+    new TextCondition(model, ps ?? new Array<string>(options.batch).fill(''), options.negativePrompt);
+  const first = text ? prompts(options.prompts) : null;
+  const second = text && options.promptSwitch ? prompts(options.promptSwitch.prompts) : null;
   let x = options.init ? options.init.sample.clone() : noiseLike(); // x_T ~ N(0, I)
   let previous: tf.Tensor[] = [];
   try {
     for (let i = 0; i < timesteps.length; i++) {
       const t = timesteps[i];
-      const modelOutput = guidedNoise(model, x, t, options.labels, options.guidance ?? 1);
+      const condition = second && t <= options.promptSwitch!.at ? second : (first ?? options.labels);
+      const maps: tf.Tensor[] | undefined = text && options.attentionMaps ? [] : undefined;
+      const modelOutput = guidedNoise(model, x, t, condition, options.guidance ?? 1, maps);
       const z = options.sharedNoise ? noiseLike() : null;
       const out = scheduler.step(modelOutput, t, x, { eta: options.eta ?? 0, noise: z ?? rng });
       z?.dispose();
@@ -138,11 +179,21 @@ export function* sample(model: UNet, diffusion: DiffusionConfig, options: Sample
       tf.dispose(previous);
       x.dispose();
       x = out.prevSample;
-      previous = [out.predOriginalSample, predNoise];
-      yield { index: i, total: timesteps.length, t, sample: x, predOriginalSample: out.predOriginalSample, predNoise };
+      previous = [out.predOriginalSample, predNoise, ...(maps ?? [])];
+      yield {
+        index: i,
+        total: timesteps.length,
+        t,
+        sample: x,
+        predOriginalSample: out.predOriginalSample,
+        predNoise,
+        attention: maps?.[0],
+      };
     }
   } finally {
     tf.dispose([...previous, x]);
+    first?.dispose();
+    second?.dispose();
     scheduler.reset();
   }
 }

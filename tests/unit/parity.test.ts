@@ -88,3 +88,31 @@ describe('PyTorch parity: the DDPM step of tools/torch/sample.py', () => {
     }
   });
 });
+
+// tools/torch/text_unet.py: the text encoder, cross-attention with padding masked, the pooled text in the embedding
+describe('PyTorch parity: the text-conditioned U-Net', () => {
+  it('gives PyTorch’s ε and attention maps within 1e-4 for three prompts (one empty)', async () => {
+    const io = JSON.parse(readFileSync('tests/fixtures/parity/text/io.json', 'utf8')) as ParityIO & { ids: number[][]; maps: number[] };
+    const { model } = await loadModel(fileHandler('tests/fixtures/parity/text'));
+    expect(model.numParams).toBe(io.numParams);
+    const x = tf.tensor4d(io.x, io.shape);
+    const ids = tf.tensor2d(io.ids, undefined, 'int32');
+    const text = model.encode(ids);
+    const maps: tf.Tensor[] = [];
+    const y = model.predict(x, tf.tensor1d(io.t), { text, attentionMaps: maps });
+    const got = await values(y);
+    let worst = 0;
+    for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - io.y[i]));
+    console.info(`text: max |tfjs − PyTorch| = ${worst.toExponential(2)}`);
+    expect(worst).toBeLessThanOrEqual(1e-4);
+    expect(maps).toHaveLength(1);
+    expect(maps[0].shape).toEqual([...io.shape.slice(0, 3), io.ids[0].length]);
+    expectClose(await values(maps[0]), io.maps, 1e-5);
+    // the empty prompt is what a text model sees without a text
+    const empty = model.predict(tf.slice(x, [2], [1]), tf.tensor1d([io.t[2]]));
+    const per = io.shape[1] * io.shape[2];
+    expectClose(await values(empty), io.y.slice(2 * per), 1e-4);
+    tf.dispose([x, ids, y, empty, text.tokens, text.mask, text.pooled, ...maps]);
+    model.dispose();
+  });
+});

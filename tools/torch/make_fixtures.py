@@ -12,11 +12,13 @@ import os
 import sys
 
 import torch
+import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from sample import DDPMStep, guided_eps  # noqa: E402
 from tfjs_format import write_tfjs_model  # noqa: E402
 from train import linear_alphas_cumprod  # noqa: E402
+from text_unet import TextConfig, TextUNet, TextUNetConfig  # noqa: E402
 from unet import UNet, UNetConfig  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "parity")
@@ -66,7 +68,50 @@ def main():
         with open(os.path.join(d, "io.json"), "w") as f:
             json.dump(io, f)
         print(name, io["numParams"], "params", float(y.abs().max()))
+    text_model()
     ddpm_steps()
+
+
+def text_model():
+    """The text-conditioned U-Net, narrow: two levels, cross-attention at both and in the middle (two heads at
+    16 channels), self-attention, a two-layer encoder; prompts of different lengths (padding masked) and the
+    empty one; also the attention maps (mean over heads and layers, each upsampled bilinearly to the image)."""
+    torch.manual_seed(4321)
+    vocab = ["<pad>", "<start>", "3", "7", "a", "in", "left", "small", "the", "top"]
+    cfg = TextUNetConfig(text=TextConfig(vocabulary=vocab, maxTokens=8, dim=16, layers=2, heads=2), imageSize=16, inChannels=1,
+                         baseChannels=8, channelMults=[1, 2], numResBlocks=1, crossAttentionLevels=[0, 1], headChannels=8,
+                         attention=True, groups=4)
+    model = TextUNet(cfg).eval()
+    with torch.no_grad():
+        model.conv_out.weight.normal_(0, 0.05)
+        model.conv_out.bias.normal_(0, 0.05)
+        for n, p in model.named_parameters():
+            if "norm" in n:
+                p.add_(torch.randn_like(p) * 0.1)
+    ids = torch.tensor([[1, 4, 7, 2, 5, 8, 9, 6], [1, 3, 0, 0, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0, 0, 0]])  # "a small 3 in the top left", "7", ""
+    b = ids.shape[0]
+    x = torch.randn(b, 1, cfg.imageSize, cfg.imageSize)
+    t = torch.tensor([5, 500, 990])
+    maps = []
+    with torch.no_grad():
+        y = model(x, t, ids, maps=maps)
+        up = [F.interpolate(m.permute(0, 3, 1, 2), size=(cfg.imageSize, cfg.imageSize), mode="bilinear", align_corners=False) for m in maps]
+        mean_map = torch.stack(up).mean(0).permute(0, 2, 3, 1)  # [B, H, W, L]
+    d = os.path.join(OUT, "text")
+    write_tfjs_model(model, {"numTrainTimesteps": 1000, "betaSchedule": "linear", "predictionType": "epsilon"}, d)
+    io = {
+        "x": x.permute(0, 2, 3, 1).reshape(-1).tolist(),
+        "shape": [b, cfg.imageSize, cfg.imageSize, 1],
+        "t": t.tolist(),
+        "labels": None,
+        "ids": ids.tolist(),
+        "y": y.permute(0, 2, 3, 1).reshape(-1).tolist(),
+        "maps": mean_map.reshape(-1).tolist(),
+        "numParams": sum(p.numel() for p in model.parameters()),
+    }
+    with open(os.path.join(d, "io.json"), "w") as f:
+        json.dump(io, f)
+    print("text", io["numParams"], "params", float(y.abs().max()), "maps", len(maps))
 
 
 def ddpm_steps():

@@ -171,14 +171,16 @@ class UNet(nn.Module):
         return self.conv_out(F.silu(self.norm_out(h)))
 
 
-def tfjs_weights(model: UNet):
-    """Named float32 arrays in the tfjs layout, in state_dict order; names match src/model/unet.ts."""
+def tfjs_weights(model: nn.Module):
+    """Named float32 arrays in the tfjs layout, in state_dict order; names match src/model/unet.ts.
+    Conv weights OIHW → HWIO and linear [out, in] → [in, out]; embedding tables stay [rows, dim]."""
+    linear = {f"{n}.weight" for n, m in model.named_modules() if isinstance(m, nn.Linear)}
     out = []
     for name, p in model.state_dict().items():
         a = p.detach().float().cpu().numpy()
         if a.ndim == 4:
             a = a.transpose(2, 3, 1, 0)
-        elif a.ndim == 2 and not name.startswith("label_emb"):
+        elif name in linear:
             a = a.transpose(1, 0)
         out.append((name, a))
     return out

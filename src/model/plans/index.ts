@@ -1,6 +1,7 @@
-import { isUNet2D, type ModelConfig } from '../config';
+import { isTextUNet, isUNet2D, type ModelConfig } from '../config';
 import type { Plan } from '../plan';
 import { playgroundPlan } from './playground';
+import { textUNetPlan } from './text-unet';
 import { unet2dPlan } from './unet2d';
 
 const plans = new WeakMap<ModelConfig, Plan>();
@@ -9,7 +10,7 @@ const plans = new WeakMap<ModelConfig, Plan>();
 export function planOf(c: ModelConfig): Plan {
   let plan = plans.get(c);
   if (!plan) {
-    plan = isUNet2D(c) ? unet2dPlan(c) : playgroundPlan(c);
+    plan = isUNet2D(c) ? unet2dPlan(c) : isTextUNet(c) ? textUNetPlan(c) : playgroundPlan(c);
     plans.set(c, plan);
   }
   return plan;

@@ -1,6 +1,15 @@
 import { groupCount, type UNetConfig } from '../config';
 import { residual, type NormSpec, type Plan, type PlanNode, type ResNode } from '../plan';
 
+/** The levels' part of a config, shared by the playground U-Net and the text U-Net. */
+export type Levels = Pick<
+  UNetConfig,
+  'imageSize' | 'inChannels' | 'baseChannels' | 'channelMults' | 'numResBlocks' | 'attention' | 'dropout' | 'groups' | 'downsample'
+>;
+
+/** Nodes a family adds after a residual block (named by its place: 'down_xattn.2_0', 'mid_xattn', 'up_xattn.1_0'), or none. */
+export type After = (place: string, level: number, ch: number, size: number, norm: (name: string, ch: number) => NormSpec) => PlanNode[];
+
 /** PyTorch's GroupNorm ε, the playground U-Net's. */
 const EPS = 1e-5;
 
@@ -12,6 +21,15 @@ const EPS = 1e-5;
  * 4·base; classes embedded with one more "no label" row.
  */
 export function playgroundPlan(c: UNetConfig): Plan {
+  return {
+    ...levelsPlan(c, () => []),
+    labels: c.numClasses > 0 ? { name: 'label_emb', rows: c.numClasses + 1, noLabel: c.numClasses } : null,
+    text: null,
+  };
+}
+
+/** The plan of the levels, with `after`'s nodes after each block (and after the middle attention); no labels, no text. */
+export function levelsPlan(c: Levels, after: After): Omit<Plan, 'labels' | 'text'> {
   const norm = (name: string, ch: number): NormSpec => ({ name, ch, groups: groupCount(c.groups, ch), eps: EPS });
   const res = (name: string, cin: number, cout: number, size: number): ResNode =>
     residual(name, { proj: 'emb', shortcut: 'skip' }, norm, cin, cout, size);
@@ -24,7 +42,7 @@ export function playgroundPlan(c: UNetConfig): Plan {
   // 1. down: each block's output is kept for the up path
   widths.forEach((w, i) => {
     for (let j = 0; j < c.numResBlocks; j++) {
-      nodes.push(res(`down.${i}.${j}`, ch, w, size), { op: 'push' });
+      nodes.push(res(`down.${i}.${j}`, ch, w, size), ...after(`down_xattn.${i}_${j}`, i, w, size, norm), { op: 'push' });
       ch = w;
       skips.push(ch);
     }
@@ -50,12 +68,16 @@ export function playgroundPlan(c: UNetConfig): Plan {
       out: 'mid_attn.proj',
       scale: 1,
     });
-  nodes.push(res('mid2', ch, ch, size));
+  nodes.push(...after('mid_xattn', levels - 1, ch, size, norm), res('mid2', ch, ch, size));
   // 3. up: concatenate the matching skip before each block; nearest ×2 + conv between levels
   for (let k = 0; k < levels; k++) {
     const w = widths[levels - 1 - k];
     for (let j = 0; j < c.numResBlocks; j++) {
-      nodes.push({ op: 'pop' }, res(`up.${k}.${j}`, ch + skips.pop()!, w, size));
+      nodes.push(
+        { op: 'pop' },
+        res(`up.${k}.${j}`, ch + skips.pop()!, w, size),
+        ...after(`up_xattn.${k}_${j}`, levels - 1 - k, w, size, norm),
+      );
       ch = w;
     }
     if (k < levels - 1) {
@@ -84,15 +106,31 @@ export function playgroundPlan(c: UNetConfig): Plan {
       linear2: 'time_mlp2',
       embDim: 4 * c.baseChannels,
     },
-    labels: c.numClasses > 0 ? { name: 'label_emb', rows: c.numClasses + 1, noLabel: c.numClasses } : null,
     dropout: c.dropout,
     nodes,
     rank: stateDictRank,
   };
 }
 
-/** tools/torch/unet.py's state_dict order: embeddings, conv_in, down blocks, downsample convs, middle, up blocks, upsample convs, out. */
+/**
+ * tools/torch's state_dict order (unet.py, text_unet.py): embeddings, the text encoder and its
+ * projection, conv_in, down blocks, their cross-attention, downsample convs, middle, up blocks, their
+ * cross-attention, upsample convs, out.
+ */
 function stateDictRank(name: string): number {
-  const order = [/^(time_mlp|label_emb)/, /^conv_in/, /^down\./, /^downsample\./, /^mid/, /^up\./, /^upsample\./, /^(norm_out|conv_out)/];
+  const order = [
+    /^(time_mlp|label_emb)/,
+    /^text\./,
+    /^text_proj/,
+    /^conv_in/,
+    /^down\./,
+    /^down_xattn\./,
+    /^downsample\./,
+    /^mid/,
+    /^up\./,
+    /^up_xattn\./,
+    /^upsample\./,
+    /^(norm_out|conv_out)/,
+  ];
   return order.findIndex((r) => r.test(name));
 }

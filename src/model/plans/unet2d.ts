@@ -91,6 +91,7 @@ export function unet2dPlan(c: UNet2DConfig): Plan {
       embDim: 4 * widths[0],
     },
     labels: c.numClassEmbeds ? { name: 'class_embedding', rows: c.numClassEmbeds, noLabel: null } : null,
+    text: null,
     dropout: c.dropout,
     nodes,
   };
