@@ -10,17 +10,22 @@ const CLASSES = 10;
 const GRID_GAP = 2;
 
 export /** Grayscale bytes of a grid: row r holds the first `columns` images labelled r, tiles GRID_GAP px apart on white. */
-function sampleGrid(images: Float32Array[], labels: number[], columns: number): { pixels: Uint8Array; width: number; height: number } {
-  const pitch = DIGIT_SIZE + GRID_GAP;
+function sampleGrid(
+  images: Float32Array[],
+  labels: number[],
+  columns: number,
+  rows = CLASSES,
+  side = DIGIT_SIZE,
+): { pixels: Uint8Array; width: number; height: number } {
+  const pitch = side + GRID_GAP;
   const width = columns * pitch - GRID_GAP;
-  const height = CLASSES * pitch - GRID_GAP;
+  const height = rows * pitch - GRID_GAP;
   const pixels = new Uint8Array(width * height).fill(255);
-  for (let row = 0; row < CLASSES; row++) {
+  for (let row = 0; row < rows; row++) {
     const tiles = images.filter((_, i) => labels[i] === row).slice(0, columns);
     tiles.forEach((image, col) => {
       const bytes = toBytes(image);
-      for (let y = 0; y < DIGIT_SIZE; y++)
-        pixels.set(bytes.subarray(y * DIGIT_SIZE, (y + 1) * DIGIT_SIZE), (row * pitch + y) * width + col * pitch);
+      for (let y = 0; y < side; y++) pixels.set(bytes.subarray(y * side, (y + 1) * side), (row * pitch + y) * width + col * pitch);
     });
   }
   return { pixels, width, height };

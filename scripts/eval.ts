@@ -17,6 +17,10 @@
  * Progress goes to stderr, the JSON report to stdout (and --out); a sample grid per setting to
  * <grids>/samples-<setting>.png (default samples/eval/, outside the repository's pictures; --grids docs refreshes
  * the quality report's; one row per label, its first 10 samples).
+ *   npm run eval -- --model public/models/captioned-digits [--per-prompt N] [--settings dpm20] …
+ * A text model is judged on prompt adherence instead (scripts/eval-prompts.ts): N samples for each of
+ * 60 prompts, the share whose digit, size and place are the prompt's, next to the same reading of the
+ * data set's own pictures of held-out digits (the ceiling); its grid has one row per prompt.
  */
 import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -34,9 +38,11 @@ import { loadModelFrom } from './node-io';
 import { encodePng } from './png';
 import { readSamples, sampleGrid } from './digit-pictures';
 import { parseSettings, type Setting } from './eval-settings';
+import { adherence, dataCeiling, PROMPT_LAYOUTS, promptFor } from './eval-prompts';
+import { isTextUNet } from '../src/model/config';
 
 const USAGE =
-  'usage: npm run eval -- [--model DIR] [--per-label N] [--settings ddpm,ddim<K>[-eta<E>],dpm<K>,…] [--guidance W,…] [--seed S] [--batch B] [--grids DIR] [--out FILE] [--retrain] [--backend wasm|cpu|webgpu]\n' +
+  'usage: npm run eval -- [--model DIR] [--per-label N | --per-prompt N (a text model)] [--settings ddpm,ddim<K>[-eta<E>],dpm<K>,…] [--guidance W,…] [--seed S] [--batch B] [--grids DIR] [--out FILE] [--retrain] [--backend wasm|cpu|webgpu]\n' +
   '       npm run eval -- --samples DIR [--grids DIR] [--out FILE] [--retrain] [--backend B]   (scores <label>_<index>.png pictures made elsewhere)';
 const CLASSES = 10;
 const CLASSIFIER_TRAINING = { epochs: 10, batchSize: 64, seed: 0 };
@@ -45,7 +51,7 @@ const GRID_COLUMNS = 10;
 const round = (x: number, digits: number) => Number(x.toFixed(digits));
 
 /** Options that choose how samples are generated, so meaningless with --samples. */
-const GENERATION_OPTIONS = ['--model', '--per-label', '--settings', '--guidance', '--seed', '--batch'];
+const GENERATION_OPTIONS = ['--model', '--per-label', '--per-prompt', '--settings', '--guidance', '--seed', '--batch'];
 
 export async function main(argv: string[]): Promise<number> {
   const retrain = argv.includes('--retrain');
@@ -54,6 +60,7 @@ export async function main(argv: string[]): Promise<number> {
     {
       model: { kind: 'string' },
       'per-label': { kind: 'int', min: 1, max: 100000 },
+      'per-prompt': { kind: 'int', min: 1, max: 100000 },
       settings: { kind: 'string' },
       guidance: { kind: 'string' },
       seed: { kind: 'int', min: 0, max: 2 ** 31 - 1 },
@@ -66,6 +73,7 @@ export async function main(argv: string[]): Promise<number> {
     {
       model: 'public/models/mnist',
       'per-label': 100,
+      'per-prompt': 7,
       settings: 'ddpm,ddim50',
       guidance: String(SAMPLING_DEFAULTS.guidance),
       seed: 0,
@@ -93,7 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     else {
       generator = { ...(await loadModelFrom(String(a.model))), settings: [] };
       const { model, diffusion } = generator;
-      if (model.config.numClasses !== CLASSES)
+      if (model.config.numClasses !== CLASSES && !isTextUNet(model.config))
         throw new UsageError(`the eval needs a ${CLASSES}-class conditional model; '${a.model}' has ${model.config.numClasses} classes`);
       generator.settings = parseSettings(String(a.settings), String(a.guidance), diffusion.numTrainTimesteps);
     }
@@ -165,7 +173,46 @@ export async function main(argv: string[]): Promise<number> {
   };
 
   const results = [];
-  if (given !== null) {
+  let ceiling = null;
+  if (generator !== null && isTextUNet(generator.model.config)) {
+    const { model, diffusion } = generator;
+    const canvas = model.config.imageSize;
+    const perPrompt = Number(a['per-prompt']);
+    const asked = PROMPT_LAYOUTS.flatMap((l) => new Array<typeof l>(perPrompt).fill(l));
+    ceiling = await dataCeiling(classifier, heldOut, canvas, perPrompt);
+    process.stderr.write(`data ceiling (the data set's own pictures, held-out digits): all right ${(100 * ceiling.all).toFixed(1)}%\n`);
+    for (const s of generator.settings) {
+      const started = performance.now();
+      const images = await generate(model, diffusion, new Array<null>(asked.length).fill(null), {
+        sampler: s.sampler,
+        steps: s.steps,
+        eta: s.eta,
+        guidance: s.guidance,
+        seed: Number(a.seed),
+        batchSize: Number(a.batch),
+        prompts: asked.map(promptFor),
+        onBatch: (done, total) =>
+          process.stderr.write(`\r[${s.name}] ${done}/${total} samples, ${((performance.now() - started) / 1000).toFixed(0)} s`),
+      });
+      process.stderr.write('\n');
+      const judged = await adherence(classifier, images, asked, canvas);
+      const grid = sampleGrid(
+        images,
+        asked.map((_, i) => Math.floor(i / perPrompt)),
+        Math.min(perPrompt, GRID_COLUMNS),
+        PROMPT_LAYOUTS.length,
+        canvas,
+      );
+      const gridPath = join(String(a.grids), `prompts-${s.name}.png`);
+      await mkdir(String(a.grids), { recursive: true });
+      await writeFile(gridPath, encodePng(grid.pixels, grid.width, grid.height, 1));
+      process.stderr.write(
+        `[${s.name}] digit ${(100 * judged.digit).toFixed(1)}%, size ${(100 * judged.size).toFixed(1)}%, place ${(100 * judged.place).toFixed(1)}%, all three ${(100 * judged.all).toFixed(1)}%\n`,
+      );
+      results.push({ ...s, ...judged, grid: gridPath, seconds: round((performance.now() - started) / 1000, 1) });
+    }
+    generator.model.dispose();
+  } else if (given !== null) {
     const name = basename(resolve(String(a.samples)));
     results.push({ name, source: String(a.samples), ...(await judge(name, given.images, given.labels)) });
   } else if (generator !== null) {
@@ -202,7 +249,13 @@ export async function main(argv: string[]): Promise<number> {
 
   const report = {
     ...(generator !== null
-      ? { model: { path: String(a.model), metadata: generator.metadata }, perLabel: Number(a['per-label']), seed: Number(a.seed) }
+      ? {
+          model: { path: String(a.model), metadata: generator.metadata },
+          ...(ceiling
+            ? { perPrompt: Number(a['per-prompt']), prompts: PROMPT_LAYOUTS.map(promptFor), dataCeiling: ceiling }
+            : { perLabel: Number(a['per-label']) }),
+          seed: Number(a.seed),
+        }
       : { samples: String(a.samples) }),
     classifier: { path: CLASSIFIER_DIR, trainedThisRun: trained, heldOutAccuracy, features: real.features[0].length },
     floor: {

@@ -2,7 +2,9 @@
  * Sampling CLI — the same pipeline code the page runs, in Node:
  *   npm run sample -- --model DIR|REPO_ID --label <0-9|all> --count N --sampler ddpm|ddim|dpm-solver++
  *                     --steps K --eta E --guidance W --seed S --out DIR
- * Writes DIR/<label>_<index>.png (8-bit, the model's resolution) and prints the time taken.
+ *   npm run sample -- --model public/models/captioned-digits --prompt "a small 3 in the top left" [--negative "..."] …
+ * Writes DIR/<label>_<index>.png (a text model: DIR/<prompt's words>_<index>.png; 8-bit, the model's
+ * resolution) and prints the time taken.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -13,9 +15,11 @@ import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backe
 import { loadModelFrom } from './node-io';
 import { drawsUnlabelled } from '../src/model/plans';
 import { encodePng, toBytes } from './png';
+import { isTextUNet } from '../src/model/config';
+import { describeUnread, tokenize, words } from '../src/text/tokenizer';
 
 const USAGE =
-  'usage: npm run sample -- [--model DIR|REPO_ID] [--label 0-9|all|none] [--count N] [--sampler ddpm|ddim|dpm-solver++] [--steps K (default: DDIM 50, DPM-Solver++ 20)] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
+  'usage: npm run sample -- [--model DIR|REPO_ID] [--label 0-9|all|none | --prompt TEXT [--negative TEXT]] [--count N] [--sampler ddpm|ddim|dpm-solver++] [--steps K (default: DDIM 50, DPM-Solver++ 20)] [--eta E] [--guidance W] [--seed S] [--out DIR] [--batch B] [--backend wasm|cpu|webgpu]';
 
 export async function main(argv: string[]): Promise<number> {
   const a = parseCliArgs(
@@ -23,6 +27,8 @@ export async function main(argv: string[]): Promise<number> {
     {
       model: { kind: 'string' },
       label: { kind: 'string' },
+      prompt: { kind: 'string' },
+      negative: { kind: 'string' },
       count: { kind: 'int', min: 1, max: 100000 },
       sampler: { kind: 'string', choices: SAMPLER_NAMES },
       steps: { kind: 'int', min: 1, max: 1000 },
@@ -34,7 +40,18 @@ export async function main(argv: string[]): Promise<number> {
       backend: { kind: 'string', choices: [...NODE_BACKENDS] },
     },
     // steps 0: the sampler's own default (SAMPLERS)
-    { model: 'public/models/mnist', label: 'all', count: 1, ...SAMPLING_DEFAULTS, steps: 0, out: 'samples', batch: 50, backend: 'wasm' },
+    {
+      model: 'public/models/mnist',
+      label: 'all',
+      prompt: '',
+      negative: '',
+      count: 1,
+      ...SAMPLING_DEFAULTS,
+      steps: 0,
+      out: 'samples',
+      batch: 50,
+      backend: 'wasm',
+    },
     USAGE,
   );
   if (a === 'help') return 0;
@@ -43,8 +60,23 @@ export async function main(argv: string[]): Promise<number> {
   const { model, diffusion } = await loadModelFrom(String(a.model));
   const nc = model.config.numClasses;
   const label = String(a.label);
+  const text = isTextUNet(model.config);
+  const usage = (message: string) => {
+    console.error(`error: ${message}\n${USAGE}`);
+    model.dispose();
+    return 2;
+  };
+  if (!text && (a.prompt !== '' || a.negative !== ''))
+    return usage(`'${String(a.model)}' is not a text model: --prompt and --negative need one`);
+  if (text && argv.includes('--label')) return usage(`'${String(a.model)}' is a text model: give --prompt, not --label`);
+  if (text)
+    for (const p of [String(a.prompt), String(a.negative)]) {
+      const unread = describeUnread(tokenize(p, model.config.text.vocabulary, model.config.text.maxTokens));
+      if (unread) process.stderr.write(`warning: "${p}": ${unread}\n`);
+    }
   let labels: (number | null)[];
-  if (label === 'all')
+  if (text) labels = new Array<null>(Number(a.count)).fill(null);
+  else if (label === 'all')
     labels =
       nc > 0
         ? Array.from({ length: nc * Number(a.count) }, (_, i) => Math.floor(i / Number(a.count)))
@@ -69,6 +101,7 @@ export async function main(argv: string[]): Promise<number> {
     guidance: drawsUnlabelled(model.config) ? Number(a.guidance) : 1,
     seed: Number(a.seed),
     batchSize: Number(a.batch),
+    ...(text ? { prompts: labels.map(() => String(a.prompt)), negativePrompt: String(a.negative) } : {}),
     onBatch: (done, total) => process.stderr.write(`\r${done}/${total} samples`),
   });
   process.stderr.write('\n');
@@ -76,14 +109,14 @@ export async function main(argv: string[]): Promise<number> {
   const counts = new Map<string, number>();
   const size = model.config.imageSize;
   for (let i = 0; i < images.length; i++) {
-    const name = labels[i] === null ? 'none' : String(labels[i]);
+    const name = text ? words(String(a.prompt)).join('-') || 'empty' : labels[i] === null ? 'none' : String(labels[i]);
     const k = counts.get(name) ?? 0;
     counts.set(name, k + 1);
     await writeFile(join(String(a.out), `${name}_${k}.png`), encodePng(toBytes(images[i]), size, size, model.config.inChannels as 1 | 3));
   }
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `wrote ${images.length} samples to ${a.out} in ${seconds.toFixed(1)} s (${a.sampler} ${runSteps(a.sampler as SamplerName, Number(a.steps) || undefined, diffusion.numTrainTimesteps)} steps${a.sampler === 'ddim' ? `, η ${a.eta}` : ''}, guidance ${a.guidance}, seed ${a.seed})`,
+    `wrote ${images.length} samples to ${a.out} in ${seconds.toFixed(1)} s (${a.sampler} ${runSteps(a.sampler as SamplerName, Number(a.steps) || undefined, diffusion.numTrainTimesteps)} steps${a.sampler === 'ddim' ? `, η ${a.eta}` : ''}, guidance ${a.guidance}, seed ${a.seed}${text ? `, prompt "${String(a.prompt)}"${a.negative !== '' ? `, negative "${String(a.negative)}"` : ''}` : ''})`,
   );
   model.dispose();
   return 0;

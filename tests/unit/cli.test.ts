@@ -73,6 +73,92 @@ describe('npm run sample', () => {
   });
 });
 
+describe('npm run sample / eval with a text model', () => {
+  const TEXT_MODEL = 'tests/fixtures/parity/text'; // 16×16, vocabulary 3, 7, a, in, left, small, the, top (random weights)
+
+  it('--prompt writes <words>_<index>.png, warns of unknown words, and refuses --label; --prompt on a class model is refused', async () => {
+    const out = join(dir, 'prompted');
+    const common = ['--backend', 'cpu', '--sampler', 'ddim', '--steps', '2', '--out', out];
+    const ok = await run(sampleMain, [
+      '--model',
+      TEXT_MODEL,
+      '--prompt',
+      'a small 3 in the top left',
+      '--negative',
+      '7',
+      '--count',
+      '2',
+      ...common,
+    ]);
+    expect(ok.code).toBe(0);
+    expect(ok.out).toMatch(/prompt "a small 3 in the top left", negative "7"\)$/);
+    expect(readdirSync(out).sort()).toEqual(['a-small-3-in-the-top-left_0.png', 'a-small-3-in-the-top-left_1.png']);
+    const png = decodePng(readFileSync(join(out, 'a-small-3-in-the-top-left_0.png')));
+    expect([png.width, png.height, png.channels]).toEqual([16, 16, 1]);
+    const warned: string[] = [];
+    vi.restoreAllMocks();
+    vi.spyOn(console, 'log').mockImplementation(() => {});
+    vi.spyOn(process.stderr, 'write').mockImplementation((m: string | Uint8Array) => (warned.push(String(m)), true));
+    expect(await sampleMain(['--model', TEXT_MODEL, '--prompt', 'a cat', ...common])).toBe(0);
+    expect(warned.join('')).toMatch(/"a cat": the model doesn't know 'cat'/);
+    vi.restoreAllMocks();
+    const label = await run(sampleMain, ['--model', TEXT_MODEL, '--label', '3', ...common]);
+    expect(label.code).toBe(2);
+    expect(label.err).toMatch(/is a text model: give --prompt, not --label/);
+    const notText = await run(sampleMain, ['--model', FIXTURE_MODEL, '--prompt', '3', ...common]);
+    expect(notText.code).toBe(2);
+    expect(notText.err).toMatch(/is not a text model/);
+  });
+
+  it('eval judges prompt adherence: digit, size, place and all three, next to the data set’s own reading', async () => {
+    const grids = join(dir, 'prompt-grids');
+    const { code, out } = await run(evalMain, [
+      '--model',
+      TEXT_MODEL,
+      '--per-prompt',
+      '1',
+      '--settings',
+      'ddim2',
+      '--backend',
+      'cpu',
+      '--grids',
+      grids,
+    ]);
+    expect(code).toBe(0);
+    const report = JSON.parse(out) as {
+      prompts: string[];
+      dataCeiling: { samples: number; all: number };
+      settings: {
+        samples: number;
+        digit: number;
+        size: number;
+        place: number;
+        all: number;
+        allByLayout: Record<string, number>;
+        grid: string;
+      }[];
+    };
+    expect(report.prompts).toHaveLength(60);
+    expect(report.prompts).toContain('a small 4 in the top right');
+    expect(report.prompts).toContain('a large 7');
+    expect(report.dataCeiling.samples).toBe(60);
+    const [s] = report.settings;
+    expect(s.samples).toBe(60);
+    for (const k of ['digit', 'size', 'place', 'all'] as const) expect(s[k]).toBeGreaterThanOrEqual(0);
+    expect(s.all).toBeLessThanOrEqual(Math.min(s.digit, s.size, s.place));
+    expect(Object.keys(s.allByLayout)).toEqual([
+      'small top left',
+      'small top right',
+      'small bottom left',
+      'small bottom right',
+      'small centre',
+      'large',
+    ]);
+    const png = decodePng(readFileSync(s.grid));
+    expect([png.width, png.height]).toEqual([16, 60 * 18 - 2]); // a row per prompt
+  });
+});
+
 describe('npm run eval', () => {
   it('--samples judges pictures made elsewhere: label accuracy, per label, Fréchet distance against the floor', async () => {
     const samples = join(dir, 'judged');
