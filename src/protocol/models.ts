@@ -12,14 +12,19 @@ export interface ModelInfo {
   classes: string[];
   /** A class-conditional model trained with a "no label" class can draw "anything" and take guidance (diffusers' UNet2DModel has none). */
   unlabelled: boolean;
-  /** Where the weights came from: the shipped file (or a random stand-in when it is missing), this page's training, a file, or the Hugging Face Hub. */
-  source: 'shipped' | 'random' | 'trained' | 'imported' | 'hub';
+  /**
+   * Where the weights came from: the shipped file (or a random stand-in when it is missing), another
+   * model shipped with the page (the text-to-image one), this page's training, a file, or the Hugging Face Hub.
+   */
+  source: 'shipped' | 'random' | 'example' | 'trained' | 'imported' | 'hub';
   numParams: number;
 }
 
 export type ModelsRequest =
   /** Make the panels run on the trained model (its EMA weights), or on the shipped one again. */
   | { channel: 'models'; type: 'use'; which: 'trained' | 'shipped' }
+  /** Another model shipped with the page (its model.json URL), e.g. the text-to-image model. */
+  | { channel: 'models'; type: 'example'; url: string }
   | { channel: 'models'; type: 'export' }
   /** Files a person chose or dropped: a .ddpm, model.json + weights, or a diffusers folder (config.json + weights [+ scheduler_config.json]). */
   | { channel: 'models'; type: 'import'; files: File[] }

@@ -19,6 +19,12 @@ export interface SampleSettings {
   label: number | null;
   guidance: number;
   seed: number;
+  /** A text model's prompt ('' or absent: the empty prompt, "anything"). */
+  prompt?: string;
+  /** A text model: guidance steers away from this prompt instead of from the empty one. */
+  negativePrompt?: string;
+  /** A text model: a second prompt that takes over from train timestep `at` down (every step with t ≤ at). */
+  promptSwitch?: { prompt: string; at: number } | null;
 }
 
 /** "Denoise from here": the forward panel's x_t (one image, repeated over the batch) at its timestep t. */
@@ -38,6 +44,19 @@ export interface SampleFrame {
   keep: boolean;
   /** The meter: the digit classifier's ten probabilities for each image's x̂0 [batch·10] (28×28 grey models only). */
   reads?: Float32Array;
+  /** A text model: the first image's cross-attention maps. */
+  attention?: AttentionMaps;
+}
+
+/**
+ * How much each pixel of the first image attended to each token the model read (<start>, then the
+ * prompt's known words), averaged over heads and cross-attention layers: maps [size·size·words.length],
+ * row-major, token fastest; at each pixel the tokens' weights sum to 1.
+ */
+export interface AttentionMaps {
+  words: string[];
+  size: number;
+  maps: Float32Array;
 }
 
 /** One sampler's progress in a side-by-side run: its sample, and the time its own steps took so far. */

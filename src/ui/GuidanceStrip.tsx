@@ -6,7 +6,8 @@ interface Props {
   frame: SampleFrame;
   guidances: number[];
   /** The class the strip draws. */
-  label: number;
+  /** The class asked for, whose probability the meter reads under each image (null: a text model's prompt). */
+  label: number | null;
 }
 
 /** The same noise at each guidance scale: what classifier-free guidance trades (with the meter's reading of each). */
@@ -18,7 +19,9 @@ export function GuidanceStrip({ frame, guidances, label }: Props) {
           <li key={g}>
             <ImageCanvas image={pick(frame.xt, i)} displaySize={88} label={`guidance ${g}`} />
             <span>s = {g}</span>
-            {frame.reads && <span data-testid="guidance-read">{`p(${label}) ${Math.round(frame.reads[i * 10 + label] * 100)} %`}</span>}
+            {frame.reads && label !== null && (
+              <span data-testid="guidance-read">{`p(${label}) ${Math.round(frame.reads[i * 10 + label] * 100)} %`}</span>
+            )}
           </li>
         ))}
       </ol>

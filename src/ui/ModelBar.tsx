@@ -18,7 +18,14 @@ const describe = (m: ModelInfo) =>
         ? `${typeof m.metadata.source === 'string' ? m.metadata.source : 'a model'} from the Hugging Face Hub`
         : m.source === 'random'
           ? 'an untrained model'
-          : 'the shipped digits model';
+          : m.source === 'example'
+            ? 'the shipped text-to-image model (captioned digits)'
+            : 'the shipped digits model';
+
+/** The text-to-image model shipped with the page, and its name in the address (?model=captioned-digits). */
+const TEXT_MODEL = { name: 'captioned-digits', path: 'models/captioned-digits/model.json' };
+const openTextModel = (engine: EngineClient) =>
+  engine.send({ channel: 'models', type: 'example', url: new URL(TEXT_MODEL.path, document.baseURI).href });
 
 /** The hub address: ?hub= in the page's address (a mirror, a test server), else the Hugging Face Hub. */
 const hubEndpoint = () => new URLSearchParams(location.search).get('hub') ?? 'https://huggingface.co';
@@ -37,7 +44,9 @@ export function ModelBar({ engine, active }: Props) {
   const [trained, setTrained] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [download, setDownload] = useState<Download | null>(null);
+  // read before the first 'active' message rewrites the address
   const linked = useRef(hubModelFromUrl(location.search));
+  const linkedText = useRef(new URLSearchParams(location.search).get('model') === TEXT_MODEL.name);
   const [repo, setRepo] = useState(linked.current?.repo ?? 'google/ddpm-cifar10-32');
   const [revision, setRevision] = useState(linked.current?.revision ?? '');
 
@@ -47,8 +56,14 @@ export function ModelBar({ engine, active }: Props) {
         if (m.type === 'trained') setTrained(m.available);
         else if (m.type === 'active') {
           setError(null);
-          // the address names a hub model, so a link opens it again
-          writeModelParam(m.model.source === 'hub' && typeof m.model.metadata.source === 'string' ? m.model.metadata.source : null);
+          // the address names a hub model or the text model, so a link opens it again
+          writeModelParam(
+            m.model.source === 'hub' && typeof m.model.metadata.source === 'string'
+              ? m.model.metadata.source
+              : m.model.source === 'example'
+                ? TEXT_MODEL.name
+                : null,
+          );
         } else if (m.type === 'error') {
           setError(m.message);
           setDownload(null);
@@ -74,8 +89,13 @@ export function ModelBar({ engine, active }: Props) {
     engine.send({ channel: 'models', ...request });
   };
 
-  // a link to a hub model opens it (once)
+  // a link to a hub model, or to the text model, opens it (once)
   useEffect(() => {
+    if (linkedText.current) {
+      linkedText.current = false;
+      openTextModel(engine);
+      return;
+    }
     const link = linked.current;
     if (!link) return;
     linked.current = null;
@@ -113,6 +133,18 @@ export function ModelBar({ engine, active }: Props) {
           data-testid="use-shipped"
         >
           Back to the shipped model
+        </button>
+        <button
+          type="button"
+          disabled={active.source === 'example'}
+          title="a model that takes a text prompt: type where and how big the digit should be"
+          onClick={() => {
+            setError(null);
+            openTextModel(engine);
+          }}
+          data-testid="use-text-model"
+        >
+          Text to image
         </button>
         <button type="button" disabled={!trained} onClick={() => send({ type: 'export' })} data-testid="export-model">
           Export model (.ddpm)

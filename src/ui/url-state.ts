@@ -1,12 +1,16 @@
+import { isTextUNet } from '../model/config';
 import { SAMPLER_NAMES, type SamplerName } from '../pipeline/defaults';
 import type { ModelInfo, SampleSettings } from '../protocol';
 
 /**
  * The page's settings in its address, so a link reproduces a run: sampler, steps, η, seed, class,
- * guidance, batch, the forward panel's t, and the backend (?backend=, read by App). Values that
- * do not fit the model are ignored, not trusted.
+ * guidance, batch, a text model's prompt, negative prompt and prompt switch (?switch=…&switchAt=t),
+ * the forward panel's t, and the backend (?backend=, read by App). Values that do not fit the model
+ * are ignored, not trusted.
  */
 const KEYS = ['sampler', 'steps', 'eta', 'seed', 'label', 'guidance', 'batch'] as const;
+/** The longest prompt an address may carry (a text model reads far fewer words). */
+const MAX_PROMPT = 300;
 
 /** The sampling settings the address asks for (only the valid ones). */
 export function settingsFromUrl(search: string, model: ModelInfo): Partial<SampleSettings> {
@@ -33,6 +37,17 @@ export function settingsFromUrl(search: string, model: ModelInfo): Partial<Sampl
   const nc = model.config.numClasses;
   if (q.get('label') === 'none' && nc > 0) out.label = null;
   else if (nc > 0) out.label = int('label', 0, nc - 1);
+  if (isTextUNet(model.config)) {
+    const text = (k: string) => {
+      const v = q.get(k);
+      return v !== null && v.length <= MAX_PROMPT ? v : undefined;
+    };
+    out.prompt = text('prompt');
+    out.negativePrompt = text('negative');
+    const second = text('switch');
+    const at = int('switchAt', 0, T - 1);
+    if (second !== undefined && at !== undefined) out.promptSwitch = { prompt: second, at };
+  }
   for (const k of Object.keys(out) as (keyof SampleSettings)[]) if (out[k] === undefined) delete out[k];
   return out;
 }
@@ -44,15 +59,29 @@ export function forwardStepFromUrl(search: string, numTrainTimesteps: number): n
   return raw !== null && raw !== '' && Number.isInteger(v) && v >= 0 && v <= numTrainTimesteps ? v : null;
 }
 
-/** The address's parameters for these settings. */
-export function settingsParams(settings: SampleSettings): Record<string, string> {
-  return Object.fromEntries(KEYS.map((k) => [k, settings[k] === null ? 'none' : String(settings[k])]));
+/** The address's parameters for these settings (null: take the parameter out). */
+export function settingsParams(settings: SampleSettings): Record<string, string | null> {
+  const params: Record<string, string | null> = Object.fromEntries(
+    KEYS.map((k) => [k, settings[k] === null ? 'none' : String(settings[k])]),
+  );
+  if (settings.prompt === undefined) return params;
+  const change = settings.promptSwitch;
+  return {
+    ...params,
+    prompt: settings.prompt,
+    negative: settings.negativePrompt || null,
+    switch: change ? change.prompt : null,
+    switchAt: change ? String(change.at) : null,
+  };
 }
 
-/** Sets these parameters in the address, without a new history entry. */
-export function writeUrl(params: Record<string, string>): void {
+/** Sets these parameters in the address (null takes one out), without a new history entry. */
+export function writeUrl(params: Record<string, string | null>): void {
   const url = new URL(location.href);
-  for (const [k, v] of Object.entries(params)) url.searchParams.set(k, v);
+  for (const [k, v] of Object.entries(params)) {
+    if (v === null) url.searchParams.delete(k);
+    else url.searchParams.set(k, v);
+  }
   history.replaceState(history.state, '', url);
 }
 

@@ -1,4 +1,5 @@
 import { loadDiffusers } from '../model/diffusers/load';
+import { loadModel } from '../model/io';
 import { MODEL_FILE_EXTENSION, modelFromFiles, modelToFile } from '../model/model-file';
 import type { ChannelRequest } from '../protocol';
 import type { DeviceGate } from './device-gate';
@@ -32,6 +33,8 @@ export class ModelsService implements ChannelService<'models'> {
         return await this.export(await this.trained.snapshot());
       case 'import':
         return this.registry.activate({ ...(await modelFromFiles(request.files)), source: 'imported' });
+      case 'example':
+        return this.registry.activate({ ...(await loadModel(request.url)), source: 'example' });
     }
   }
 

@@ -5,8 +5,10 @@ import { drawsUnlabelled } from '../model/plans';
 import { PauseGate } from '../engine/pause-gate';
 import { yieldToEvents } from '../engine/yield';
 import { SAMPLER_NAMES } from '../pipeline/defaults';
-import { sample } from '../pipeline/sample';
-import type { ChannelRequest, ImageBatch, SampleFrame, SampleSettings, SampleStart } from '../protocol';
+import { sample, type SampleOptions } from '../pipeline/sample';
+import { isTextUNet } from '../model/config';
+import { START, tokenize } from '../text/tokenizer';
+import type { AttentionMaps, ChannelRequest, ImageBatch, SampleFrame, SampleSettings, SampleStart } from '../protocol';
 import type { DeviceGate } from './device-gate';
 import type { DigitMeter } from './meter';
 import type { HeldModel, ModelRegistry } from './model-registry';
@@ -133,9 +135,12 @@ export class SamplingService implements ChannelService<'sampling'> {
       let steps = 0;
       /** Time spent paused, left out of the run's elapsed time. */
       let pausedMs = 0;
+      const text = this.textOptions(settings);
       const gen = sample(model, diffusion, {
         ...settings,
         labels,
+        ...text,
+        attentionMaps: text.prompts !== undefined,
         init: init && { sample: init, timestep: t0! },
         ...(guidances ? { guidance: guidances, sharedNoise: true } : {}),
       });
@@ -147,11 +152,12 @@ export class SamplingService implements ChannelService<'sampling'> {
         const last = s.index === s.total - 1;
         if (keep.has(s.index) || last || this.gate.state === 'paused' || now - lastPost >= FRAME_INTERVAL_MS) {
           lastPost = now;
-          const [xt, x0, eps, reads] = await Promise.all([
+          const [xt, x0, eps, reads, attention] = await Promise.all([
             s.sample.data(),
             s.predOriginalSample.data(),
             s.predNoise.data(),
             meter?.read(s.predOriginalSample),
+            s.attention && this.attentionMaps(s.attention, this.readWords(settings, s.t)),
           ]);
           const batch = (v: ArrayLike<number>): ImageBatch => ({ values: v as Float32Array, batch: settings.batch, size, channels });
           const frame: SampleFrame = {
@@ -163,12 +169,14 @@ export class SamplingService implements ChannelService<'sampling'> {
             predNoise: batch(eps),
             keep: keep.has(s.index),
             ...(reads ? { reads } : {}),
+            ...(attention ? { attention } : {}),
           };
           this.post({ channel: 'sampling', type: 'frame', run: id, frame }, [
             frame.xt.values.buffer,
             frame.predOriginal.values.buffer,
             frame.predNoise.values.buffer,
             ...(reads ? [reads.buffer] : []),
+            ...(attention ? [attention.maps.buffer] : []),
           ]);
         }
         if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
@@ -187,6 +195,39 @@ export class SamplingService implements ChannelService<'sampling'> {
       init?.dispose();
       if (run === this.current) this.gate.finish();
     }
+  }
+
+  /** A text model's prompts for a run of `settings` (one per image, the switch's too); nothing for other models. */
+  private textOptions(
+    settings: SampleSettings,
+  ): Pick<SampleOptions, 'prompts' | 'negativePrompt'> & { promptSwitch: SampleOptions['promptSwitch'] } {
+    const { model, diffusion } = this.models.active;
+    if (!isTextUNet(model.config)) return { promptSwitch: undefined };
+    const all = (prompt: string) => new Array<string>(settings.batch).fill(prompt);
+    const change = settings.promptSwitch;
+    return {
+      prompts: all(settings.prompt ?? ''),
+      negativePrompt: settings.negativePrompt ?? '',
+      promptSwitch: change ? { prompts: all(change.prompt), at: asTimestep(change.at, diffusion.numTrainTimesteps) } : undefined,
+    };
+  }
+
+  /** The tokens a text model reads at timestep t (the switch's prompt from its t down): <start>, then the known words. */
+  private readWords(settings: SampleSettings, t: number): string[] {
+    const c = this.models.active.model.config;
+    if (!isTextUNet(c)) return [];
+    const prompt = settings.promptSwitch && t <= settings.promptSwitch.at ? settings.promptSwitch.prompt : (settings.prompt ?? '');
+    const { ids } = tokenize(prompt, c.text.vocabulary, c.text.maxTokens);
+    return [START, ...ids.slice(1).flatMap((id) => (id > 1 ? [c.text.vocabulary[id]] : []))];
+  }
+
+  /** The first image's maps for the tokens read ([B, H, W, L] → [H·W·words]). */
+  private async attentionMaps(all: tf.Tensor, words: string[]): Promise<AttentionMaps> {
+    const [, h, w] = all.shape;
+    const first = tf.slice(all, [0, 0, 0, 0], [1, h, w, words.length]);
+    const maps = (await first.data()) as Float32Array;
+    first.dispose();
+    return { words, size: h, maps };
   }
 
   /** The class of every image of a run (null for an unconditional model), after checking it exists. */
@@ -231,7 +272,8 @@ export class SamplingService implements ChannelService<'sampling'> {
     const runs = SAMPLER_NAMES.map((sampler) => {
       // the current sampler keeps its step count; the others run at their usual one
       const steps = sampler === settings.sampler ? settings.steps : undefined;
-      return { sampler, gen: sample(model, diffusion, { ...settings, sampler, steps, labels }), ms: 0, lastPost: -Infinity, done: false };
+      const gen = sample(model, diffusion, { ...settings, sampler, steps, labels, ...this.textOptions(settings) });
+      return { sampler, gen, ms: 0, lastPost: -Infinity, done: false };
     });
     try {
       await this.device.ready();

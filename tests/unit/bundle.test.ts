@@ -10,8 +10,12 @@ afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 /** A string of tfjs-core's engine that survives minification: where it is, tfjs is. */
 const TFJS_MARKER = 'Cannot find registered kernel';
-/** The main thread's JavaScript budget (the UI, React, gifenc; tfjs lives in the worker). */
-const MAIN_BUDGET_KB = 300;
+/**
+ * The main thread's JavaScript budget at first load (the UI, React, gifenc; tfjs lives in the worker).
+ * 300 kB until the text model (the page was at 299.9): its prompt in the settings, the address and
+ * the model bar added 4 kB; its prompt fields and attention maps (5 kB) load with the first text model.
+ */
+const MAIN_BUDGET_KB = 310;
 
 /**
  * The page as `npm run build` ships it: the main thread must not load tfjs (the UI never imports it;
@@ -31,26 +35,35 @@ describe('the production bundle', () => {
     const assets = join(out, 'assets');
     const js = readdirSync(assets).filter((f) => f.endsWith('.js'));
     const html = readFileSync(join(out, 'index.html'), 'utf8');
-    // what index.html loads, and what that imports, except the worker (a separate file it starts)
-    const pageScripts = new Set<string>();
-    const visit = (file: string) => {
-      if (pageScripts.has(file)) return;
-      pageScripts.add(file);
-      const code = readFileSync(join(assets, file), 'utf8');
-      for (const m of code.matchAll(/["'`]\.\/([\w.-]+\.js)["'`]/g)) if (js.includes(m[1]) && !m[1].includes('worker')) visit(m[1]);
+    // what index.html loads, and what that imports (`from"./x.js"`, `import"./x.js"`), except the worker
+    // (a separate file it starts); `lazy`: also every other file it names — what it imports on demand
+    // (import(`./x.js`) and Vite's preload list: the text model's panels)
+    const reach = (lazy: boolean) => {
+      const scripts = new Set<string>();
+      const visit = (file: string) => {
+        if (scripts.has(file)) return;
+        scripts.add(file);
+        const code = readFileSync(join(assets, file), 'utf8');
+        for (const m of code.matchAll(/(\bfrom\s*|\bimport\s*)?["'`]\.\/([\w.-]+\.js)["'`]/g))
+          if (js.includes(m[2]) && !m[2].includes('worker') && (lazy || m[1])) visit(m[2]);
+      };
+      for (const m of html.matchAll(/assets\/([\w.-]+\.js)/g)) visit(m[1]);
+      return scripts;
     };
-    for (const m of html.matchAll(/assets\/([\w.-]+\.js)/g)) visit(m[1]);
+    const pageScripts = reach(true);
+    const firstLoad = reach(false);
     expect(pageScripts.size).toBeGreaterThan(0);
     const worker = js.find((f) => f.startsWith('engine.worker'));
     expect(worker && readFileSync(join(assets, worker), 'utf8').includes(TFJS_MARKER), 'the marker should find tfjs in the worker').toBe(
       true,
     );
-    let bytes = 0;
-    for (const f of pageScripts) {
-      expect(readFileSync(join(assets, f), 'utf8').includes(TFJS_MARKER), `${f} contains tfjs`).toBe(false);
-      bytes += statSync(join(assets, f)).size;
-    }
-    console.info(`main thread: ${[...pageScripts].join(', ')}: ${(bytes / 1000).toFixed(0)} kB`);
-    expect(bytes / 1000).toBeLessThanOrEqual(MAIN_BUDGET_KB);
+    for (const f of pageScripts) expect(readFileSync(join(assets, f), 'utf8').includes(TFJS_MARKER), `${f} contains tfjs`).toBe(false);
+    const kB = (files: Set<string>) => [...files].reduce((n, f) => n + statSync(join(assets, f)).size, 0) / 1000;
+    const onDemand = [...pageScripts].filter((f) => !firstLoad.has(f));
+    expect(onDemand.length, 'the text model panels load on demand').toBeGreaterThan(0);
+    console.info(
+      `main thread: ${[...firstLoad].join(', ')}: ${kB(firstLoad).toFixed(0)} kB at first load; on demand ${onDemand.join(', ')}: ${(kB(pageScripts) - kB(firstLoad)).toFixed(0)} kB`,
+    );
+    expect(kB(firstLoad)).toBeLessThanOrEqual(MAIN_BUDGET_KB);
   });
 });

@@ -21,11 +21,16 @@ const CASES = [
 
 describe.each(CASES)('PyTorch parity: %s', (name, dir, ioPath) => {
   it('gives PyTorch’s outputs within 1e-4', async () => {
-    const io = JSON.parse(readFileSync(ioPath, 'utf8')) as ParityIO;
+    const io = JSON.parse(readFileSync(ioPath, 'utf8')) as ParityIO & { ids?: number[][] };
     const { model } = await loadModel(fileHandler(dir));
     expect(model.numParams).toBe(io.numParams);
     const x = tf.tensor4d(io.x, io.shape);
-    const y = model.predict(x, tf.tensor1d(io.t), io.labels ? { labels: tf.tensor1d(io.labels, 'int32') } : {});
+    const condition = io.ids
+      ? { text: model.encode(tf.tensor2d(io.ids, undefined, 'int32')) }
+      : io.labels
+        ? { labels: tf.tensor1d(io.labels, 'int32') }
+        : {};
+    const y = model.predict(x, tf.tensor1d(io.t), condition);
     const got = await values(y);
     let worst = 0;
     for (let i = 0; i < got.length; i++) worst = Math.max(worst, Math.abs(got[i] - io.y[i]));

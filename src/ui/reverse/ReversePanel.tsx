@@ -1,4 +1,4 @@
-import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import { displayStep } from '../../diffusion/timestep';
 import { runSteps, SAMPLERS } from '../../pipeline/defaults';
 import type { ModelInfo } from '../../protocol';
@@ -22,6 +22,9 @@ interface Props {
   /** Start a run when the panel opens: the page's first job is to show a sample denoise. */
   autoStart: boolean;
 }
+
+/** A text model's attention maps load with its first frame that has them (the main bundle stays small). */
+const AttentionView = lazy(() => import('./AttentionView').then((m) => ({ default: m.AttentionView })));
 
 /** A run longer than this starts a large model on a few-step sampler instead. */
 const LONG_RUN_MS = 60_000;
@@ -145,7 +148,12 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
         onLive={selected ? () => select(null) : null}
       />
       <Triptych shown={shown} label={settings.label} meter={meter} />
-      {stripGuidances && frame && frame.xt.batch === stripGuidances.length && settings.label !== null && (
+      {shown?.attention && (
+        <Suspense fallback={null}>
+          <AttentionView shown={shown} />
+        </Suspense>
+      )}
+      {stripGuidances && frame && frame.xt.batch === stripGuidances.length && (settings.label !== null || settings.prompt) && (
         <GuidanceStrip frame={frame} guidances={stripGuidances} label={settings.label} />
       )}
       {isCurrentView && sampling.runIsComparison() && <ComparePanels frames={compare} />}

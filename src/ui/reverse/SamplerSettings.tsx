@@ -1,8 +1,12 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { SAMPLER_NAMES, SAMPLERS } from '../../pipeline/defaults';
 import { SAMPLE_BATCHES, type ModelInfo, type SampleSettings } from '../../protocol';
 import { NumberField, type useFieldValidity } from '../NumberField';
 import type { SamplingChannel } from '../sampling-channel';
+import { isTextUNet } from '../../model/config';
+
+/** A text model's fields load with the first text model (the main bundle stays small). */
+const PromptFields = lazy(() => import('./PromptFields').then((m) => ({ default: m.PromptFields })));
 
 /** The guidance strip's scales: none, the plain conditional model, and stronger and stronger pushes. */
 const GUIDANCE_STRIP = [0, 1, 2, 4, 7];
@@ -22,10 +26,18 @@ export function SamplerSettings({ sampling, settings, model, disabled, fields }:
   const [copied, setCopied] = useState<string | null>(null);
   const T = model.diffusion.numTrainTimesteps;
   const conditional = model.config.numClasses > 0;
+  const text = isTextUNet(model.config) ? model.config : null;
+  /** Guidance applies: a class model with a "no label" class, or a text model (the empty prompt is its "anything"). */
+  const guided = (conditional && model.unlabelled) || text !== null;
   const set = <K extends keyof SampleSettings>(k: K, v: SampleSettings[K]) => sampling.set(k, v);
   return (
     <fieldset className="controls" disabled={disabled}>
       <legend className="visually-hidden">Sampler settings</legend>
+      {text && (
+        <Suspense fallback={null}>
+          <PromptFields sampling={sampling} settings={settings} config={text} numTrainTimesteps={T} />
+        </Suspense>
+      )}
       <label>
         Sampler
         <select
@@ -78,37 +90,35 @@ export function SamplerSettings({ sampling, settings, model, disabled, fields }:
         </select>
       </label>
       {conditional && (
-        <>
-          <label>
-            Draw
-            <select
-              value={settings.label ?? ''}
-              onChange={(e) => set('label', e.target.value === '' ? null : Number(e.target.value))}
-              data-testid="label"
-            >
-              {model.classes.map((c, i) => (
-                <option key={c} value={i}>
-                  {c}
-                </option>
-              ))}
-              {model.unlabelled && <option value="">anything (no label)</option>}
-            </select>
-          </label>
-          {model.unlabelled && (
-            <label title="Classifier-free guidance: ε = ε_uncond + s·(ε_cond − ε_uncond)">
-              Guidance {settings.guidance.toFixed(1)}
-              <input
-                type="range"
-                min={0}
-                max={6}
-                step={0.5}
-                value={settings.guidance}
-                onChange={(e) => set('guidance', Number(e.target.value))}
-                data-testid="guidance"
-              />
-            </label>
-          )}
-        </>
+        <label>
+          Draw
+          <select
+            value={settings.label ?? ''}
+            onChange={(e) => set('label', e.target.value === '' ? null : Number(e.target.value))}
+            data-testid="label"
+          >
+            {model.classes.map((c, i) => (
+              <option key={c} value={i}>
+                {c}
+              </option>
+            ))}
+            {model.unlabelled && <option value="">anything (no label)</option>}
+          </select>
+        </label>
+      )}
+      {guided && (
+        <label title="Classifier-free guidance: ε = ε_uncond + s·(ε_cond − ε_uncond)">
+          Guidance {settings.guidance.toFixed(1)}
+          <input
+            type="range"
+            min={0}
+            max={6}
+            step={0.5}
+            value={settings.guidance}
+            onChange={(e) => set('guidance', Number(e.target.value))}
+            data-testid="guidance"
+          />
+        </label>
       )}
       <label>
         Seed
@@ -134,11 +144,15 @@ export function SamplerSettings({ sampling, settings, model, disabled, fields }:
       >
         Compare samplers
       </button>
-      {conditional && model.unlabelled && (
+      {guided && (
         <button
           type="button"
-          disabled={settings.label === null || !fields.valid}
-          title={settings.label === null ? 'choose a class to draw' : `the same noise at guidance ${GUIDANCE_STRIP.join(', ')}`}
+          disabled={(text ? !settings.prompt : settings.label === null) || !fields.valid}
+          title={
+            (text ? !settings.prompt : settings.label === null)
+              ? `${text ? 'type a prompt' : 'choose a class to draw'}`
+              : `the same noise at guidance ${GUIDANCE_STRIP.join(', ')}`
+          }
           onClick={() => sampling.start(undefined, GUIDANCE_STRIP)}
           data-testid="guidance-strip-run"
         >
