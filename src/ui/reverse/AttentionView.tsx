@@ -1,7 +1,7 @@
 import { useEffect, useRef } from 'react';
 import { displayStep } from '../../diffusion/timestep';
 import type { SampleFrame } from '../../protocol';
-import { heatRGBA, whereAttended, wordMap } from '../attention';
+import { heatRGBA, whereAttended, wordMap } from '../../text/attention-maps';
 
 /** One word's heat map, drawn at the model's resolution and scaled up crisp. */
 function WordMap({ rgba, size, word }: { rgba: Uint8ClampedArray; size: number; word: string }) {

@@ -1,4 +1,5 @@
 import { lazy, Suspense, useEffect, useRef, useState, useSyncExternalStore } from 'react';
+import { parsePrompt } from '../../data/captioned-digits';
 import { displayStep } from '../../diffusion/timestep';
 import { runSteps, SAMPLERS } from '../../pipeline/defaults';
 import type { ModelInfo } from '../../protocol';
@@ -49,7 +50,9 @@ export interface Warmup {
 export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Props) {
   const T = model.diffusion.numTrainTimesteps;
   const settings = useSyncExternalStore(sampling.subscribe, sampling.getSettings);
-  const { run, state, error, speed, view, recorded, select } = useSamplingRun(engine, sampling, settings.label, warmup !== null);
+  /** The digit the meter follows: the class asked for, or the one a text model's prompt names. */
+  const asked = settings.label ?? (settings.prompt ? (parsePrompt(settings.prompt).digit ?? null) : null);
+  const { run, state, error, speed, view, recorded, select } = useSamplingRun(engine, sampling, asked, warmup !== null);
   /** This model's network pass as timed here (large models only). */
   const msPerStep = speed && speed.params === model.numParams ? speed.msPerStep : null;
   // a large model whose 1000-step run would take over a minute starts on DPM-Solver++ at 20 steps
@@ -147,14 +150,14 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
         stats={stats}
         onLive={selected ? () => select(null) : null}
       />
-      <Triptych shown={shown} label={settings.label} meter={meter} />
+      <Triptych shown={shown} label={asked} meter={meter} />
       {shown?.attention && (
         <Suspense fallback={null}>
           <AttentionView shown={shown} />
         </Suspense>
       )}
       {stripGuidances && frame && frame.xt.batch === stripGuidances.length && (settings.label !== null || settings.prompt) && (
-        <GuidanceStrip frame={frame} guidances={stripGuidances} label={settings.label} />
+        <GuidanceStrip frame={frame} guidances={stripGuidances} label={asked} />
       )}
       {isCurrentView && sampling.runIsComparison() && <ComparePanels frames={compare} />}
       <Trajectory strip={strip} recorded={recorded} running={running} onSelect={select} />

@@ -35,14 +35,19 @@ export function whereAttended(map: Float32Array, size: number): Where {
 
 /**
  * A word's map as RGBA over the picture (values in [−1, 1], the first image of x̂0): the picture
- * dimmed to grey, the map — scaled to its own maximum — laid over it in a warm colour.
+ * dimmed to grey, the map — stretched from its own minimum to its maximum, so where it is highest
+ * shows whatever its level — laid over it in a warm colour.
  */
 export function heatRGBA(map: Float32Array, picture: Float32Array | null): Uint8ClampedArray {
-  let max = 0;
-  for (const v of map) max = Math.max(max, v);
+  let max = -Infinity,
+    min = Infinity;
+  for (const v of map) {
+    max = Math.max(max, v);
+    min = Math.min(min, v);
+  }
   const out = new Uint8ClampedArray(map.length * 4);
   map.forEach((v, p) => {
-    const heat = max > 0 ? v / max : 0;
+    const heat = max > min ? (v - min) / (max - min) : 0;
     const grey = picture ? ((picture[p] + 1) / 2) * 110 : 0;
     out[p * 4] = grey + heat * (255 - grey);
     out[p * 4 + 1] = grey + heat * heat * (200 - grey);
