@@ -1,3 +1,5 @@
+import { buildVocabulary } from '../text/tokenizer';
+import { assignCaptions, isCaptionsFile, MAX_CAPTION_WORDS, type CaptionsText } from './captions';
 import { DATASET_LIMITS, fingerprint, folderLabel, ImageDataset, type DataOptions, type ImageItem } from './dataset';
 import { decodeImageFile } from './decode';
 
@@ -12,6 +14,20 @@ export interface DataFile {
 /** The first images of the set, for the page's preview grid. */
 export const PREVIEW_IMAGES = 48;
 
+/** A captioned set's captions, as the page shows them. */
+export interface CaptionSummary {
+  /** Where the captions come from, in words: the captions files' names, 'the file names', or 'the set itself' (an example, a saved run). */
+  source: string;
+  /** The caption of each preview image, in order ('' = none: the empty prompt). */
+  preview: string[];
+  /** Distinct words over all captions: the vocabulary a text model trained on them knows. */
+  words: number;
+  /** Words a caption may have (MAX_CAPTION_WORDS). */
+  maxWords: number;
+  /** Bad captions, each naming the file, line or picture (data/captions.ts). */
+  problems: string[];
+}
+
 /** What the training set holds now, and what was left out and why. */
 export interface DataSummary {
   options: DataOptions;
@@ -25,13 +41,17 @@ export interface DataSummary {
   overCap: number;
   /** The first images (up to PREVIEW_IMAGES) in [−1, 1], for the preview grid. */
   preview: { values: Float32Array; batch: number; size: number; channels: number };
+  /** The captions, when the set trains a text model (null: classes, or unconditional). */
+  captions: CaptionSummary | null;
 }
 
 /**
  * Building a training set from the files a person drops: decoding at the chosen size and colour,
  * duplicates and unreadable files left out with a reason, a cap on the count, and decoding again
- * when the size or colour changes. The files are kept for that; a set restored from a saved run has
- * only its decoded images.
+ * when the size or colour changes. The files are kept for that; a set restored from a saved run, or
+ * an example set, has only its images (and their captions). A captioned set trains a text model: its
+ * captions come from captions files dropped with the pictures or from the file names (captions.ts),
+ * worked out again whenever pictures or captions files come or go.
  */
 export class DataCollection {
   options: DataOptions = { size: 28, channels: 1, fit: 'crop' };
@@ -41,26 +61,71 @@ export class DataCollection {
   private readonly seen = new Map<string, string>();
   private rejected: { name: string; reason: string }[] = [];
   private overCap = 0;
+  /** The captions files dropped so far (one per path: a newer one replaces it). */
+  private captionFiles: CaptionsText[] = [];
+  private captionProblems: string[] = [];
+  /** Captions train a text model (a captions file turns them on; the person may turn them on or off). */
+  captioned = false;
+  /** Why the images cannot be decoded again (restored or example images: no files), or null. */
+  private fixed: string | null = null;
+  /** Images that came with their caption (restored or example images): captions files and names leave them alone. */
+  private readonly given = new Set<ImageItem>();
 
   /** Adds files up to the cap; `onProgress(done, total)` after each decoded file (awaited: the caller may yield there). */
   async add(files: DataFile[], onProgress?: (done: number, total: number) => Promise<void> | void): Promise<void> {
+    for (const f of files.filter((f) => isCaptionsFile(f.path))) await this.addCaptions(f);
+    const pictures = files.filter((f) => !isCaptionsFile(f.path));
     const room = Math.max(0, DATASET_LIMITS.maxImages - this.dataset.items.length);
-    const take = files.slice(0, room);
-    this.overCap += files.length - take.length;
+    const take = pictures.slice(0, room);
+    this.overCap += pictures.length - take.length;
     await this.decodeAll(take, true, onProgress);
+    this.recaption();
+  }
+
+  /** Reads a captions file (it turns captions on); a bad one is a rejected file, the pictures stay. */
+  private async addCaptions(f: DataFile): Promise<void> {
+    if (f.file.size > DATASET_LIMITS.maxFileBytes) {
+      this.rejected.push({
+        name: f.path,
+        reason: `the captions file is ${(f.file.size / 2 ** 20).toFixed(0)} MB; the limit is ${DATASET_LIMITS.maxFileBytes / 2 ** 20} MB`,
+      });
+      return;
+    }
+    this.captionFiles = [...this.captionFiles.filter((c) => c.path !== f.path), { path: f.path, text: await f.file.text() }];
+    this.captioned = true;
+  }
+
+  /** Trains on captions (a text model) or not (classes from folders, or unconditional). */
+  setCaptioned(on: boolean): void {
+    this.captioned = on;
+    this.recaption();
+  }
+
+  /** Each picture's caption from the captions files or its name (images that came with one keep it). */
+  private recaption(): void {
+    const decoded = this.dataset.items.filter((i) => !this.given.has(i));
+    if (!this.captioned) {
+      for (const item of decoded) delete item.caption;
+      this.captionProblems = [];
+      return;
+    }
+    const { captions, problems } = assignCaptions(
+      decoded.map((i) => i.name),
+      this.captionFiles,
+    );
+    decoded.forEach((item, i) => (item.caption = captions[i]));
+    this.captionProblems = problems;
   }
 
   /** Decodes every kept file again for new options. */
   async setOptions(options: DataOptions, onProgress?: (done: number, total: number) => Promise<void> | void): Promise<void> {
-    if (this.files.length === 0 && this.dataset.items.length > 0)
-      throw new Error(
-        `this data set was restored from a saved run at ${this.options.size}×${this.options.size}; add the files again to change its size or colour`,
-      );
+    if (this.fixed) throw new Error(this.fixed);
     this.options = options;
     this.dataset = new ImageDataset(options);
     const files = this.files;
     this.files = [];
     await this.decodeAll(files, false, onProgress);
+    this.recaption();
   }
 
   /** An empty set with these options (the current ones by default), forgetting files, duplicates and rejections. */
@@ -71,12 +136,29 @@ export class DataCollection {
     this.seen.clear();
     this.rejected = [];
     this.overCap = 0;
+    this.captionFiles = [];
+    this.captionProblems = [];
+    this.captioned = false;
+    this.fixed = null;
+    this.given.clear();
   }
 
-  /** The set saved with a training run (decoded images, no files). */
+  /** The set saved with a training run (decoded images with their captions, no files). */
   restore(options: DataOptions, items: ImageItem[]): void {
+    this.replace(
+      options,
+      items,
+      `this data set was restored from a saved run at ${options.size}×${options.size}; clear it and add the files again to change its size or colour`,
+    );
+  }
+
+  /** A set of images without files (an example set, a saved one), captioned when they have captions; `fixed` says why it cannot change size. */
+  replace(options: DataOptions, items: ImageItem[], fixed: string): void {
     this.clear(options);
     for (const item of items) this.dataset.add(item);
+    for (const item of items) if (item.caption !== undefined) this.given.add(item);
+    this.captioned = this.given.size > 0;
+    this.fixed = items.length ? fixed : null;
   }
 
   private async decodeAll(
@@ -105,6 +187,13 @@ export class DataCollection {
     }
   }
 
+  private captionSource(): string {
+    const own = this.given.size ? ['the set itself'] : [];
+    const derived = this.given.size < this.dataset.items.length || this.given.size === 0;
+    const files = this.captionFiles.length ? this.captionFiles.map((c) => c.path) : ['the file names'];
+    return [...own, ...(derived ? files : [])].join(' and ');
+  }
+
   summary(): DataSummary {
     const { size, channels } = this.options;
     const items = this.dataset.items;
@@ -124,6 +213,16 @@ export class DataCollection {
       rejected: this.rejected.slice(),
       overCap: this.overCap,
       preview: { values, batch: n, size, channels },
+      captions: this.captioned
+        ? {
+            source: this.captionSource(),
+            preview: items.slice(0, n).map((i) => i.caption ?? ''),
+            // the vocabulary less its two special tokens, <pad> and <start>
+            words: buildVocabulary(items.map((i) => i.caption ?? '')).length - 2,
+            maxWords: MAX_CAPTION_WORDS,
+            problems: this.captionProblems.slice(),
+          }
+        : null,
     };
   }
 }

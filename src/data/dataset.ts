@@ -27,6 +27,8 @@ export interface ImageItem {
   label: string | null;
   /** size·size·channels bytes. */
   pixels: Uint8Array;
+  /** Its caption, when the set is captioned (data/captions.ts; '' = no words: the empty prompt). */
+  caption?: string;
 }
 
 /**
@@ -95,15 +97,21 @@ export class ImageDataset {
 
   /**
    * A random training batch in [−1, 1] (with replacement), optionally mirrored left–right at random.
-   * Labels: the class index, or `noLabel` for unlabelled images.
+   * Labels: the class index, or `noLabel` for unlabelled images; captions: each image's ('' for none).
    */
-  batch(rng: GaussianRng, batchSize: number, flip: boolean, noLabel: number): { values: Float32Array; labels: number[] } {
+  batch(
+    rng: GaussianRng,
+    batchSize: number,
+    flip: boolean,
+    noLabel: number,
+  ): { values: Float32Array; labels: number[]; captions: string[] } {
     if (this.items.length === 0) throw new RangeError('the data set is empty');
     const { size, channels } = this;
     const per = size * size * channels;
     const values = new Float32Array(batchSize * per);
     const indices = this.labelIndices();
     const labels: number[] = [];
+    const captions: string[] = [];
     for (let b = 0; b < batchSize; b++) {
       const k = Math.min(this.items.length - 1, Math.floor(rng.uniform() * this.items.length));
       const px = this.items[k].pixels;
@@ -116,7 +124,8 @@ export class ImageDataset {
           for (let c = 0; c < channels; c++) values[dst + c] = (px[src + c] / 255) * 2 - 1;
         }
       labels.push(indices[k] ?? noLabel);
+      captions.push(this.items[k].caption ?? '');
     }
-    return { values, labels };
+    return { values, labels, captions };
   }
 }

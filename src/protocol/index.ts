@@ -19,7 +19,7 @@ export type * from './training';
 export { SAMPLE_BATCHES } from './sampling';
 export { FILMSTRIP_LENGTH } from './training';
 export type { RunState } from '../engine/pause-gate';
-export type { DataFile, DataSummary } from '../data/collection';
+export type { CaptionSummary, DataFile, DataSummary } from '../data/collection';
 export type { TrainSetup } from '../training/recipe';
 export type { Closeness, Verdict } from '../memorisation/nearest';
 

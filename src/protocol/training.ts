@@ -8,6 +8,9 @@ import type { PreviewFrame, StopReason, TrainProgress } from '../training/sessio
 /** The training filmstrip's length: the newest previews the page shows, and a saved run keeps. */
 export const FILMSTRIP_LENGTH = 24;
 
+/** The example data sets the panel offers. */
+export type ExampleSet = 'captioned-digits';
+
 /** A training run saved in this browser (IndexedDB) that can be resumed. */
 export interface SavedRunInfo {
   step: number;
@@ -25,6 +28,10 @@ export type TrainingRequest =
   | { channel: 'training'; type: 'addFiles'; files: DataFile[] }
   | { channel: 'training'; type: 'dataOptions'; options: DataOptions }
   | { channel: 'training'; type: 'clearData' }
+  /** Train on the pictures' captions (a text model) or not. */
+  | { channel: 'training'; type: 'captions'; on: boolean }
+  /** Replace the data with an example set. */
+  | { channel: 'training'; type: 'example'; set: ExampleSet }
   | { channel: 'training'; type: 'estimate' | 'start'; setup: TrainSetup }
   | { channel: 'training'; type: 'cancelEstimate' }
   | { channel: 'training'; type: 'resumeSaved' | 'discardSaved' | 'pause' | 'resume' | 'stop' }

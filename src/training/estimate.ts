@@ -1,8 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { yieldToEvents } from '../engine/yield';
-import type { ModelConfig } from '../model/config';
+import { isTextUNet, type ModelConfig } from '../model/config';
 import { UNet } from '../model/model';
+import { PAD_ID, START_ID } from '../text/tokenizer';
 import { Trainer, type TrainConfig } from './trainer';
 
 /** How an estimate runs: its timed steps, its clock, and a way to follow and to cancel it. */
@@ -30,18 +31,27 @@ export async function measureSecondsPer1000Steps(
   const trainer = new Trainer(model, diffusion, trainConfig);
   const s = config.imageSize;
   const x0 = tf.randomUniform([batchSize, s, s, config.inChannels], -1, 1);
-  const labels = config.numClasses > 0 ? Array.from({ length: batchSize }, (_, i) => i % config.numClasses) : undefined;
+  // a text model reads all maxTokens tokens whatever the caption: the empty prompt's time is any caption's
+  const condition = isTextUNet(config)
+    ? {
+        tokens: Array.from({ length: batchSize }, () =>
+          Array.from({ length: config.text.maxTokens }, (_, i) => (i === 0 ? START_ID : PAD_ID)),
+        ),
+      }
+    : config.numClasses > 0
+      ? Array.from({ length: batchSize }, (_, i) => i % config.numClasses)
+      : undefined;
   const total = timedSteps + 1;
   try {
     if (cancelled()) return null;
-    await trainer.trainStep(x0, labels);
+    await trainer.trainStep(x0, condition);
     onStep?.(1, total);
     const start = now();
     for (let i = 0; i < timedSteps; i++) {
       // the step's own awaits let a cancel message in; it takes effect before the next step
       await yieldToEvents();
       if (cancelled()) return null;
-      await trainer.trainStep(x0, labels);
+      await trainer.trainStep(x0, condition);
       onStep?.(i + 2, total);
     }
     // ms per step = s per 1,000 steps

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { Scheduler } from '../diffusion/scheduler';
 import type { UNet } from '../model/model';
+import type { EncodedText } from '../model/unet';
 
 /** How training noises its images: a scheduler's forward process q(x_t | x_0) (`addNoise`, eq. 4). */
 export type ForwardProcess = Pick<Scheduler, 'addNoise'>;
@@ -8,7 +9,8 @@ export type ForwardProcess = Pick<Scheduler, 'addNoise'>;
 /**
  * L_simple (Ho et al. 2020, eq. 14; Algorithm 1 line 5) per example: ‖ε − ε_θ(√ᾱ_t x0 + √(1−ᾱ_t) ε, t)‖²,
  * the mean over each example's pixels, [B] — the training step averages it over the batch, the
- * loss-by-timestep strip reads it per example. x0 [B, H, W, C] in [−1, 1]; t int32 [B]; noise like x0.
+ * loss-by-timestep strip reads it per example. x0 [B, H, W, C] in [−1, 1]; t int32 [B]; noise like x0;
+ * the condition: class labels [B] (int32), or a text model's captions encoded (model.encode).
  */
 export function ddpmLoss(
   model: UNet,
@@ -16,12 +18,13 @@ export function ddpmLoss(
   x0: tf.Tensor,
   t: tf.Tensor1D,
   noise: tf.Tensor,
-  labels?: tf.Tensor1D,
+  condition?: tf.Tensor1D | EncodedText,
   training = true,
 ): tf.Tensor1D {
   return tf.tidy(() => {
     const xt = forward.addNoise(x0, noise, t); // eq. (4)
-    const eps = model.predict(xt, t, { labels, training });
+    const given = condition instanceof tf.Tensor ? { labels: condition } : { text: condition };
+    const eps = model.predict(xt, t, { ...given, training });
     return tf.mean<tf.Tensor1D>(tf.square(tf.sub(noise, eps)), [1, 2, 3]);
   });
 }

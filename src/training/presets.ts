@@ -1,4 +1,6 @@
+import { MAX_CAPTION_WORDS } from '../data/captions';
 import type { UNetConfig } from '../model/config';
+import { parseTextUNetConfig, type TextUNetConfig } from '../model/text-unet-config';
 
 /** Model sizes a person can train in a browser tab. */
 export type ModelPreset = 'tiny' | 'small';
@@ -25,4 +27,38 @@ export function presetConfig(preset: ModelPreset, imageSize: number, inChannels:
     groups: 8,
     downsample: 'avgpool',
   };
+}
+
+/**
+ * The text-conditioned U-Net for a preset, trained on captions: the preset's levels and widths,
+ * cross-attention to the captions at every level below full resolution and in the middle (where a
+ * convolution sees the whole picture, as the shipped captioned-digits model has it at its lowest
+ * two), and a small text encoder — 'tiny': 32 wide, one layer; 'small': 64 wide, two, as the
+ * shipped one — reading <start> and MAX_CAPTION_WORDS words. Its vocabulary: the captions' words.
+ */
+export function textPresetConfig(preset: ModelPreset, imageSize: number, inChannels: number, vocabulary: string[]): TextUNetConfig {
+  const { baseChannels, channelMults } = presetConfig(preset, imageSize, inChannels, 0);
+  if (vocabulary.length <= 2) throw new RangeError('none of the captions has a word: a text model needs words to learn');
+  return parseTextUNetConfig({
+    kind: 'text-unet',
+    imageSize,
+    inChannels,
+    baseChannels,
+    channelMults,
+    numResBlocks: 1,
+    crossAttentionLevels: channelMults.map((_, level) => level).slice(1),
+    headChannels: 32,
+    attention: false,
+    dropout: 0,
+    groups: 8,
+    downsample: 'avgpool',
+    numClasses: 0,
+    text: {
+      vocabulary,
+      maxTokens: MAX_CAPTION_WORDS + 1,
+      dim: preset === 'tiny' ? 32 : 64,
+      layers: preset === 'tiny' ? 1 : 2,
+      heads: preset === 'tiny' ? 2 : 4,
+    },
+  });
 }

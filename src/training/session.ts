@@ -4,10 +4,11 @@ import type { ImageDataset } from '../data/dataset';
 import { explainFailure } from '../engine/failures';
 import { PauseGate, type RunState } from '../engine/pause-gate';
 import { yieldToEvents } from '../engine/yield';
-import type { ModelConfig } from '../model/config';
+import { isTextUNet, type ModelConfig } from '../model/config';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { UNet } from '../model/model';
 import { sample } from '../pipeline/sample';
+import { tokenize } from '../text/tokenizer';
 import { restoreTrainer, saveCheckpoint, type TrainingCheckpoint } from './checkpoint';
 import { Trainer, type StepResult, type TrainConfig } from './trainer';
 
@@ -210,13 +211,19 @@ export class TrainingSession {
 
   private async trainStep(): Promise<StepResult> {
     const { batchSize, flip } = this.options;
-    const { imageSize: s, inChannels: c, numClasses } = this.trainer.model.config;
-    const { values, labels } = this.dataset.batch(this.trainer.rng, batchSize, flip, -1);
+    const config = this.trainer.model.config;
+    const { imageSize: s, inChannels: c, numClasses } = config;
+    const { values, labels, captions } = this.dataset.batch(this.trainer.rng, batchSize, flip, -1);
     const map = this.options.labelMap;
     const classOf = (l: number) => (l < 0 ? numClasses : map ? map[l] : l); // −1: unlabelled → "no label"
+    const condition = isTextUNet(config)
+      ? { tokens: captions.map((caption) => tokenize(caption, config.text.vocabulary, config.text.maxTokens).ids) }
+      : numClasses > 0
+        ? labels.map(classOf)
+        : undefined;
     const x0 = tf.tensor4d(values, [batchSize, s, s, c]);
     try {
-      const result = await this.trainer.trainStep(x0, numClasses > 0 ? labels.map(classOf) : undefined);
+      const result = await this.trainer.trainStep(x0, condition);
       this.stepTimes.push(performance.now());
       if (this.stepTimes.length > RATE_WINDOW) this.stepTimes.shift();
       const T = this.trainer.diffusion.numTrainTimesteps;
@@ -247,17 +254,25 @@ export class TrainingSession {
     };
   }
 
-  /** A fixed-seed DDIM sample from the EMA weights, so previews at different steps compare directly. */
+  /**
+   * A fixed-seed DDIM sample from the EMA weights, so previews at different steps compare directly:
+   * one per class, or for a text model the data set's first captions.
+   */
   async preview(): Promise<PreviewFrame> {
     const model = this.samplingModel;
     const nc = model.config.numClasses;
     const labels = Array.from({ length: PREVIEW_BATCH }, (_, i) => (nc > 0 ? i % nc : null));
+    const items = this.dataset.items;
+    const prompts = isTextUNet(model.config)
+      ? Array.from({ length: PREVIEW_BATCH }, (_, i) => items[i % items.length]?.caption ?? '')
+      : undefined;
     let images: Float32Array = new Float32Array(0);
     for (const s of sample(model, this.trainer.diffusion, {
       sampler: 'ddim',
       steps: PREVIEW_STEPS,
       batch: PREVIEW_BATCH,
       labels,
+      prompts,
       guidance: 1,
       seed: PREVIEW_SEED,
     })) {

@@ -3,6 +3,7 @@ import { DDPMScheduler, GaussianRng } from '../diffusion';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { weight } from '../model/layers';
 import { UNet } from '../model/model';
+import { PAD_ID, START_ID } from '../text/tokenizer';
 import { FlatLayout, FusedAdam, flatVariable } from './fused-optimizer';
 import { ddpmLoss } from './loss';
 
@@ -16,7 +17,7 @@ export interface TrainConfig {
   gradClipNorm: number;
   /** EMA decay of the sampling weights (0 = no EMA model). */
   emaDecay: number;
-  /** Probability of replacing a label by "no label" (classifier-free guidance training). */
+  /** Probability of replacing a label by "no label", or a caption by the empty prompt (classifier-free guidance training). */
   labelDropout: number;
 }
 
@@ -46,6 +47,11 @@ export const emaDecayAt = (decay: number, step: number): number => Math.min(deca
 /** Learning rate at a step: linear warm-up, then constant. */
 export const learningRateAt = (c: TrainConfig, step: number): number =>
   step < c.warmupSteps ? (c.learningRate * (step + 1)) / c.warmupSteps : c.learningRate;
+
+/** A text model's captions for a step: each image's token ids (tokenize(), the model's maxTokens of them). */
+export interface CaptionTokens {
+  tokens: number[][];
+}
 
 /** Adam's state, per weight (in the model's weight order), as checkpoints store it. */
 export interface AdamState {
@@ -100,19 +106,30 @@ export class Trainer {
     return this.emaModel;
   }
 
-  /** Draws t ~ U{0, …, T−1}, ε ~ N(0, I) and label dropout from the trainer's seeded generator. */
-  private draw(batch: number, labels?: number[]) {
+  /**
+   * Draws t ~ U{0, …, T−1}, ε ~ N(0, I) and the condition's dropout from the trainer's seeded
+   * generator: a label becomes "no label", a caption the empty prompt (<start>, then <pad>), as
+   * tools/torch/train_text.py does.
+   */
+  private draw(batch: number, condition?: number[] | CaptionTokens) {
     const T = this.diffusion.numTrainTimesteps;
     const t = Int32Array.from({ length: batch }, () => Math.min(T - 1, Math.floor(this.rng.uniform() * T)));
+    const dropped = () => this.rng.uniform() < this.config.labelDropout;
+    if (condition && !Array.isArray(condition)) {
+      const tokens = condition.tokens.map((ids) => (dropped() ? ids.map((_, i) => (i === 0 ? START_ID : PAD_ID)) : ids));
+      return { t, tokens };
+    }
     const nc = this.model.config.numClasses;
-    const dropped = labels && nc > 0 ? labels.map((l) => (this.rng.uniform() < this.config.labelDropout ? nc : l)) : undefined;
-    return { t, labels: dropped };
+    return { t, labels: condition && nc > 0 ? condition.map((l) => (dropped() ? nc : l)) : undefined };
   }
 
-  /** One optimisation step on a batch x0 [B, H, W, C] in [−1, 1] (with class labels for a conditional model). */
-  async trainStep(x0: tf.Tensor, labels?: number[]): Promise<StepResult> {
+  /**
+   * One optimisation step on a batch x0 [B, H, W, C] in [−1, 1], with class labels for a conditional
+   * model or captions' token ids for a text model (encoded inside the step: the text encoder trains too).
+   */
+  async trainStep(x0: tf.Tensor, condition?: number[] | CaptionTokens): Promise<StepResult> {
     const batch = x0.shape[0];
-    const drawn = this.draw(batch, labels);
+    const drawn = this.draw(batch, condition);
     const lr = learningRateAt(this.config, this.step);
     const vars = [...this.model.weights.values()];
     let perExample: tf.Tensor | undefined;
@@ -120,8 +137,9 @@ export class Trainer {
       const t = tf.tensor1d(drawn.t, 'int32');
       const noise = this.rng.randn(x0.shape);
       const y = drawn.labels ? tf.tensor1d(drawn.labels, 'int32') : undefined;
+      const ids = drawn.tokens ? tf.tensor2d(drawn.tokens, undefined, 'int32') : undefined; // [B, L]
       const { value, grads } = tf.variableGrads(() => {
-        perExample = tf.keep(ddpmLoss(this.model, this.forward, x0, t, noise, y));
+        perExample = tf.keep(ddpmLoss(this.model, this.forward, x0, t, noise, ids ? this.model.encode(ids) : y));
         return tf.mean<tf.Scalar>(perExample);
       }, vars);
       const gradNorm = this.adam.step(

@@ -39,9 +39,26 @@ export class TrainingData {
     this.postSummary();
   }
 
-  /** A saved run's data set, as it was. */
-  restore(options: DataOptions, items: ImageItem[]): void {
+  /** Captions on (a text model) or off. */
+  setCaptioned(on: boolean): void {
+    this.collection.setCaptioned(on);
+    this.postSummary();
+  }
+
+  get captioned(): boolean {
+    return this.collection.captioned;
+  }
+
+  /** Replaces the data with an example set's images (they cannot be decoded at another size: `fixed` says so). */
+  useExample(options: DataOptions, items: ImageItem[], fixed: string): void {
+    this.collection.replace(options, items, fixed);
+    this.postSummary();
+  }
+
+  /** A saved run's data set, as it was (captioned when its model is a text model). */
+  restore(options: DataOptions, items: ImageItem[], captioned: boolean): void {
     this.collection.restore(options, items);
+    this.collection.setCaptioned(captioned);
     this.postSummary();
   }
 

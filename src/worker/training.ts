@@ -1,16 +1,19 @@
 import { DEFAULT_DIFFUSION, type DiffusionConfig } from '../diffusion/scheduler';
-import type { ModelConfig } from '../model/config';
+import { captionedDigitsExample, EXAMPLE_CANVAS } from '../data/captioned-example';
+import { isTextUNet, type ModelConfig } from '../model/config';
 import { classNames, type ModelMetadata } from '../model/metadata';
 import { UNet } from '../model/model';
-import { FILMSTRIP_LENGTH, type ChannelRequest, type TrainSetup } from '../protocol';
+import { FILMSTRIP_LENGTH, type ChannelRequest, type ExampleSet, type TrainSetup } from '../protocol';
+import { buildVocabulary } from '../text/tokenizer';
 import { measureSecondsPer1000Steps } from '../training/estimate';
-import { presetConfig } from '../training/presets';
+import { presetConfig, textPresetConfig } from '../training/presets';
 import { trainConfigFor } from '../training/recipe';
 import { TrainingSession, type RunOptions, type SessionHooks, type TrainProgress } from '../training/session';
 import { TrainingStore, type SavedData, type SavedPreview, type SavedRun } from '../training/store';
 import type { DeviceGate } from './device-gate';
 import type { HeldModel, ModelRegistry, TrainedModels, TrainingImages } from './model-registry';
 import type { ChannelService, Post } from './service';
+import { loadShippedDigits } from './shipped-digits';
 import { TrainingData } from './training-data';
 
 const PROGRESS_INTERVAL_MS = 100;
@@ -60,6 +63,12 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
       case 'clearData':
         this.requireIdle('changing the data');
         return this.data.clear();
+      case 'captions':
+        this.requireIdle('changing the data');
+        return this.data.setCaptioned(request.on);
+      case 'example':
+        this.requireIdle('changing the data');
+        return await this.useExample(request.set);
       case 'estimate':
         return await this.estimate(request.setup);
       case 'cancelEstimate':
@@ -111,7 +120,20 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     if (this.running) throw new Error(`stop training before ${what}`);
   }
 
-  /** The model a setup trains: a new one for the data, or the shipped one to fine-tune. */
+  /** Replaces the data with an example set: the captioned digits, made here from the shipped training digits. */
+  private async useExample(set: ExampleSet): Promise<void> {
+    const source = this.models.shipped.trainedOn;
+    if (source?.kind !== 'shipped') throw new Error(`the ${set} example needs the shipped training digits, which this page does not have`);
+    const digits = await loadShippedDigits(source.url, (url) => fetch(url));
+    const items = captionedDigitsExample(digits.values, digits.counts);
+    this.data.useExample(
+      { size: EXAMPLE_CANVAS, channels: 1, fit: 'crop' },
+      items,
+      `the captioned digits example is made at ${EXAMPLE_CANVAS}×${EXAMPLE_CANVAS} grey; clear it to use pictures of another size or colour`,
+    );
+  }
+
+  /** The model a setup trains: a new one for the data (a text model on captions), or the shipped one to fine-tune. */
   private plan(setup: TrainSetup): {
     config: ModelConfig;
     diffusion: DiffusionConfig;
@@ -121,6 +143,16 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
   } {
     const { options, dataset } = this.data;
     const dataClasses = dataset.classNames;
+    if (this.data.captioned) {
+      if (setup.init === 'shipped')
+        throw new Error('the shipped digits model takes class labels, not captions: pick tiny or small to train a text model');
+      const vocabulary = buildVocabulary(dataset.items.map((i) => i.caption ?? ''));
+      return {
+        config: textPresetConfig(setup.init, options.size, options.channels, vocabulary),
+        diffusion: DEFAULT_DIFFUSION,
+        classes: [],
+      };
+    }
     if (setup.init !== 'shipped')
       return {
         config: presetConfig(setup.init, options.size, options.channels, dataClasses.length),
@@ -206,7 +238,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
   /** Makes the saved run the session again (weights, optimiser, data), without training. */
   private async restore(saved: { data: SavedData; run: SavedRun } | null | undefined): Promise<SavedRun> {
     if (!saved) throw new Error('there is no saved training run in this browser');
-    this.data.restore(saved.data.options, saved.data.items);
+    this.data.restore(saved.data.options, saved.data.items, isTextUNet(saved.run.checkpoint.config));
     const run = saved.run.run;
     this.session?.dispose();
     const init = saved.run.init as TrainSetup['init'];
@@ -307,7 +339,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     source.copyTo(model);
     const images = this.data.dataset.items.length;
     const metadata: ModelMetadata = {
-      description: `Trained in the DDPM Playground on ${images} images`,
+      description: `Trained in the DDPM Playground on ${images} ${isTextUNet(source.config) ? 'captioned ' : ''}images`,
       trainedSteps: session.trainer.step,
       images,
       ...(this.meta.classes.length ? { classes: this.meta.classes } : {}),

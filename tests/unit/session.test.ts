@@ -202,7 +202,7 @@ describe('TrainingSession', () => {
     const seen = new Set<number>();
     const real = s.trainer.trainStep.bind(s.trainer);
     s.trainer.trainStep = (x0, labels) => {
-      labels?.forEach((l) => seen.add(l));
+      if (Array.isArray(labels)) labels.forEach((l) => seen.add(l));
       return real(x0, labels);
     };
     await s.run();

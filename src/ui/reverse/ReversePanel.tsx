@@ -99,8 +99,12 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
         a little of it (Algorithm 2).
       </p>
       <p className="next" data-testid="next-hint" role="status">
-        {run === 0 ? (
+        {run === 0 && settings.prompt !== undefined ? (
+          'Type a prompt — “a small 7 in the bottom left”, “big three” — and press Sample to watch the words steer the noise.'
+        ) : run === 0 ? (
           `Press Sample to watch pure noise become ${digits ? 'a digit' : 'an image'}, one denoising step at a time.`
+        ) : frame && frame.index === frame.total - 1 && settings.prompt !== undefined ? (
+          'Try next: another size or place, a negative prompt, a prompt switch mid-run, or a click on a trajectory step to see where each word steered at that t.'
         ) : frame && frame.index === frame.total - 1 ? (
           `Try next: ${model.config.numClasses > 0 ? `another ${digits ? 'digit' : 'class'} under Draw` : 'another seed'}, DPM-Solver++ (${digits ? 'a digit' : 'a sample'} in 20 steps), a click on a trajectory step, or the forward process on the right.`
         ) : state === 'idle' && frame ? (

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { lazy, Suspense, useState } from 'react';
 import { DATASET_LIMITS, type DataOptions } from '../../data/dataset';
 import { IMAGE_SIZES } from '../../model/config';
 import type { DataSummary } from '../../protocol';
@@ -14,7 +14,10 @@ interface Props {
   locked: boolean;
 }
 
-const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp';
+const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp,.txt,.csv,.jsonl';
+
+// only a captioned set shows it: loaded when one is there
+const CaptionedPreview = lazy(() => import('./CaptionedPreview').then((m) => ({ default: m.CaptionedPreview })));
 
 /** Step 1 of training: drop or pick pictures, choose size and colour, see what will be trained on. */
 export function TrainData({ send, summary, progress, locked }: Props) {
@@ -31,6 +34,7 @@ export function TrainData({ send, summary, progress, locked }: Props) {
     input.value = '';
   };
   const decoding = progress && progress.done < progress.total;
+  const captions = summary?.captions ?? null;
   // by name, as a person reads them (numbers in numeric order: 2 before 10); unlabelled last
   const classes = Object.entries(summary?.counts ?? {}).sort(([a], [b]) =>
     a === '' ? 1 : b === '' ? -1 : a.localeCompare(b, undefined, { numeric: true }),
@@ -57,6 +61,12 @@ export function TrainData({ send, summary, progress, locked }: Props) {
           Drop pictures or a folder here (PNG, JPEG, WebP, GIF, BMP). Sub-folders become classes (e.g. <code>cats/</code>,{' '}
           <code>dogs/</code>). Up to {DATASET_LIMITS.maxImages.toLocaleString()} images; nothing leaves this computer.
         </p>
+        <p>
+          To train a text-to-image model, caption them: add a <code>captions.txt</code> (<code>file&#9;caption</code> or{' '}
+          <code>file: caption</code> per line), <code>captions.csv</code> (<code>file,caption</code>) or <code>captions.jsonl</code> (
+          <code>{'{"file": …, "caption": …}'}</code>), or tick “captions” to read each file name as its caption (
+          <code>a-small-3_12.png</code> → “a small 3”).
+        </p>
         <div className="controls">
           <label className="upload">
             Choose files…
@@ -73,6 +83,15 @@ export function TrainData({ send, summary, progress, locked }: Props) {
               data-testid="data-folder"
             />
           </label>
+          <button
+            type="button"
+            disabled={locked}
+            onClick={() => send({ type: 'example', set: 'captioned-digits' })}
+            title="2,000 MNIST digits at a size and place on 32×32 pictures, each with a caption that says which, how big and where"
+            data-testid="data-example-captioned"
+          >
+            Captioned digits (example)
+          </button>
           <button
             type="button"
             disabled={locked || !(summary?.count || summary?.rejected.length || summary?.overCap)}
@@ -123,6 +142,16 @@ export function TrainData({ send, summary, progress, locked }: Props) {
             <option value="pad">pad to a square</option>
           </select>
         </label>
+        <label title="Train a text-to-image model on the pictures' captions (a captions file, or else the file names)">
+          <input
+            type="checkbox"
+            checked={!!captions}
+            disabled={locked}
+            onChange={(e) => send({ type: 'captions', on: e.target.checked })}
+            data-testid="data-captions"
+          />
+          captions
+        </label>
       </div>
       {decoding && (
         <p className="status" role="status">
@@ -133,11 +162,18 @@ export function TrainData({ send, summary, progress, locked }: Props) {
         <div className="data-summary">
           <p data-testid="data-count" role="status">
             {summary.count} image{summary.count === 1 ? '' : 's'} ready
-            {summary.classNames.length
-              ? ` in ${summary.classNames.length} classes: ${classes.map(([k, n]) => `${k || 'unlabelled'} ${n}`).join(', ')}`
-              : ' (no classes: an unconditional model)'}
+            {captions
+              ? ', captioned (a text-to-image model)'
+              : summary.classNames.length
+                ? ` in ${summary.classNames.length} classes: ${classes.map(([k, n]) => `${k || 'unlabelled'} ${n}`).join(', ')}`
+                : ' (no classes: an unconditional model)'}
           </p>
-          {summary.preview.batch > 0 && (
+          {captions && (
+            <Suspense fallback={null}>
+              <CaptionedPreview preview={summary.preview} captions={captions} />
+            </Suspense>
+          )}
+          {!captions && summary.preview.batch > 0 && (
             <ImageCanvas
               image={summary.preview}
               displaySize={Math.min(320, 40 * Math.ceil(Math.sqrt(summary.preview.batch)))}
