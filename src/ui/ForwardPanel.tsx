@@ -140,7 +140,8 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
             key={i}
             image={img}
             displaySize={36}
-            label={fromTraining ? `training image ${i + 1}` : `example digit ${Math.floor(i / 2)}`}
+            // two examples per digit: each its own name
+            label={fromTraining ? `training image ${i + 1}` : `example digit ${Math.floor(i / 2)}, ${i % 2 === 0 ? 'first' : 'second'}`}
             onClick={() => setX0(img)}
           />
         ))}

@@ -5,7 +5,6 @@ import { pick } from './pixels';
 interface Props {
   frame: SampleFrame;
   guidances: number[];
-  /** The class the strip draws. */
   /** The class asked for, whose probability the meter reads under each image (null: a text model's prompt). */
   label: number | null;
 }
@@ -14,7 +13,7 @@ interface Props {
 export function GuidanceStrip({ frame, guidances, label }: Props) {
   return (
     <figure className="guidance-strip" data-testid="guidance-strip">
-      <ol>
+      <ol style={{ gridTemplateColumns: `repeat(${guidances.length}, minmax(0, 88px))` }}>
         {guidances.map((g, i) => (
           <li key={g}>
             <ImageCanvas image={pick(frame.xt, i)} displaySize={88} label={`guidance ${g}`} />
@@ -26,8 +25,8 @@ export function GuidanceStrip({ frame, guidances, label }: Props) {
         ))}
       </ol>
       <figcaption>
-        One batched run, the same noise for every picture: s = 0 ignores the class, s = 1 is the plain conditional model, larger s pushes
-        harder towards it (ε = ε_uncond + s·(ε_cond − ε_uncond)).
+        One batched run (DDIM, 10 steps), the same noise for every picture: s = 0 ignores the {label === null ? 'prompt' : 'class'}, s = 1
+        is the plain conditional model, larger s pushes harder towards it (ε = ε_uncond + s·(ε_cond − ε_uncond)).
       </figcaption>
     </figure>
   );

@@ -37,8 +37,10 @@ export function ImageCanvas({ image, range = 'image', displaySize, label, testId
       width={1}
       height={1}
       style={{ width: displaySize, height: displaySize }}
-      role="img"
-      aria-label={label}
+      // inside a button the button carries the name; the canvas would only repeat it
+      role={onClick ? undefined : 'img'}
+      aria-label={onClick ? undefined : label}
+      aria-hidden={onClick ? true : undefined}
       data-testid={testId}
     />
   );

@@ -10,6 +10,14 @@ interface Props {
 
 const W = 220;
 const H = 60;
+/** The curve's 0 % and 100 % lie this far inside the box, on their own grid lines (not on its border). */
+const INSET = 6;
+
+/** The curve's points: x from the first step (0) to the last (1), p from 0 % (bottom) to 100 % (top), inside the box. */
+export function curvePath(history: [number, number][]): string {
+  const y = (p: number) => INSET + (1 - p) * (H - 2 * INSET);
+  return history.map(([x, p], i) => `${i ? 'L' : 'M'}${(x * (W - 2) + 1).toFixed(1)},${y(p).toFixed(1)}`).join('');
+}
 
 /** The batch's mean probability of each digit. */
 export function meanReads(reads: Float32Array, batch: number): number[] {
@@ -25,7 +33,7 @@ export function Meter({ reads, batch, label, history }: Props) {
   const probs = meanReads(reads, batch);
   const best = probs.indexOf(Math.max(...probs));
   const target = label ?? best;
-  const path = history.map(([x, p], i) => `${i ? 'L' : 'M'}${(x * (W - 2) + 1).toFixed(1)},${((1 - p) * (H - 2) + 1).toFixed(1)}`).join('');
+  const path = curvePath(history);
   return (
     <figure className="meter" data-testid="meter" data-probs={JSON.stringify(probs.map((p) => Number(p.toFixed(4))))}>
       <div className="bars" role="img" aria-label={`x̂0 reads as ${best} (${Math.round(probs[best] * 100)} %)`}>
@@ -36,16 +44,29 @@ export function Meter({ reads, batch, label, history }: Props) {
           </div>
         ))}
       </div>
-      <svg
-        viewBox={`0 0 ${W} ${H}`}
-        preserveAspectRatio="none"
-        role="img"
-        aria-label={`probability of ${target} over the run`}
-        className="meter-curve"
-      >
-        <rect x={0} y={0} width={W} height={H} className="frame" />
-        {path && <path d={path} className="curve" />}
-      </svg>
+      <div className="meter-plot">
+        <span className="axis-y" aria-hidden="true">
+          <span>100 %</span>
+          <span>p({target})</span>
+          <span>0 %</span>
+        </span>
+        <svg
+          viewBox={`0 0 ${W} ${H}`}
+          preserveAspectRatio="none"
+          role="img"
+          aria-label={`probability of ${target} over the run`}
+          className="meter-curve"
+        >
+          <rect x={0} y={0} width={W} height={H} className="frame" />
+          <line x1={0} x2={W} y1={INSET} y2={INSET} className="grid" />
+          <line x1={0} x2={W} y1={H - INSET} y2={H - INSET} className="grid" />
+          {path && <path d={path} className="curve" />}
+        </svg>
+        <span className="axis-x" aria-hidden="true">
+          <span>first step</span>
+          <span>last step</span>
+        </span>
+      </div>
       <figcaption data-testid="meter-text">
         reads as <strong>{best}</strong> ({Math.round(probs[best] * 100)} %)
         {label !== null && best !== label ? `; ${label}: ${Math.round(probs[label] * 100)} %` : ''} — the curve: p({target}) from the first

@@ -5,6 +5,9 @@ import { pick } from './pixels';
 import type { EngineClient } from './engine-client';
 import { settingsFromUrl, settingsParams, writeUrl } from './url-state';
 
+/** A guidance strip runs DDIM for 10 steps whatever sampler is chosen: five pictures at once, in seconds. */
+export const GUIDANCE_STRIP_RUN: Pick<SampleSettings, 'sampler' | 'steps'> = { sampler: 'ddim', steps: 10 };
+
 /** A text model's first settings: a prompt with a digit, a size and a place; DPM-Solver++, 20 steps. */
 export const TEXT_DEFAULTS: Partial<SampleSettings> = {
   prompt: 'a small 3 in the top left',
@@ -100,12 +103,16 @@ export class SamplingChannel {
     return location.href;
   }
 
-  /** Starts a run with the current settings, from pure noise or from the forward panel's x_t; returns its id. */
+  /**
+   * Starts a run with the current settings, from pure noise or from the forward panel's x_t, or a
+   * guidance strip (one image per scale, GUIDANCE_STRIP_RUN's sampler); returns its id.
+   */
   start(from?: SampleStart, guidances?: number[]): number {
     this.run = ++SamplingChannel.lastRun;
     this.runGuidances = guidances ?? null;
     this.runCompares = false;
-    this.engine.send({ channel: 'sampling', type: 'start', run: this.run, settings: this.current, from, guidances });
+    const settings = guidances ? { ...this.current, ...GUIDANCE_STRIP_RUN } : this.current;
+    this.engine.send({ channel: 'sampling', type: 'start', run: this.run, settings, from, guidances });
     this.listeners.forEach((l) => l());
     return this.run;
   }

@@ -21,6 +21,12 @@ const LARGE_MODEL_FLOPS = 2e9;
 /** The page redraws at most this often; steps in between are computed but not sent. */
 const FRAME_INTERVAL_MS = 33;
 
+/**
+ * How long to wait after a step so steps come every `delayMs` (the speed setting: 100 ms is 10
+ * steps/s): the step's own compute time counts towards it; a step slower than that waits not at all.
+ */
+export const remainingDelay = (delayMs: number, spentMs: number): number => Math.max(0, delayMs - spentMs);
+
 /** A run the service is on: the page's id for it, and whether it was stopped or replaced. */
 interface Run {
   id: number;
@@ -145,6 +151,8 @@ export class SamplingService implements ChannelService<'sampling'> {
         ...(guidances ? { guidance: guidances, sharedNoise: true } : {}),
       });
       let keep: Set<number> | null = null;
+      /** When the step being computed began (after the last wait). */
+      let stepStart = performance.now();
       for (const s of gen) {
         steps++;
         keep ??= stripIndices(s.total);
@@ -179,11 +187,13 @@ export class SamplingService implements ChannelService<'sampling'> {
             ...(attention ? [attention.maps.buffer] : []),
           ]);
         }
-        if (this.delayMs > 0) await new Promise((r) => setTimeout(r, this.delayMs));
+        const wait = remainingDelay(this.delayMs, performance.now() - stepStart);
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         else await yieldToEvents();
         const waitStart = performance.now();
         const go = await this.gate.next();
         pausedMs += performance.now() - waitStart;
+        stepStart = performance.now();
         if (!go || run.cancelled) {
           gen.return();
           return;

@@ -141,6 +141,13 @@ describe('the playground page', () => {
     await run(10, 5); // DDIM 10 steps, seed 5, guidance 1, the digit 3 (the page's default)
     const page10 = JSON.parse((await page.getAttribute('[data-testid=meter]', 'data-probs'))!) as number[];
     expect(await page.textContent('[data-testid=meter-text]')).toMatch(/^reads as 3 \(\d+ %\)/);
+    // the curve has its axes named, and 100 % lies inside the box, not on its border (issue 26, item 11)
+    expect(await page.locator('.meter-plot .axis-y span').allTextContents()).toEqual(['100 %', 'p(3)', '0 %']);
+    expect(await page.locator('.meter-plot .axis-x span').allTextContents()).toEqual(['first step', 'last step']);
+    const top = await page
+      .locator('.meter-curve .curve')
+      .evaluate((p) => Math.min(...[...p.getAttribute('d')!.matchAll(/,([\d.]+)/g)].map((m) => Number(m[1]))));
+    expect(top).toBeGreaterThanOrEqual(6);
     // the same run in Node (tfjs cpu): the page's pipeline, then the classifier on the last x̂0
     const tf = await import('@tensorflow/tfjs');
     await tf.setBackend('cpu');

@@ -202,10 +202,18 @@ describe('the page as a person meets it', () => {
     await page.click('[data-testid=draw-toggle]');
   });
 
-  it('the guidance strip: the same noise at s = 0, 1, 2, 4, 7 in one run, each with its reading', async () => {
-    await page.selectOption('[data-testid=sampler]', 'ddim');
-    await page.fill('[data-testid=steps]', '10');
-    await page.press('[data-testid=steps]', 'Enter');
+  it('every example picture has its own accessible name, said once (issue 26, item 18)', async () => {
+    const names = await page
+      .locator('section[aria-labelledby=forward-title] .thumb-button')
+      .evaluateAll((bs) => bs.map((b) => ({ name: b.getAttribute('aria-label'), inner: b.querySelectorAll('[aria-label]').length })));
+    expect(names.length).toBeGreaterThan(2);
+    expect(new Set(names.map((n) => n.name)).size).toBe(names.length);
+    for (const n of names) expect(n.inner).toBe(0);
+  });
+
+  it('the guidance strip: the same noise at s = 0, 1, 2, 4, 7 in one run of DDIM 10 steps, each with its reading, square, in one row', async () => {
+    // whatever sampler is chosen, the strip runs DDIM for 10 steps (issue 26, item 9)
+    await page.selectOption('[data-testid=sampler]', 'dpm-solver++');
     // the main thread never blocks: wall-clock long tasks, so (as in page.test) a second run gets a chance
     let long: number[] = [];
     for (let attempt = 0; attempt < 2; attempt++) {
@@ -217,7 +225,15 @@ describe('the page as a person meets it', () => {
       if (long.length === 0) break;
     }
     expect(long).toEqual([]);
+    expect(await text('step-count')).toBe('step 10 / 10');
     expect(await page.locator('[data-testid=guidance-strip] li').count()).toBe(5);
+    const cells = await page
+      .locator('[data-testid=guidance-strip] canvas')
+      .evaluateAll((cs) => cs.map((c) => c.getBoundingClientRect().toJSON() as DOMRect));
+    for (const c of cells) {
+      expect(c.top).toBeCloseTo(cells[0].top, 0);
+      expect(c.width).toBeCloseTo(c.height, 0);
+    }
     expect(await page.locator('[data-testid=guidance-strip] li > span:first-of-type').allTextContents()).toEqual([
       's = 0',
       's = 1',
@@ -229,6 +245,9 @@ describe('the page as a person meets it', () => {
     expect(reads).toHaveLength(5);
     for (const r of reads) expect(r).toMatch(/^p\(3\) \d+ %$/);
     await shot('guidance-strip-1280', '[data-testid=guidance-strip]');
+    await page.selectOption('[data-testid=sampler]', 'ddim');
+    await page.fill('[data-testid=steps]', '10');
+    await page.press('[data-testid=steps]', 'Enter');
   });
 
   it('samplers side by side: DDPM, DDIM and DPM-Solver++ from the same noise, each with its steps, time and reading', async () => {

@@ -46,3 +46,35 @@ def write_tfjs_model(model: UNet, diffusion: dict, out_dir: str, metadata: dict 
     }
     with open(os.path.join(out_dir, "model.json"), "w") as f:
         json.dump(doc, f, indent=1)
+
+
+def read_tfjs_weights(model_dir: str) -> tuple[dict, dict]:
+    """A model folder's config (modelTopology.unet) and its weights as a PyTorch state dict (the
+    inverse of write_tfjs_model: float16 or float32, HWIO → OIHW, [in, out] → [out, in] for the
+    names the caller's module has as nn.Linear weights — see load_tfjs_into)."""
+    with open(os.path.join(model_dir, "model.json")) as f:
+        doc = json.load(f)
+    blob = b"".join(open(os.path.join(model_dir, p), "rb").read() for g in doc["weightsManifest"] for p in g["paths"])
+    out, at = {}, 0
+    for spec in (w for g in doc["weightsManifest"] for w in g["weights"]):
+        n = int(np.prod(spec["shape"])) if spec["shape"] else 1
+        dtype = "<f2" if spec.get("quantization", {}).get("dtype") == "float16" else "<f4"
+        size = n * np.dtype(dtype).itemsize
+        out[spec["name"]] = np.frombuffer(blob[at:at + size], dtype=dtype).astype(np.float32).reshape(spec["shape"])
+        at += size
+    return doc["modelTopology"]["unet"], out
+
+
+def load_tfjs_into(model: torch.nn.Module, arrays: dict) -> None:
+    """Copies read_tfjs_weights' arrays into `model`, undoing tfjs_weights' layout changes."""
+    linear = {f"{n}.weight" for n, m in model.named_modules() if isinstance(m, torch.nn.Linear)}
+    state = {}
+    for name, p in model.state_dict().items():
+        a = arrays[name]
+        if a.ndim == 4:
+            a = a.transpose(3, 2, 0, 1)
+        elif name in linear:
+            a = a.transpose(1, 0)
+        assert tuple(a.shape) == tuple(p.shape), f"{name}: {a.shape} in the file, {tuple(p.shape)} in the model"
+        state[name] = torch.from_numpy(np.ascontiguousarray(a))
+    model.load_state_dict(state)

@@ -3,8 +3,10 @@
 for classifier-free guidance (Ho & Salimans 2022).
 
   npm run captioned-digits                      # writes tools/torch/runs/captioned-digits/
-  /usr/bin/python3 tools/torch/train_text.py --steps 20000 --stop-after-minutes 150
-      # writes tools/torch/runs/captioned-digits.pt (git-ignored) and resumes from it if it exists
+  /usr/bin/python3 tools/torch/train_text.py --steps 15000 --stop-after-minutes 150
+      # writes tools/torch/runs/captioned-digits.pt (git-ignored) and resumes from it if it exists;
+      # without it, a new run starts from the shipped weights (--init-from, public/models/captioned-digits:
+      # model and EMA from its weights, a fresh optimiser, the step count and clock from its metadata)
 
 --device, --precision and torchrun work as in train.py. Prints a progress line (step, loss,
 images/s, ETA) and writes a resumable checkpoint every --ckpt-every steps (model, EMA, optimiser,
@@ -23,6 +25,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(__file__))
 from text_unet import TextConfig, TextUNet, TextUNetConfig  # noqa: E402
+from tfjs_format import load_tfjs_into, read_tfjs_weights  # noqa: E402
 from train import cosine_alphas_cumprod, linear_alphas_cumprod, pick_device, update, use_bf16  # noqa: E402
 
 START_ID, PAD_ID = 1, 0
@@ -44,7 +47,9 @@ def main():
     p.add_argument("--precision", default="auto", choices=["auto", "fp32", "bf16"])
     p.add_argument("--data", default="tools/torch/runs/captioned-digits", help="the folder scripts/captioned-digits.ts wrote")
     p.add_argument("--out", default="tools/torch/runs/captioned-digits.pt", help="this run's checkpoint (git-ignored); resumed if it exists")
-    p.add_argument("--steps", type=int, default=20000, help="total optimiser steps (the LR schedule spans them)")
+    p.add_argument("--init-from", default="public/models/captioned-digits",
+                   help="a new --out starts from this exported model's weights if it exists ('' for fresh weights)")
+    p.add_argument("--steps", type=int, default=15000, help="total optimiser steps (the LR schedule spans them)")
     p.add_argument("--batch", type=int, default=64)
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--min-lr", type=float, default=5e-5)
@@ -103,6 +108,17 @@ def main():
         step, history, minutes = ck["step"], ck["history"], ck.get("minutes", 0.0)
         if lead:
             print(f"resumed from {args.out} at step {step} ({minutes:.0f} min trained before)", flush=True)
+    elif args.init_from and os.path.exists(os.path.join(args.init_from, "model.json")):
+        shipped, arrays = read_tfjs_weights(args.init_from)
+        assert TextUNetConfig.from_json({k: v for k, v in shipped.items() if k != "numClasses"}).to_json() == cfg.to_json(), \
+            f"{args.init_from} has another config than this run's"
+        load_tfjs_into(model, arrays)
+        load_tfjs_into(ema, arrays)
+        with open(os.path.join(args.init_from, "model.json")) as f:
+            about = json.load(f)["userDefinedMetadata"]
+        step, minutes = int(about.get("steps", 0)), float(about.get("trainingMinutes", 0))
+        if lead:
+            print(f"started from the weights in {args.init_from} (its EMA, step {step}); the optimiser starts afresh", flush=True)
     if world > 1:
         gen.manual_seed(args.seed * 1_000_003 + rank * 7_919 + step)
     net = torch.nn.parallel.DistributedDataParallel(model, device_ids=[device.index] if device.type == "cuda" else None) if world > 1 else model

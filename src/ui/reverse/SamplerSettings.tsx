@@ -151,7 +151,7 @@ export function SamplerSettings({ sampling, settings, model, disabled, fields }:
           title={
             (text ? !settings.prompt : settings.label === null)
               ? `${text ? 'type a prompt' : 'choose a class to draw'}`
-              : `the same noise at guidance ${GUIDANCE_STRIP.join(', ')}`
+              : `the same noise at guidance ${GUIDANCE_STRIP.join(', ')} (DDIM, 10 steps)`
           }
           onClick={() => sampling.start(undefined, GUIDANCE_STRIP)}
           data-testid="guidance-strip-run"
