@@ -30,6 +30,9 @@ const openTextModel = (engine: EngineClient) =>
 /** The hub address: ?hub= in the page's address (a mirror, a test server), else the Hugging Face Hub. */
 const hubEndpoint = () => new URLSearchParams(location.search).get('hub') ?? 'https://huggingface.co';
 
+/** Wide enough to show the model choices unfolded. */
+const WIDE = '(min-width: 700px)';
+
 /** A hub download in progress. */
 interface Download {
   repo: string;
@@ -44,6 +47,8 @@ export function ModelBar({ engine, active }: Props) {
   const [trained, setTrained] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [download, setDownload] = useState<Download | null>(null);
+  // on a phone the choices fold away, so the first screen shows the run (issue 26, item 14)
+  const [open, setOpen] = useState(() => matchMedia(WIDE).matches);
   // read before the first 'active' message rewrites the address
   const linked = useRef(hubModelFromUrl(location.search));
   const linkedText = useRef(new URLSearchParams(location.search).get('model') === TEXT_MODEL.name);
@@ -115,93 +120,96 @@ export function ModelBar({ engine, active }: Props) {
         The panels run on {describe(active)} ({active.config.imageSize}×{active.config.imageSize}
         {active.config.inChannels === 3 ? ' RGB' : ' grey'}, {(active.numParams / 1e6).toFixed(2)}M parameters).
       </p>
-      <div className="controls">
-        <button
-          type="button"
-          // the one thing to do once a model is trained, and only while it is not yet in use
-          className={trained && active.source !== 'trained' ? 'primary' : undefined}
-          disabled={!trained}
-          onClick={() => send({ type: 'use', which: 'trained' })}
-          data-testid="use-trained"
-        >
-          Use the trained model
-        </button>
-        <button
-          type="button"
-          disabled={active.source === 'shipped' || active.source === 'random'}
-          onClick={() => send({ type: 'use', which: 'shipped' })}
-          data-testid="use-shipped"
-        >
-          Back to the shipped model
-        </button>
-        <button
-          type="button"
-          disabled={active.source === 'example'}
-          title="a model that takes a text prompt: type where and how big the digit should be"
-          onClick={() => {
-            setError(null);
-            openTextModel(engine);
+      <details className="model-choices" open={open || download !== null} onToggle={(e) => setOpen(e.currentTarget.open)}>
+        <summary>Other models: your trained one, text to image, a file, the Hugging Face Hub</summary>
+        <div className="controls">
+          <button
+            type="button"
+            // the one thing to do once a model is trained, and only while it is not yet in use
+            className={trained && active.source !== 'trained' ? 'primary' : undefined}
+            disabled={!trained}
+            onClick={() => send({ type: 'use', which: 'trained' })}
+            data-testid="use-trained"
+          >
+            Use the trained model
+          </button>
+          <button
+            type="button"
+            disabled={active.source === 'shipped' || active.source === 'random'}
+            onClick={() => send({ type: 'use', which: 'shipped' })}
+            data-testid="use-shipped"
+          >
+            Back to the shipped model
+          </button>
+          <button
+            type="button"
+            disabled={active.source === 'example'}
+            title="a model that takes a text prompt: type where and how big the digit should be"
+            onClick={() => {
+              setError(null);
+              openTextModel(engine);
+            }}
+            data-testid="use-text-model"
+          >
+            Text to image
+          </button>
+          <button type="button" disabled={!trained} onClick={() => send({ type: 'export' })} data-testid="export-model">
+            Export model (.ddpm)
+          </button>
+          <label className="upload">
+            Import model…
+            <input type="file" multiple accept=".ddpm,.json,.bin,.safetensors" onChange={importChosen} data-testid="import-model" />
+          </label>
+          <label
+            className="upload"
+            title="a diffusers model folder: config.json, diffusion_pytorch_model.safetensors (or .bin), scheduler_config.json"
+          >
+            Import a diffusers folder…
+            <input type="file" {...{ webkitdirectory: '' }} onChange={importChosen} data-testid="import-folder" />
+          </label>
+        </div>
+        <form
+          className="controls hub"
+          onSubmit={(e) => {
+            e.preventDefault();
+            setDownload({ repo, file: '', loaded: 0, total: null });
+            send({ type: 'hub', repo, revision, endpoint: hubEndpoint() });
           }}
-          data-testid="use-text-model"
         >
-          Text to image
-        </button>
-        <button type="button" disabled={!trained} onClick={() => send({ type: 'export' })} data-testid="export-model">
-          Export model (.ddpm)
-        </button>
-        <label className="upload">
-          Import model…
-          <input type="file" multiple accept=".ddpm,.json,.bin,.safetensors" onChange={importChosen} data-testid="import-model" />
-        </label>
-        <label
-          className="upload"
-          title="a diffusers model folder: config.json, diffusion_pytorch_model.safetensors (or .bin), scheduler_config.json"
-        >
-          Import a diffusers folder…
-          <input type="file" {...{ webkitdirectory: '' }} onChange={importChosen} data-testid="import-folder" />
-        </label>
-      </div>
-      <form
-        className="controls hub"
-        onSubmit={(e) => {
-          e.preventDefault();
-          setDownload({ repo, file: '', loaded: 0, total: null });
-          send({ type: 'hub', repo, revision, endpoint: hubEndpoint() });
-        }}
-      >
-        <label>
-          Open from the Hugging Face Hub
-          <input
-            value={repo}
-            onChange={(e) => setRepo(e.target.value)}
-            placeholder="owner/name"
-            spellCheck={false}
-            data-testid="hub-repo"
-          />
-        </label>
-        <label>
-          revision
-          <input value={revision} onChange={(e) => setRevision(e.target.value)} placeholder="main" size={8} data-testid="hub-revision" />
-        </label>
-        <button type="submit" disabled={download !== null || repo.trim() === ''} data-testid="hub-open">
-          Open
-        </button>
-        {download && (
-          <span className="status" role="status" data-testid="hub-progress">
-            {download.file
-              ? `${download.file}: ${(download.loaded / MB).toFixed(1)}${download.total !== null ? ` of ${(download.total / MB).toFixed(1)}` : ''} MB`
-              : 'Looking…'}
-            <progress
-              max={download.total ?? undefined}
-              value={download.total !== null ? download.loaded : undefined}
-              aria-label="Download progress"
+          <label>
+            Open from the Hugging Face Hub
+            <input
+              value={repo}
+              onChange={(e) => setRepo(e.target.value)}
+              placeholder="owner/name"
+              spellCheck={false}
+              data-testid="hub-repo"
             />
-            <button type="button" onClick={() => send({ type: 'cancelDownload' })} data-testid="hub-cancel">
-              Cancel
-            </button>
-          </span>
-        )}
-      </form>
+          </label>
+          <label>
+            revision
+            <input value={revision} onChange={(e) => setRevision(e.target.value)} placeholder="main" size={8} data-testid="hub-revision" />
+          </label>
+          <button type="submit" disabled={download !== null || repo.trim() === ''} data-testid="hub-open">
+            Open
+          </button>
+          {download && (
+            <span className="status" role="status" data-testid="hub-progress">
+              {download.file
+                ? `${download.file}: ${(download.loaded / MB).toFixed(1)}${download.total !== null ? ` of ${(download.total / MB).toFixed(1)}` : ''} MB`
+                : 'Looking…'}
+              <progress
+                max={download.total ?? undefined}
+                value={download.total !== null ? download.loaded : undefined}
+                aria-label="Download progress"
+              />
+              <button type="button" onClick={() => send({ type: 'cancelDownload' })} data-testid="hub-cancel">
+                Cancel
+              </button>
+            </span>
+          )}
+        </form>
+      </details>
       {error && (
         <p role="alert" className="error" data-testid="model-error">
           {error}
