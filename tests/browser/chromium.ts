@@ -62,3 +62,12 @@ export const longTasks = (page: Page): Promise<number[]> =>
   page.evaluate(() => (window as unknown as { longTasks: number[] }).longTasks.slice());
 export const clearLongTasks = (page: Page): Promise<void> =>
   page.evaluate(() => void ((window as unknown as { longTasks: number[] }).longTasks.length = 0));
+
+/** Sets a range input's value as a person dragging it would (React sees an input event). */
+export async function setRange(page: Page, testId: string, value: number): Promise<void> {
+  await page.locator(`[data-testid="${testId}"]`).evaluate((el, v) => {
+    const input = el as HTMLInputElement;
+    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(v));
+    input.dispatchEvent(new Event('input', { bubbles: true }));
+  }, value);
+}

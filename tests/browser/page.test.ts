@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, trackLongTasks } from './chromium';
+import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, setRange, trackLongTasks } from './chromium';
 
 /**
  * The playground page in headless Chromium with the shipped model, on the backend it picks by
@@ -22,19 +22,11 @@ async function pixels(testId: string): Promise<number[]> {
   }, testId);
 }
 
-async function setRange(testId: string, value: number): Promise<void> {
-  await page.locator(`[data-testid="${testId}"]`).evaluate((el, v) => {
-    const input = el as HTMLInputElement;
-    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(v));
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  }, value);
-}
-
 async function run(steps: number, seed: number): Promise<void> {
   await page.selectOption('[data-testid=sampler]', 'ddim');
   await page.fill('[data-testid=steps]', String(steps));
   await page.fill('[data-testid=seed]', String(seed));
-  await setRange('guidance', 1);
+  await setRange(page, 'guidance', 1);
   await page.click('[data-testid=sample]');
   await runFinished(page);
 }
@@ -300,12 +292,12 @@ describe('the playground page', () => {
   it('the forward slider: t = 0 is the clean image, t = 1000 (near) pure noise', async () => {
     const x0Canvas = page.getByRole('img', { name: 'clean image x0' });
     const x0 = await x0Canvas.evaluate((c) => Array.from((c as HTMLCanvasElement).getContext('2d')!.getImageData(0, 0, 28, 28).data));
-    await setRange('forward-slider', 0);
+    await setRange(page, 'forward-slider', 0);
     await page.waitForFunction(() => document.querySelector('[data-testid=forward-t]')!.textContent === '0');
     await expect.poll(() => pixels('forward-xt')).toEqual(x0);
-    await setRange('forward-slider', 300);
+    await setRange(page, 'forward-slider', 300);
     await expect.poll(() => pixels('forward-xt')).not.toEqual(x0);
-    await setRange('forward-slider', 1000);
+    await setRange(page, 'forward-slider', 1000);
     await page.waitForFunction(() => document.querySelector('[data-testid=forward-t]')!.textContent === '1000');
     // at t = T, x_t = √ᾱ x0 + √(1−ᾱ) ε with √ᾱ ≈ 0.006: the picture is the noise (shown on ±1 vs ±3 scales);
     // ε is drawn on ±3 and x_t on ±1 (clipped), so compare x_t with ε clipped the same way
@@ -323,7 +315,7 @@ describe('the playground page', () => {
   it('"denoise from here" runs the reverse process from the slider’s x_t', async () => {
     await page.selectOption('[data-testid=sampler]', 'ddim');
     await page.fill('[data-testid=steps]', '20');
-    await setRange('forward-slider', 100);
+    await setRange(page, 'forward-slider', 100);
     await page.click('[data-testid=denoise-from-here]');
     await page.waitForFunction(
       () => document.querySelectorAll('[data-testid=strip] li').length === 2 && !!document.querySelector('[data-testid=sample]'),
@@ -361,7 +353,7 @@ describe('the playground page', () => {
       return Array.from(new Uint8Array(await (await c.convertToBlob({ type: 'image/png' })).arrayBuffer()));
     });
     await page.setInputFiles('[data-testid=upload]', { name: 'half.png', mimeType: 'image/png', buffer: Buffer.from(png) });
-    await setRange('forward-slider', 0);
+    await setRange(page, 'forward-slider', 0);
     const x0 = page.getByRole('img', { name: 'clean image x0' });
     await expect.poll(() => x0.evaluate((c) => (c as HTMLCanvasElement).width)).toBe(28);
     const row = await x0.evaluate((c) =>

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page, Worker } from 'playwright-core';
-import { collectConsoleProblems, launchChromium } from './chromium';
+import { collectConsoleProblems, launchChromium, setRange } from './chromium';
 
 /**
  * Shader compilation off the critical path: on WebGPU the engine compiles every pipeline a sampling
@@ -174,14 +174,6 @@ async function recordWarmupTexts(page: Page): Promise<void> {
 }
 const warmupTexts = (page: Page): Promise<string[]> =>
   page.evaluate(() => (window as unknown as { warmupTexts: string[] }).warmupTexts.slice());
-
-async function setRange(page: Page, testId: string, value: number): Promise<void> {
-  await page.locator(`[data-testid="${testId}"]`).evaluate((el, v) => {
-    const input = el as HTMLInputElement;
-    Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value')!.set!.call(input, String(v));
-    input.dispatchEvent(new Event('input', { bubbles: true }));
-  }, value);
-}
 
 /** A DDIM run of `steps` steps with these settings; waits for its last step. */
 async function runDdim(page: Page, settings: { steps: number; batch: number; guidance: number }): Promise<void> {
