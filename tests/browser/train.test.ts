@@ -320,6 +320,9 @@ describe('training in the browser', () => {
     expect(await page.getAttribute('[data-testid=loss-chart]', 'aria-label')).toMatch(/running average/);
     await page.click('[data-testid=train-stop]');
     await expect.poll(() => text('train-stopped'), { timeout: 60_000 }).toMatch(/Training stopped; the last checkpoint is saved/);
+    // a stopped run says how fast it ran, not when it will end (issue 26, item 6)
+    expect(await text('train-status')).toMatch(/ran at [\d.]+ img\/s/);
+    expect(await text('train-status')).not.toMatch(/ETA/);
   });
 
   it('a finished run needs no resuming after a reload: its model is usable and exportable at once', async () => {

@@ -43,8 +43,10 @@ export function ProgressView({ state, progress, totalSteps, losses, film }: Prop
         </span>
         {progress && (
           <span>
-            {pct.toFixed(0)}% · {Number.isFinite(progress.imagesPerSecond) ? progress.imagesPerSecond.toFixed(1) : '…'} img/s · ETA{' '}
-            {duration(progress.etaSeconds)}
+            {pct.toFixed(0)}% · {state === 'idle' ? 'ran at ' : ''}
+            {Number.isFinite(progress.imagesPerSecond) ? progress.imagesPerSecond.toFixed(1) : '…'} img/s
+            {/* a run that ended (stopped, finished) has no time left to tell */}
+            {state !== 'idle' && ` · ETA ${duration(progress.etaSeconds)}`}
           </span>
         )}
         {state === 'paused' && <strong>paused</strong>}
