@@ -93,7 +93,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     }
   }
 
-  /** Tells the page about a run saved by an earlier visit (at start-up; the page replays it to the panel). */
+  /** Tells the page about the run saved in this browser (at start-up, and when a run ends; the page replays it to the panel). */
   private async announceSaved(): Promise<void> {
     const saved = await this.store?.load().catch(() => null);
     const r = saved?.run;
@@ -317,11 +317,13 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     // asked for during the run waits for its end
     const release = await this.device.hold();
     this.models.announceTrained(true);
-    this.running = session.run().then((reason) => {
+    this.running = session.run().then(async (reason) => {
       this.flushProgress();
       this.running = null;
       this.post({ channel: 'training', type: 'stopped', reason });
       release();
+      // the run's last checkpoint is the saved run now: the page offers to resume it, and asks before a new run replaces it
+      await this.announceSaved();
     });
     await this.running;
   }

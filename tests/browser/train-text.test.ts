@@ -145,7 +145,7 @@ describe('training on captioned pictures', () => {
     await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
     await expect
       .poll(() => text('saved-run'), { timeout: 30_000 })
-      .toMatch(/A model trained in an earlier visit is saved: 3 steps on 2000 images/);
+      .toMatch(/A trained model is saved in this browser: 3 steps on 2000 images/);
     await page.click('[data-testid=use-trained]');
     await expect.poll(() => text('active-model'), { timeout: 60_000 }).toMatch(/the model trained here \(32×32 grey/);
     await page.waitForSelector('[data-testid=prompt]', { timeout: 60_000 });

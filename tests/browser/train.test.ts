@@ -54,7 +54,10 @@ async function train(steps: number, options: { lr?: number; previewEvery?: numbe
   await page.fill('[data-testid=train-steps]', String(steps));
   await page.fill('[data-testid=train-lr]', String(options.lr ?? 0.003));
   await page.fill('[data-testid=train-preview-every]', String(options.previewEvery ?? 0));
+  // a model saved by the last run is replaced only once the person says so (issue 26, item 1)
+  const saved = (await page.locator('[data-testid=saved-run]').count()) > 0;
   await page.click('[data-testid=train-start]');
+  if (saved) await page.click('[data-testid=train-replace-confirm]');
 }
 
 beforeAll(async () => {
@@ -320,9 +323,23 @@ describe('training in the browser', () => {
     expect(await page.getAttribute('[data-testid=loss-chart]', 'aria-label')).toMatch(/running average/);
     await page.click('[data-testid=train-stop]');
     await expect.poll(() => text('train-stopped'), { timeout: 60_000 }).toMatch(/Training stopped; the last checkpoint is saved/);
-    // a stopped run says how fast it ran, not when it will end (issue 26, item 6)
+    // a stopped run says how fast it ran, not when it will end, and can be resumed at once (issue 26, item 6)
     expect(await text('train-status')).toMatch(/ran at [\d.]+ img\/s/);
     expect(await text('train-status')).not.toMatch(/ETA/);
+    await expect.poll(() => text('saved-run'), { timeout: 30_000 }).toMatch(/A training run is saved in this browser: step \d+ of 400/);
+    const stoppedAt = Number((await text('saved-run'))!.match(/step (\d+) of/)![1]);
+    // Start training now asks before it replaces the stopped run (issue 26, item 1); Cancel starts nothing
+    await page.click('[data-testid=train-start]');
+    expect(await text('train-replace')).toMatch(/A new run replaces the run saved so far/);
+    await page.click('[data-testid=train-replace-cancel]');
+    expect(await page.locator('[data-testid=train-replace]').count()).toBe(0);
+    expect(await page.getAttribute('[data-testid=train-status]', 'data-state')).toBe('idle');
+    // Resume it instead continues the stopped run from its checkpoint
+    await page.click('[data-testid=train-start]');
+    await page.click('[data-testid=train-replace-resume]');
+    await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(stoppedAt);
+    await page.click('[data-testid=train-stop]');
+    await expect.poll(() => page.getAttribute('[data-testid=train-status]', 'data-state')).toBe('idle');
   });
 
   it('a finished run needs no resuming after a reload: its model is usable and exportable at once', async () => {
@@ -332,7 +349,7 @@ describe('training in the browser', () => {
     await page.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
     await expect
       .poll(() => text('saved-run'), { timeout: 30_000 })
-      .toMatch(/A model trained in an earlier visit is saved: 12 steps on 9 images/);
+      .toMatch(/A trained model is saved in this browser: 12 steps on 9 images/);
     expect(await page.locator('[data-testid=train-resume-saved]').count()).toBe(0);
     expect(await page.isDisabled('[data-testid=export-model]')).toBe(false);
     await page.click('[data-testid=use-trained]');

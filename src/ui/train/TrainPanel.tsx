@@ -1,4 +1,4 @@
-import { useEffect } from 'react';
+import { useEffect, useState } from 'react';
 import type { EngineClient } from '../engine-client';
 import { ProgressView, stopMessage } from './ProgressView';
 import { Expectation, SetupForm, duration, useTrainSetup } from './SetupForm';
@@ -18,6 +18,12 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
   }, [saved, load]);
   const busy = state !== 'idle';
   const stop = view.stopped && stopMessage(view.stopped);
+  /** Start was pressed while a trained model is saved: a new run would replace it, so the page asks first. */
+  const [confirming, setConfirming] = useState(false);
+  const start = () => {
+    setConfirming(false);
+    send({ type: 'start', setup });
+  };
 
   return (
     <section className="panel train" aria-labelledby="train-title">
@@ -30,12 +36,12 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
         <div className="warning" role="status" data-testid="saved-run">
           {saved.finished ? (
             <>
-              A model trained in an earlier visit is saved: {saved.step} steps on {saved.images} images. Use or export it with the buttons
-              above the panels.{' '}
+              A trained model is saved in this browser: {saved.step} steps on {saved.images} images. Use or export it with the buttons above
+              the panels.{' '}
             </>
           ) : (
             <>
-              A training run from an earlier visit is saved: step {saved.step} of {saved.totalSteps}, {saved.images} images.{' '}
+              A training run is saved in this browser: step {saved.step} of {saved.totalSteps}, {saved.images} images.{' '}
               <button type="button" className="primary" onClick={() => send({ type: 'resumeSaved' })} data-testid="train-resume-saved">
                 Resume it
               </button>{' '}
@@ -75,7 +81,7 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
           type="button"
           className="primary"
           disabled={busy || !view.summary?.count || !form.fields.valid}
-          onClick={() => send({ type: 'start', setup })}
+          onClick={() => (saved ? setConfirming(true) : start())}
           data-testid="train-start"
         >
           Start training
@@ -90,6 +96,35 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
           Stop
         </button>
       </div>
+      {confirming && saved && !busy && (
+        <div className="warning" role="alertdialog" aria-label="Replace the saved model?" data-testid="train-replace">
+          A new run replaces the {saved.finished ? 'model trained' : 'run saved'} so far ({saved.step} steps on {saved.images} images) once
+          it saves its first checkpoint.{' '}
+          <button type="button" onClick={() => engine.send({ channel: 'models', type: 'export' })} data-testid="train-replace-export">
+            Export it first
+          </button>{' '}
+          {!saved.finished && (
+            <>
+              <button
+                type="button"
+                onClick={() => {
+                  setConfirming(false);
+                  send({ type: 'resumeSaved' });
+                }}
+                data-testid="train-replace-resume"
+              >
+                Resume it instead
+              </button>{' '}
+            </>
+          )}
+          <button type="button" className="primary" onClick={start} data-testid="train-replace-confirm">
+            Start the new run
+          </button>{' '}
+          <button type="button" onClick={() => setConfirming(false)} data-testid="train-replace-cancel">
+            Cancel
+          </button>
+        </div>
+      )}
       {error && (
         <p role="alert" className="error" data-testid="train-error">
           {error}
