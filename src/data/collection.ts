@@ -1,7 +1,8 @@
 import { buildVocabulary } from '../text/tokenizer';
 import { assignCaptions, isCaptionsFile, MAX_CAPTION_WORDS, type CaptionsText } from './captions';
 import { DATASET_LIMITS, fingerprint, folderLabel, ImageDataset, type DataOptions, type ImageItem } from './dataset';
-import { decodeImageFile } from './decode';
+import { decodePicture, type PictureFacts } from './decode';
+import { suggestOptions } from './suggest';
 
 export type { DataOptions } from './dataset';
 
@@ -43,6 +44,8 @@ export interface DataSummary {
   preview: { values: Float32Array; batch: number; size: number; channels: number };
   /** The captions, when the set trains a text model (null: classes, or unconditional). */
   captions: CaptionSummary | null;
+  /** Why the size and colour are what they are, when the pictures chose them (null once the person has). */
+  suggestion: string | null;
 }
 
 /**
@@ -56,8 +59,12 @@ export interface DataSummary {
 export class DataCollection {
   options: DataOptions = { size: 28, channels: 1, fit: 'crop' };
   dataset = new ImageDataset(this.options);
-  /** The accepted files, kept to decode again when the size or colour changes. */
+  /** The accepted files, kept to decode again when the size or colour changes, and what each picture is. */
   private files: DataFile[] = [];
+  private facts: PictureFacts[] = [];
+  /** The person chose the size and colour (until then the first pictures choose them), and why the pictures chose what they did. */
+  private chosen = false;
+  private suggestion: string | null = null;
   private readonly seen = new Map<string, string>();
   private rejected: { name: string; reason: string }[] = [];
   private overCap = 0;
@@ -78,7 +85,14 @@ export class DataCollection {
     const room = Math.max(0, DATASET_LIMITS.maxImages - this.dataset.items.length);
     const take = pictures.slice(0, room);
     this.overCap += pictures.length - take.length;
+    const first = this.dataset.items.length === 0 && !this.chosen && !this.fixed;
     await this.decodeAll(take, true, onProgress);
+    // the first pictures of a set choose its size and colour (issue 26, item 2), until the person does
+    if (first && this.facts.length) {
+      const { options, reason } = suggestOptions(this.facts, this.options.fit);
+      this.suggestion = reason;
+      if (options.size !== this.options.size || options.channels !== this.options.channels) await this.redecode(options, onProgress);
+    }
     this.recaption();
   }
 
@@ -117,15 +131,22 @@ export class DataCollection {
     this.captionProblems = problems;
   }
 
-  /** Decodes every kept file again for new options. */
+  /** The person's size and colour: every kept file decoded again for them. */
   async setOptions(options: DataOptions, onProgress?: (done: number, total: number) => Promise<void> | void): Promise<void> {
     if (this.fixed) throw new Error(this.fixed);
+    this.chosen = true;
+    this.suggestion = null;
+    await this.redecode(options, onProgress);
+    this.recaption();
+  }
+
+  private async redecode(options: DataOptions, onProgress?: (done: number, total: number) => Promise<void> | void): Promise<void> {
     this.options = options;
     this.dataset = new ImageDataset(options);
     const files = this.files;
     this.files = [];
+    this.facts = [];
     await this.decodeAll(files, false, onProgress);
-    this.recaption();
   }
 
   /** An empty set with these options (the current ones by default), forgetting files, duplicates and rejections. */
@@ -133,6 +154,9 @@ export class DataCollection {
     this.options = options;
     this.dataset = new ImageDataset(options);
     this.files = [];
+    this.facts = [];
+    this.chosen = false;
+    this.suggestion = null;
     this.seen.clear();
     this.rejected = [];
     this.overCap = 0;
@@ -175,9 +199,10 @@ export class DataCollection {
           const first = this.seen.get(key);
           if (first !== undefined) throw new Error(`a duplicate of ${first}; it is used once`);
         }
-        const pixels = await decodeImageFile(f.file, this.options);
+        const { pixels, ...facts } = await decodePicture(f.file, this.options);
         this.dataset.add({ name: f.path, label: folderLabel(f.path), pixels });
         this.files.push(f);
+        this.facts.push(facts);
         // only a file that made it in is remembered: one that failed may be offered again
         if (key !== null) this.seen.set(key, f.path);
       } catch (e) {
@@ -213,6 +238,7 @@ export class DataCollection {
       rejected: this.rejected.slice(),
       overCap: this.overCap,
       preview: { values, batch: n, size, channels },
+      suggestion: this.suggestion,
       captions: this.captioned
         ? {
             source: this.captionSource(),

@@ -16,6 +16,18 @@ const megapixels = (w: number, h: number) => `${((w * h) / 1e6).toFixed(0)} mega
  * Checks the bytes first: empty, not an image, SVG, or too many pixels to decode safely.
  */
 export async function decodeImageFile(file: Blob, options: DataOptions): Promise<Uint8Array> {
+  return (await decodePicture(file, options)).pixels;
+}
+
+/** What a picture is before it is fitted to the training size: its own size, and whether it has colour. */
+export interface PictureFacts {
+  width: number;
+  height: number;
+  colour: boolean;
+}
+
+/** decodeImageFile, with the picture's own facts (for choosing the data set's size and colour from the pictures). */
+export async function decodePicture(file: Blob, options: DataOptions): Promise<{ pixels: Uint8Array } & PictureFacts> {
   if (file.size === 0) throw new ImageDecodeError('the file is empty (0 bytes)');
   if (file.size > DATASET_LIMITS.maxFileBytes)
     throw new ImageDecodeError(
@@ -48,13 +60,17 @@ export async function decodeImageFile(file: Blob, options: DataOptions): Promise
       throw new ImageDecodeError(
         `the image is ${bitmap.width}×${bitmap.height}, over the ${megapixels(DATASET_LIMITS.maxPixels, 1)} limit`,
       );
-    return drawToBytes(bitmap, options);
+    return { ...drawToBytes(bitmap, options), width: bitmap.width, height: bitmap.height };
   } finally {
     bitmap.close();
   }
 }
 
-function drawToBytes(bitmap: ImageBitmap, { size, channels, fit }: DataOptions): Uint8Array {
+/** A picture has colour when at least 1 % of its pixels have channels more than 24 apart (of 255): not grey with a tint. */
+const COLOUR_SPREAD = 24;
+const COLOUR_SHARE = 0.01;
+
+function drawToBytes(bitmap: ImageBitmap, { size, channels, fit }: DataOptions): { pixels: Uint8Array; colour: boolean } {
   const canvas = new OffscreenCanvas(size, size);
   const ctx = canvas.getContext('2d', { willReadFrequently: true })!;
   ctx.imageSmoothingQuality = 'high';
@@ -70,10 +86,13 @@ function drawToBytes(bitmap: ImageBitmap, { size, channels, fit }: DataOptions):
   }
   const rgba = ctx.getImageData(0, 0, size, size).data;
   const out = new Uint8Array(size * size * channels);
+  let coloured = 0;
   for (let i = 0; i < size * size; i++) {
+    const [r, g, b] = [rgba[4 * i], rgba[4 * i + 1], rgba[4 * i + 2]];
+    if (Math.max(r, g, b) - Math.min(r, g, b) > COLOUR_SPREAD) coloured++;
     // drawn over black, so transparency is already black (the padding colour)
     if (channels === 1) out[i] = Math.round(0.299 * rgba[4 * i] + 0.587 * rgba[4 * i + 1] + 0.114 * rgba[4 * i + 2]);
     else for (let c = 0; c < 3; c++) out[3 * i + c] = rgba[4 * i + c];
   }
-  return out;
+  return { pixels: out, colour: coloured >= COLOUR_SHARE * size * size };
 }

@@ -357,6 +357,31 @@ describe('training in the browser', () => {
     await page.click('[data-testid=use-shipped]');
   });
 
+  it('colour pictures train in colour at their own size (at most 32), from scratch, and say why (issue 26, item 2)', async () => {
+    await page.click('[data-testid=data-clear]');
+    await expect.poll(() => text('data-count')).toMatch(/^0 images/);
+    const emoji = Array.from({ length: 4 }, (_, k) => {
+      const px = new Uint8Array(64 * 64 * 3);
+      for (let i = 0; i < 64 * 64; i++) px.set([200, 40 * k, 30], 3 * i); // orange to red, one per picture
+      return { name: `emoji${k}.png`, mimeType: 'image/png', buffer: encodePng(px, 64, 64, 3) };
+    });
+    await page.setInputFiles('[data-testid=data-files]', emoji);
+    await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^4 images ready/);
+    expect(await page.inputValue('[data-testid=data-size]')).toBe('32');
+    expect(await page.inputValue('[data-testid=data-channels]')).toBe('3');
+    expect(await text('data-suggestion')).toMatch(
+      /Your pictures are colour, typically 64×64: they train at 32×32 colour \(64×64 keeps more detail/,
+    );
+    // not the grey digits model (it cannot be fine-tuned on them), and no false "your pictures are 28×28 grey"
+    expect(await page.locator('[data-testid=train-model] option[value=shipped]').isDisabled()).toBe(true);
+    await expect.poll(() => page.inputValue('[data-testid=train-model]')).not.toBe('shipped');
+    expect(await page.locator('[data-testid=train-init-hint]').count()).toBe(0);
+    // the person's choice wins, and the pictures' reason goes
+    await page.selectOption('[data-testid=data-size]', '16');
+    await expect.poll(() => page.locator('[data-testid=data-suggestion]').count()).toBe(0);
+    expect(await page.inputValue('[data-testid=data-channels]')).toBe('3');
+  });
+
   it('logs no console errors or warnings', () => {
     expect(problems).toEqual([]);
   });

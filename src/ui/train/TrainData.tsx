@@ -102,6 +102,11 @@ export function TrainData({ send, summary, progress, locked }: Props) {
           </button>
         </div>
       </div>
+      {summary?.suggestion && (
+        <p className="muted" data-testid="data-suggestion">
+          {summary.suggestion}
+        </p>
+      )}
       <div className="controls" role="group" aria-label="Image format">
         <label>
           Size
