@@ -2,7 +2,7 @@ import { buildVocabulary } from '../text/tokenizer';
 import { assignCaptions, isCaptionsFile, MAX_CAPTION_WORDS, type CaptionsText } from './captions';
 import { DATASET_LIMITS, fingerprint, folderLabel, ImageDataset, type DataOptions, type ImageItem } from './dataset';
 import { decodePicture, type PictureFacts } from './decode';
-import { suggestOptions } from './suggest';
+import { pictureNote, suggestOptions } from './suggest';
 
 export type { DataOptions } from './dataset';
 
@@ -46,6 +46,8 @@ export interface DataSummary {
   captions: CaptionSummary | null;
   /** Why the size and colour are what they are, when the pictures chose them (null once the person has). */
   suggestion: string | null;
+  /** Pictures kept that lose much in the fitting (tiny, or long and thin), each with what happens to it. */
+  notes: { name: string; note: string }[];
 }
 
 /**
@@ -239,6 +241,10 @@ export class DataCollection {
       overCap: this.overCap,
       preview: { values, batch: n, size, channels },
       suggestion: this.suggestion,
+      notes: this.files.flatMap((f, i) => {
+        const note = pictureNote(this.facts[i], this.options);
+        return note ? [{ name: f.path, note }] : [];
+      }),
       captions: this.captioned
         ? {
             source: this.captionSource(),

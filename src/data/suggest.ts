@@ -27,3 +27,22 @@ export function suggestOptions(facts: readonly PictureFacts[], fit: DataOptions[
       (larger ? ` (${larger}×${larger} keeps more detail and trains about ${Math.round((larger / size) ** 2)}× slower here).` : '.'),
   };
 }
+
+/**
+ * What a person should know of one picture fitted to the training size, or null: much smaller than
+ * the size (enlarged, so blurred), or long and thin (cropping keeps a small part of it; padding
+ * leaves it a strip).
+ */
+export function pictureNote({ width, height }: PictureFacts, { size, fit }: DataOptions): string | null {
+  const short = Math.min(width, height);
+  const long = Math.max(width, height);
+  const along = width > height ? 'width' : 'height';
+  if (long >= 3 * short) {
+    const share = Math.round((100 * short) / long);
+    return fit === 'crop'
+      ? `it is ${width}×${height}: cropping keeps its centre ${short}×${short}, ${share} % of its ${along}`
+      : `it is ${width}×${height}: padded to a square, it fills ${share} % of the picture's ${along === 'width' ? 'height' : 'width'}`;
+  }
+  if (2 * long < size) return `it is ${width}×${height}: enlarged ${Math.round(size / long)}× to ${size}×${size}, so it looks blurred`;
+  return null;
+}

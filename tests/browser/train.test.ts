@@ -365,8 +365,17 @@ describe('training in the browser', () => {
       for (let i = 0; i < 64 * 64; i++) px.set([200, 40 * k, 30], 3 * i); // orange to red, one per picture
       return { name: `emoji${k}.png`, mimeType: 'image/png', buffer: encodePng(px, 64, 64, 3) };
     });
-    await page.setInputFiles('[data-testid=data-files]', emoji);
-    await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^4 images ready/);
+    // and two that keep little of themselves: a 1×1 and a 5000×100 (issue 26, item 18)
+    const odd = [
+      { name: 'dot.png', mimeType: 'image/png', buffer: encodePng(new Uint8Array([250, 20, 20]), 1, 1, 3) },
+      { name: 'banner.png', mimeType: 'image/png', buffer: encodePng(new Uint8Array(5000 * 100 * 3).fill(180), 5000, 100, 3) },
+    ];
+    await page.setInputFiles('[data-testid=data-files]', [...emoji, ...odd]);
+    await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^6 images ready/);
+    expect(await page.locator('[data-testid=data-notes] li').allTextContents()).toEqual([
+      'dot.png: it is 1×1: enlarged 32× to 32×32, so it looks blurred',
+      'banner.png: it is 5000×100: cropping keeps its centre 100×100, 2 % of its width',
+    ]);
     expect(await page.inputValue('[data-testid=data-size]')).toBe('32');
     expect(await page.inputValue('[data-testid=data-channels]')).toBe('3');
     expect(await text('data-suggestion')).toMatch(

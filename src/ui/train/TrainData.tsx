@@ -198,6 +198,20 @@ export function TrainData({ send, summary, progress, locked }: Props) {
               in memory.
             </p>
           )}
+          {summary.notes.length > 0 && (
+            <details open={summary.notes.length <= 12} className="rejected">
+              <summary>
+                {summary.notes.length} picture{summary.notes.length === 1 ? '' : 's'} to look at
+              </summary>
+              <ul data-testid="data-notes">
+                {summary.notes.map((n, i) => (
+                  <li key={i}>
+                    <strong>{n.name}</strong>: {n.note}
+                  </li>
+                ))}
+              </ul>
+            </details>
+          )}
           {summary.rejected.length > 0 && (
             <details open={summary.rejected.length <= 12} className="rejected">
               <summary>
