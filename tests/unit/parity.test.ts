@@ -17,6 +17,7 @@ const CASES = [
   ['mnist-like', 'tests/fixtures/parity/mnist-like', 'tests/fixtures/parity/mnist-like/io.json'],
   ['rgb-attention', 'tests/fixtures/parity/rgb-attention', 'tests/fixtures/parity/rgb-attention/io.json'],
   ['shipped-mnist', 'public/models/mnist', 'tests/fixtures/parity/shipped-mnist-io.json'],
+  ['shipped-captioned-digits', 'public/models/captioned-digits', 'tests/fixtures/parity/shipped-captioned-digits-io.json'],
 ];
 
 describe.each(CASES)('PyTorch parity: %s', (name, dir, ioPath) => {
