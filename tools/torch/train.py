@@ -61,6 +61,22 @@ def update(model, ema, opt, loss, ema_decay):
             pe.mul_(ema_decay).add_(pm, alpha=1 - ema_decay)
 
 
+def lr_at_step(args, s):
+    """Linear warm-up over --warmup steps, then a cosine from --lr down to --min-lr at --steps."""
+    if s < args.warmup:
+        return args.lr * (s + 1) / args.warmup
+    frac = min(1.0, (s - args.warmup) / max(1, args.steps - args.warmup))
+    return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * frac))
+
+
+def time_to_stop(args, t_start, device, world) -> bool:
+    """--stop-after-minutes reached; every process must stop at the same step, so rank 0's clock decides."""
+    stop = torch.tensor([float(bool(args.stop_after_minutes) and time.time() - t_start > args.stop_after_minutes * 60)], device=device)
+    if world > 1:
+        torch.distributed.broadcast(stop, 0)
+    return bool(stop.item())
+
+
 def pick_device(name: str) -> torch.device:
     """--device: 'auto' is CUDA (this process's GPU under torchrun), then MPS, then the CPU."""
     if name == "auto":
@@ -167,11 +183,7 @@ def main():
         print(f"params {nparams}  train images {len(x_train)}  config {cfg.to_json()}  device {device}  "
               f"{'bf16 autocast' if bf16 else 'fp32'}  processes {world}  images per step {args.batch * world}", flush=True)
 
-    def lr_at(s):
-        if s < args.warmup:
-            return args.lr * (s + 1) / args.warmup
-        frac = min(1.0, (s - args.warmup) / max(1, args.steps - args.warmup))
-        return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * frac))
+    lr_at = lambda s: lr_at_step(args, s)  # noqa: E731
 
     def save():
         if not lead:
@@ -210,11 +222,7 @@ def main():
                   f"ETA {eta / 60:.0f} min", flush=True)
         if step % args.ckpt_every == 0 or step == args.steps:
             save()
-            # every process must stop at the same step: rank 0's clock decides
-            stop = torch.tensor([float(bool(args.stop_after_minutes) and time.time() - t_start > args.stop_after_minutes * 60)], device=device)
-            if world > 1:
-                torch.distributed.broadcast(stop, 0)
-            if stop.item():
+            if time_to_stop(args, t_start, device, world):
                 if lead:
                     print(f"stopping after {args.stop_after_minutes} min at step {step}; rerun to resume", flush=True)
                 break

@@ -14,7 +14,6 @@ RNG states, loss history). Export the EMA weights with tools/torch/export_text.p
 """
 import argparse
 import json
-import math
 import os
 import sys
 import time
@@ -26,7 +25,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 from text_unet import TextConfig, TextUNet, TextUNetConfig  # noqa: E402
 from tfjs_format import load_tfjs_into, read_tfjs_weights  # noqa: E402
-from train import cosine_alphas_cumprod, linear_alphas_cumprod, pick_device, update, use_bf16  # noqa: E402
+from train import cosine_alphas_cumprod, linear_alphas_cumprod, lr_at_step, pick_device, time_to_stop, update, use_bf16  # noqa: E402
 
 START_ID, PAD_ID = 1, 0
 
@@ -134,11 +133,7 @@ def main():
         print(f"params {sum(p.numel() for p in model.parameters())}  pictures {n} × {c} captions  config {cfg.to_json()}  "
               f"device {device}  {'bf16 autocast' if bf16 else 'fp32'}  processes {world}", flush=True)
 
-    def lr_at(s):
-        if s < args.warmup:
-            return args.lr * (s + 1) / args.warmup
-        frac = min(1.0, (s - args.warmup) / max(1, args.steps - args.warmup))
-        return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * frac))
+    lr_at = lambda s: lr_at_step(args, s)  # noqa: E731
 
     t_start, s_start, running = time.time(), step, None
 
@@ -180,10 +175,7 @@ def main():
                   f"ETA {(args.steps - step) * args.batch * world / ips / 60:.0f} min", flush=True)
         if step % args.ckpt_every == 0 or step == args.steps:
             save()
-            stop = torch.tensor([float(bool(args.stop_after_minutes) and time.time() - t_start > args.stop_after_minutes * 60)], device=device)
-            if world > 1:
-                torch.distributed.broadcast(stop, 0)
-            if stop.item():
+            if time_to_stop(args, t_start, device, world):
                 if lead:
                     print(f"stopping after {args.stop_after_minutes} min at step {step}; rerun to resume", flush=True)
                 break
