@@ -11,6 +11,7 @@ import { UNet } from '../src/model/model';
 import { Trainer } from '../src/training/trainer';
 import type { DiffusersForward } from './diffusers';
 import type { KernelCount } from './kernels';
+import type { TextStep } from './text';
 import { median, modelInputs, now, timed } from './timing';
 
 export interface BenchOptions {
@@ -114,6 +115,8 @@ export interface BenchReport {
   pytorch?: Record<string, unknown>;
   /** The DDPM paper's published layouts (diffusers UNet2DModel), forward at batch 1 on wasm beside PyTorch (Node only). */
   diffusers?: DiffusersForward[];
+  /** The text-to-image model's guided step on wasm beside PyTorch (Node only). */
+  text?: TextStep;
 }
 
 export function modelInfo(config: ModelConfig = DEFAULT_UNET_CONFIG): ModelInfo {

@@ -15,6 +15,7 @@ import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from '../scripts/n
 import { installNodeWebGPU, NO_ADAPTER_MESSAGE } from '../scripts/node-webgpu';
 import { benchBackend, modelInfo, type BackendResult, type BenchOptions, type BenchReport } from './bench';
 import { benchDiffusersForward, type DiffusersForward } from './diffusers';
+import { benchTextStep, type TextStep } from './text';
 import { countKernels, type KernelCount } from './kernels';
 
 const log = (m: string) => process.stderr.write(`${m}\n`);
@@ -123,6 +124,12 @@ export async function main(): Promise<number> {
     diffusers.push(await benchDiffusersForward('ddpm-cifar10-32', 5, log));
     if (process.env.BENCH_DIFFUSERS_256 === '1') diffusers.push(await benchDiffusersForward('ddpm-256', 1, log));
   }
+  // the text-to-image model's guided step on wasm beside PyTorch
+  let text: TextStep | undefined;
+  if (wanted.includes('wasm') && (await useCliBackend('wasm')) !== null) {
+    log('== the text-to-image model, one guided step: wasm beside PyTorch (2 threads)');
+    text = await benchTextStep(10, log);
+  }
   const report: BenchReport = {
     machine: {
       cores: cpus().length,
@@ -136,6 +143,7 @@ export async function main(): Promise<number> {
     kernels,
     pytorch,
     diffusers,
+    ...(text ? { text } : {}),
   };
   log(`bench: ${((performance.now() - t0) / 1000).toFixed(1)} s in all`);
   process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);

@@ -172,10 +172,26 @@ export async function main(argv: string[]): Promise<number> {
     };
   };
 
+  /** One setting's samples: a label (or, for a text model, a prompt) per image, with progress on stderr. */
+  const samplesOf = (s: Setting, labels: (number | null)[], prompts?: string[]) => {
+    const started = performance.now();
+    return generate(generator!.model, generator!.diffusion, labels, {
+      sampler: s.sampler,
+      steps: s.steps,
+      eta: s.eta,
+      guidance: s.guidance,
+      seed: Number(a.seed),
+      batchSize: Number(a.batch),
+      prompts,
+      onBatch: (done, total) =>
+        process.stderr.write(`\r[${s.name}] ${done}/${total} samples, ${((performance.now() - started) / 1000).toFixed(0)} s`),
+    });
+  };
+
   const results = [];
   let ceiling = null;
   if (generator !== null && isTextUNet(generator.model.config)) {
-    const { model, diffusion } = generator;
+    const { model } = generator;
     const canvas = model.config.imageSize;
     const perPrompt = Number(a['per-prompt']);
     const asked = PROMPT_LAYOUTS.flatMap((l) => new Array<typeof l>(perPrompt).fill(l));
@@ -183,17 +199,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`data ceiling (the data set's own pictures, held-out digits): all right ${(100 * ceiling.all).toFixed(1)}%\n`);
     for (const s of generator.settings) {
       const started = performance.now();
-      const images = await generate(model, diffusion, new Array<null>(asked.length).fill(null), {
-        sampler: s.sampler,
-        steps: s.steps,
-        eta: s.eta,
-        guidance: s.guidance,
-        seed: Number(a.seed),
-        batchSize: Number(a.batch),
-        prompts: asked.map(promptFor),
-        onBatch: (done, total) =>
-          process.stderr.write(`\r[${s.name}] ${done}/${total} samples, ${((performance.now() - started) / 1000).toFixed(0)} s`),
-      });
+      const images = await samplesOf(s, new Array<null>(asked.length).fill(null), asked.map(promptFor));
       process.stderr.write('\n');
       const judged = await adherence(classifier, images, asked, canvas);
       const grid = sampleGrid(
@@ -220,16 +226,7 @@ export async function main(argv: string[]): Promise<number> {
     const labels = Array.from({ length: CLASSES * perLabel }, (_, i) => Math.floor(i / perLabel));
     for (const s of generator.settings) {
       const started = performance.now();
-      const images = await generate(generator.model, generator.diffusion, labels, {
-        sampler: s.sampler,
-        steps: s.steps,
-        eta: s.eta,
-        guidance: s.guidance,
-        seed: Number(a.seed),
-        batchSize: Number(a.batch),
-        onBatch: (done, total) =>
-          process.stderr.write(`\r[${s.name}] ${done}/${total} samples, ${((performance.now() - started) / 1000).toFixed(0)} s`),
-      });
+      const images = await samplesOf(s, labels);
       const generateSeconds = (performance.now() - started) / 1000;
       process.stderr.write('\n');
       // one U-Net pass per image per step; classifier-free guidance (scale ≠ 1) batches two

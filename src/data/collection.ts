@@ -12,8 +12,22 @@ export interface DataFile {
   path: string;
 }
 
-/** The first images of the set, for the page's preview grid. */
+/** The images of the set the page's preview shows at most: the first ones, or the first of every class. */
 export const PREVIEW_IMAGES = 48;
+
+/**
+ * Which images the preview shows: with classes, the first of every class (and of the unlabelled),
+ * an equal share each, so no class is left out of it; else the first PREVIEW_IMAGES.
+ */
+export function previewIndices(labels: (string | null)[], classNames: string[]): number[] {
+  if (classNames.length === 0) return labels.slice(0, PREVIEW_IMAGES).map((_, i) => i);
+  // a group per class, in classNames' order, then the unlabelled (and labels of no class)
+  const groups: number[][] = Array.from({ length: classNames.length + 1 }, () => []);
+  labels.forEach((l, i) => groups[l !== null && classNames.includes(l) ? classNames.indexOf(l) : classNames.length].push(i));
+  const filled = groups.filter((g) => g.length > 0);
+  const share = Math.max(1, Math.floor(PREVIEW_IMAGES / filled.length));
+  return filled.flatMap((g) => g.slice(0, share)).slice(0, PREVIEW_IMAGES);
+}
 
 /** A captioned set's captions, as the page shows them. */
 export interface CaptionSummary {
@@ -40,8 +54,10 @@ export interface DataSummary {
   rejected: { name: string; reason: string }[];
   /** Files beyond the cap that were not read. */
   overCap: number;
-  /** The first images (up to PREVIEW_IMAGES) in [−1, 1], for the preview grid. */
+  /** The images previewIndices picks, in [−1, 1], for the preview. */
   preview: { values: Float32Array; batch: number; size: number; channels: number };
+  /** The class of each preview image ('' = unlabelled), when the set has classes; else []. */
+  previewClasses: string[];
   /** The captions, when the set trains a text model (null: classes, or unconditional). */
   captions: CaptionSummary | null;
   /** Why the size and colour are what they are, when the pictures chose them (null once the person has). */
@@ -224,22 +240,28 @@ export class DataCollection {
   summary(): DataSummary {
     const { size, channels } = this.options;
     const items = this.dataset.items;
-    const n = Math.min(PREVIEW_IMAGES, items.length);
+    const classNames = this.dataset.classNames;
+    const shown = previewIndices(
+      items.map((i) => i.label),
+      classNames,
+    ).map((i) => items[i]);
+    const n = shown.length;
     const per = size * size * channels;
     const values = new Float32Array(n * per);
     for (let i = 0; i < n; i++)
       values.set(
-        Float32Array.from(items[i].pixels, (v) => (v / 255) * 2 - 1),
+        Float32Array.from(shown[i].pixels, (v) => (v / 255) * 2 - 1),
         i * per,
       );
     return {
       options: this.options,
       count: items.length,
-      classNames: this.dataset.classNames,
+      classNames,
       counts: this.dataset.counts(),
       rejected: this.rejected.slice(),
       overCap: this.overCap,
       preview: { values, batch: n, size, channels },
+      previewClasses: classNames.length ? shown.map((i) => (i.label !== null && classNames.includes(i.label) ? i.label : '')) : [],
       suggestion: this.suggestion,
       notes: this.files.flatMap((f, i) => {
         const note = pictureNote(this.facts[i], this.options);
@@ -248,7 +270,7 @@ export class DataCollection {
       captions: this.captioned
         ? {
             source: this.captionSource(),
-            preview: items.slice(0, n).map((i) => i.caption ?? ''),
+            preview: shown.map((i) => i.caption ?? ''),
             // the vocabulary less its two special tokens, <pad> and <start>
             words: buildVocabulary(items.map((i) => i.caption ?? '')).length - 2,
             maxWords: MAX_CAPTION_WORDS,

@@ -17,6 +17,11 @@ export function displayStep(t: Timestep): number {
   return t + 1;
 }
 
+/** The page's step of an image at timestep `at`, 0 for the clean image x0 (at = null). */
+export function displayImageStep(at: Timestep | null): number {
+  return at === null ? 0 : displayStep(at);
+}
+
 /** The timestep shown as step s on the page (s = 1 … T), or null for s = 0: the clean image x0. */
 export function fromDisplayStep(s: number, numTrainTimesteps: number): Timestep | null {
   return s === 0 ? null : asTimestep(s - 1, numTrainTimesteps);

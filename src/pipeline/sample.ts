@@ -60,6 +60,10 @@ export interface SampleStep {
   t: Timestep;
   /** The sample after this step (x_{t−1} for DDPM). */
   sample: tf.Tensor;
+  /** The timestep `sample` is at: the next one the run visits, or null after the last step (the clean image x0). */
+  at: Timestep | null;
+  /** The first step only: the image the run started from, x_T at the first timestep, or `init` at its own. */
+  start?: { sample: tf.Tensor; at: Timestep };
   /** x̂0, the model's guess of the clean image at this step. */
   predOriginalSample: tf.Tensor;
   /** ε̂, the (guided) noise the model predicts in x_t. */
@@ -177,14 +181,18 @@ export function* sample(model: UNet, diffusion: DiffusionConfig, options: Sample
         predNoise = eps;
       }
       tf.dispose(previous);
-      x.dispose();
+      // the starting image is yielded with the first step, and freed with it
+      const start = i === 0 ? { sample: x, at: options.init?.timestep ?? t } : undefined;
+      if (!start) x.dispose();
       x = out.prevSample;
-      previous = [out.predOriginalSample, predNoise, ...(maps ?? [])];
+      previous = [out.predOriginalSample, predNoise, ...(maps ?? []), ...(start ? [start.sample] : [])];
       yield {
         index: i,
         total: timesteps.length,
         t,
         sample: x,
+        at: timesteps[i + 1] ?? null,
+        start,
         predOriginalSample: out.predOriginalSample,
         predNoise,
         attention: maps?.[0],

@@ -37,8 +37,13 @@ export interface SampleStart {
 export interface SampleFrame {
   index: number;
   total: number;
+  /** The timestep this step denoised (ε̂ and x̂0 are the model's at it). */
   t: Timestep;
+  /** The sample after the step, at timestep `at`: the next one the run visits, or null for the clean image x0. */
   xt: ImageBatch;
+  at: Timestep | null;
+  /** The first step only: the image the run started from (pure noise, or the forward panel's x_t) and its timestep. */
+  start?: { xt: ImageBatch; at: Timestep };
   predOriginal: ImageBatch;
   predNoise: ImageBatch;
   keep: boolean;
@@ -65,7 +70,9 @@ export interface CompareFrame {
   index: number;
   total: number;
   t: Timestep;
+  /** As SampleFrame's: the timestep xt is at (null: the clean image). */
   xt: ImageBatch;
+  at: Timestep | null;
   ms: number;
   reads?: Float32Array;
 }

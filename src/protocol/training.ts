@@ -8,6 +8,12 @@ import type { PreviewFrame, StopReason, TrainProgress } from '../training/sessio
 /** The training filmstrip's length: the newest previews the page shows, and a saved run keeps. */
 export const FILMSTRIP_LENGTH = 24;
 
+/**
+ * A run keeps a checkpoint at least this often, besides every pause and stop and when the page is
+ * hidden: how far a run that was training when the page closed may go back.
+ */
+export const KEEP_EVERY_MS = 15_000;
+
 /** The example data sets the panel offers. */
 export type ExampleSet = 'captioned-digits';
 

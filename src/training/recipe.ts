@@ -60,15 +60,19 @@ export function trainConfigFor(setup: Pick<TrainSetup, 'learningRate' | 'totalSt
 /**
  * What a new model's samples look like once it has seen `images` training images: measured with
  * `npm run bench:ttq` (one MNIST digit class, ~900 pictures, the page's defaults; docs/quality.md), a rough
- * guide for small sets of simple pictures, not a promise for every data set.
+ * guide for small sets of simple grey pictures, not a promise for every data set.
  */
-const QUALITY_STAGES: { images: number; stage: string }[] = [
+const GREY_STAGES: { images: number; stage: string }[] = [
   { images: 0, stage: 'noise' },
   { images: 4_000, stage: 'blobs where the pictures have ink' },
   { images: 10_000, stage: 'the rough shapes of the pictures' },
   { images: 20_000, stage: 'mostly recognisable pictures' },
 ];
 
-export function qualityStage(images: number): string {
-  return QUALITY_STAGES.filter((s) => images >= s.images).pop()!.stage;
+/**
+ * The quality stage after `images` training images, for the kind of pictures it was measured on:
+ * grey ones. Colour pictures have no measured stages (null): the page does not guess for them.
+ */
+export function qualityStage(images: number, channels: number): string | null {
+  return channels === 1 ? GREY_STAGES.filter((s) => images >= s.images).pop()!.stage : null;
 }

@@ -8,6 +8,7 @@ import { isTextUNet, type ModelConfig } from '../model/config';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { UNet } from '../model/model';
 import { sample } from '../pipeline/sample';
+import { KEEP_EVERY_MS } from '../protocol/training';
 import { tokenize } from '../text/tokenizer';
 import { restoreTrainer, saveCheckpoint, type TrainingCheckpoint } from './checkpoint';
 import { Trainer, type StepResult, type TrainConfig } from './trainer';
@@ -25,6 +26,8 @@ export interface RunOptions {
   checkpointEvery: number;
   /** The model's class for each of the data set's classes (default: the same index), e.g. folder '7' → digit 7 when fine-tuning. */
   labelMap?: number[];
+  /** The model's class names, which label the previews (default: the class numbers). */
+  classNames?: string[];
 }
 
 export const LOSS_BUCKETS = 10;
@@ -48,6 +51,8 @@ export interface PreviewFrame {
   /** size·size·channels values in [−1, 1] per image. */
   images: Float32Array;
   batch: number;
+  /** What each image was asked to be: its class's name or its caption ('' for an unconditional model). */
+  asked: string[];
 }
 
 export type StopReason =
@@ -68,8 +73,6 @@ const PREVIEW_BATCH = 8;
 const PREVIEW_STEPS = 20;
 const PREVIEW_SEED = 1234;
 const RATE_WINDOW = 20;
-/** A run keeps a checkpoint at least this often, whatever checkpointEvery says (a reload loses less). */
-const KEEP_EVERY_MS = 15_000;
 /** The loss's running average may reach this many times its lowest before the run counts as diverged. */
 const DIVERGENCE_FACTOR = 10;
 
@@ -280,7 +283,9 @@ export class TrainingSession {
       else await yieldToEvents();
       if (this.gate.stopRequested) break;
     }
-    const frame = { step: this.trainer.step, images, batch: PREVIEW_BATCH };
+    const names = this.options.classNames ?? [];
+    const asked = prompts ?? labels.map((l) => (l === null ? '' : (names[l] ?? String(l))));
+    const frame = { step: this.trainer.step, images, batch: PREVIEW_BATCH, asked };
     if (images.length) this.hooks.onPreview?.(frame);
     return frame;
   }

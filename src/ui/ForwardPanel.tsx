@@ -1,11 +1,10 @@
-import { useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState, useSyncExternalStore, type ReactNode } from 'react';
 import { noisedValues } from '../diffusion/forward-values';
 import { makeSchedule, snr } from '../diffusion/schedule';
 import { SeededNormal } from '../diffusion/seeded-normal';
 import { fromDisplayStep } from '../diffusion/timestep';
 import type { ImageBatch, ModelInfo } from '../protocol';
 import type { EngineClient } from './engine-client';
-import { DrawPad } from './DrawPad';
 import { ImageCanvas } from './ImageCanvas';
 import { decodeUpload, loadExampleDigits, toChannels } from './images';
 import { pick } from './pixels';
@@ -18,6 +17,9 @@ interface Props {
   sampling: SamplingChannel;
   model: ModelInfo;
 }
+
+/** The drawing pad loads when Draw… opens it. */
+const DrawPad = lazy(() => import('./DrawPad').then((m) => ({ default: m.DrawPad })));
 
 /** Training pictures shown as examples, when they fit the model. */
 const MAX_EXAMPLES = 20;
@@ -170,7 +172,11 @@ export function ForwardPanel({ engine, sampling, model }: Props) {
           />
         </label>
       </div>
-      {drawing && <DrawPad size={size} channels={channels} onDraw={setX0} />}
+      {drawing && (
+        <Suspense fallback={null}>
+          <DrawPad size={size} channels={channels} onDraw={setX0} />
+        </Suspense>
+      )}
       {uploadError && (
         <p role="alert" className="error">
           {uploadError}

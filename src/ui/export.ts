@@ -2,9 +2,9 @@ import { applyPalette, GIFEncoder, quantize } from 'gifenc';
 import type { ImageBatch } from '../protocol';
 import { gridRGBA } from './pixels';
 
-/** A recorded step of a run: displayed timestep (t+1) and x_t. */
-export interface RecordedFrame {
-  step: number;
+/** A picture with its caption ("t=951", "DDIM"): a recorded step of a run, or a sampler's result. */
+export interface LabelledImage {
+  label: string;
   image: ImageBatch;
 }
 
@@ -20,7 +20,7 @@ function upscale(data: Uint8ClampedArray, width: number, height: number, k: numb
 }
 
 /** The trajectory as an animated GIF (last frame held), scaled so a 28×28 digit is 112 px. */
-export function trajectoryGif(frames: readonly RecordedFrame[]): Blob {
+export function trajectoryGif(frames: readonly LabelledImage[]): Blob {
   const gif = GIFEncoder();
   frames.forEach((f, i) => {
     const { data, width, height } = gridRGBA(f.image, 'image');
@@ -33,8 +33,8 @@ export function trajectoryGif(frames: readonly RecordedFrame[]): Blob {
   return new Blob([gif.bytes() as Uint8Array<ArrayBuffer>], { type: 'image/gif' });
 }
 
-/** The strip's frames side by side in one PNG, each labelled with its step. */
-export async function stripPng(frames: RecordedFrame[]): Promise<Blob> {
+/** Pictures side by side in one PNG, each with its label under it. */
+export async function stripPng(frames: LabelledImage[]): Promise<Blob> {
   const grids = frames.map((f) => gridRGBA(f.image, 'image'));
   const k = Math.max(1, Math.round(84 / frames[0].image.size));
   const cell = Math.max(...grids.map((g) => g.width)) * k;
@@ -53,7 +53,7 @@ export async function stripPng(frames: RecordedFrame[]): Promise<Blob> {
     ctx.drawImage(tmp, 4 + i * (cell + 4), 4, g.width * k, g.height * k);
     ctx.fillStyle = '#333';
     ctx.font = '12px system-ui, sans-serif';
-    ctx.fillText(`t=${frames[i].step}`, 4 + i * (cell + 4), cell + 18);
+    ctx.fillText(frames[i].label, 4 + i * (cell + 4), cell + 18);
   });
   return new Promise((resolve, reject) => canvas.toBlob((b) => (b ? resolve(b) : reject(new Error('PNG encoding failed'))), 'image/png'));
 }

@@ -35,3 +35,24 @@ export function pick(img: ImageBatch, index: number): ImageBatch {
   const per = img.size * img.size * img.channels;
   return { ...img, batch: 1, values: img.values.slice(index * per, (index + 1) * per) };
 }
+
+/** Image batches of one size and colour as one batch, in order. */
+export function concatBatches(batches: ImageBatch[]): ImageBatch {
+  const values = new Float32Array(batches.reduce((n, b) => n + b.values.length, 0));
+  let offset = 0;
+  for (const b of batches) {
+    values.set(b.values, offset);
+    offset += b.values.length;
+  }
+  return { ...batches[0], batch: batches.reduce((n, b) => n + b.batch, 0), values };
+}
+
+/** A batch's images grouped by a name per image ('' too), in order of first appearance. */
+export function groupImages(img: ImageBatch, names: string[]): { name: string; images: ImageBatch }[] {
+  const groups = new Map<string, ImageBatch[]>();
+  for (let i = 0; i < img.batch; i++) {
+    const name = names[i] ?? '';
+    groups.set(name, [...(groups.get(name) ?? []), pick(img, i)]);
+  }
+  return [...groups].map(([name, images]) => ({ name, images: concatBatches(images) }));
+}

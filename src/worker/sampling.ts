@@ -160,12 +160,13 @@ export class SamplingService implements ChannelService<'sampling'> {
         const last = s.index === s.total - 1;
         if (keep.has(s.index) || last || this.gate.state === 'paused' || now - lastPost >= FRAME_INTERVAL_MS) {
           lastPost = now;
-          const [xt, x0, eps, reads, attention] = await Promise.all([
+          const [xt, x0, eps, reads, attention, start] = await Promise.all([
             s.sample.data(),
             s.predOriginalSample.data(),
             s.predNoise.data(),
             meter?.read(s.predOriginalSample),
             s.attention && this.attentionMaps(s.attention, this.readWords(settings, s.t)),
+            s.start?.sample.data(),
           ]);
           const batch = (v: ArrayLike<number>): ImageBatch => ({ values: v as Float32Array, batch: settings.batch, size, channels });
           const frame: SampleFrame = {
@@ -173,6 +174,8 @@ export class SamplingService implements ChannelService<'sampling'> {
             total: s.total,
             t: s.t,
             xt: batch(xt),
+            at: s.at,
+            ...(start ? { start: { xt: batch(start), at: s.start!.at } } : {}),
             predOriginal: batch(x0),
             predNoise: batch(eps),
             keep: keep.has(s.index),
@@ -185,6 +188,7 @@ export class SamplingService implements ChannelService<'sampling'> {
             frame.predNoise.values.buffer,
             ...(reads ? [reads.buffer] : []),
             ...(attention ? [attention.maps.buffer] : []),
+            ...(start ? [start.buffer] : []),
           ]);
         }
         const wait = remainingDelay(this.delayMs, performance.now() - stepStart);
@@ -312,6 +316,7 @@ export class SamplingService implements ChannelService<'sampling'> {
               total: s.total,
               t: s.t,
               xt: { values: xt, batch: settings.batch, size, channels },
+              at: s.at,
               ms: r.ms,
               ...(reads ? { reads } : {}),
             };

@@ -9,10 +9,14 @@ const PROGRESS_INTERVAL_MS = 100;
 
 /**
  * The person's training pictures in the worker: decoded here, off the main thread, with decoding
- * progress and a summary (counts, preview) for the page on the 'training' channel.
+ * progress and a summary (counts, preview) for the page on the 'training' channel. Changes run one
+ * at a time, in the order asked: a size or colour chosen during an upload applies to every file of
+ * it, once it is in (decoding yields, and the two would otherwise interleave).
  */
 export class TrainingData {
   private readonly collection = new DataCollection();
+  /** The change under way (or the last one): the next waits for it. */
+  private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly post: Post<'training'>) {}
 
@@ -24,25 +28,21 @@ export class TrainingData {
     return this.collection.options;
   }
 
-  async add(files: DataFile[]): Promise<void> {
-    await this.collection.add(files, this.progress());
-    this.postSummary();
+  add(files: DataFile[]): Promise<void> {
+    return this.serial(() => this.collection.add(files, this.progress()));
   }
 
-  async setOptions(options: DataOptions): Promise<void> {
-    await this.collection.setOptions(options, this.progress());
-    this.postSummary();
+  setOptions(options: DataOptions): Promise<void> {
+    return this.serial(() => this.collection.setOptions(options, this.progress()));
   }
 
-  clear(): void {
-    this.collection.clear();
-    this.postSummary();
+  clear(): Promise<void> {
+    return this.serial(() => this.collection.clear());
   }
 
   /** Captions on (a text model) or off. */
-  setCaptioned(on: boolean): void {
-    this.collection.setCaptioned(on);
-    this.postSummary();
+  setCaptioned(on: boolean): Promise<void> {
+    return this.serial(() => this.collection.setCaptioned(on));
   }
 
   get captioned(): boolean {
@@ -50,16 +50,31 @@ export class TrainingData {
   }
 
   /** Replaces the data with an example set's images (they cannot be decoded at another size: `fixed` says so). */
-  useExample(options: DataOptions, items: ImageItem[], fixed: string): void {
-    this.collection.replace(options, items, fixed);
-    this.postSummary();
+  useExample(options: DataOptions, items: ImageItem[], fixed: string): Promise<void> {
+    return this.serial(() => this.collection.replace(options, items, fixed));
   }
 
   /** A saved run's data set, as it was (captioned when its model is a text model). */
-  restore(options: DataOptions, items: ImageItem[], captioned: boolean): void {
-    this.collection.restore(options, items);
-    this.collection.setCaptioned(captioned);
-    this.postSummary();
+  restore(options: DataOptions, items: ImageItem[], captioned: boolean): Promise<void> {
+    return this.serial(() => {
+      this.collection.restore(options, items);
+      this.collection.setCaptioned(captioned);
+    });
+  }
+
+  /** Resolves when every change asked for so far is in (a run starts on the set as the page shows it). */
+  settled(): Promise<void> {
+    return this.queue;
+  }
+
+  /** Runs a change after the ones asked for before it, then sends the summary (a failed change fails alone). */
+  private serial(change: () => Promise<void> | void): Promise<void> {
+    const done = this.queue.then(async () => {
+      await change();
+      this.postSummary();
+    });
+    this.queue = done.catch(() => undefined);
+    return done;
   }
 
   /** The images as the memorisation check reads them (the list copied: later additions are not trained on). */

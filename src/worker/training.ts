@@ -49,7 +49,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     private readonly store: TrainingStore | null = typeof indexedDB === 'undefined' ? null : new TrainingStore(),
   ) {
     this.data = new TrainingData(post);
-    void started.then(() => this.announceSaved());
+    void started.then(() => this.announceSaved(true));
   }
 
   async handle(request: ChannelRequest<'training'>): Promise<void> {
@@ -62,10 +62,10 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
         return await this.data.setOptions(request.options);
       case 'clearData':
         this.requireIdle('changing the data');
-        return this.data.clear();
+        return await this.data.clear();
       case 'captions':
         this.requireIdle('changing the data');
-        return this.data.setCaptioned(request.on);
+        return await this.data.setCaptioned(request.on);
       case 'example':
         this.requireIdle('changing the data');
         return await this.useExample(request.set);
@@ -93,10 +93,16 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     }
   }
 
-  /** Tells the page about the run saved in this browser (at start-up, and when a run ends; the page replays it to the panel). */
-  private async announceSaved(): Promise<void> {
+  /**
+   * Tells the page about the run saved in this browser (at start-up, and when a run ends; the page
+   * replays it to the panel). At start-up its data set becomes the data step's too, so the page
+   * shows the pictures, size and colour the run trains on before it is resumed.
+   */
+  private async announceSaved(atStartUp = false): Promise<void> {
     const saved = await this.store?.load().catch(() => null);
     const r = saved?.run;
+    if (atStartUp && saved && r && this.data.dataset.items.length === 0)
+      await this.data.restore(saved.data.options, saved.data.items, isTextUNet(r.checkpoint.config));
     this.post({
       channel: 'training',
       type: 'savedRun',
@@ -126,7 +132,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     if (source?.kind !== 'shipped') throw new Error(`the ${set} example needs the shipped training digits, which this page does not have`);
     const digits = await loadShippedDigits(source.url, (url) => fetch(url));
     const items = captionedDigitsExample(digits.values, digits.counts);
-    this.data.useExample(
+    await this.data.useExample(
       { size: EXAMPLE_CANVAS, channels: 1, fit: 'crop' },
       items,
       `the captioned digits example is made at ${EXAMPLE_CANVAS}×${EXAMPLE_CANVAS} grey; clear it to use pictures of another size or colour`,
@@ -190,6 +196,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
   private async start(setup: TrainSetup): Promise<void> {
     await this.device.ready();
     this.requireIdle('starting again');
+    await this.data.settled();
     const { dataset, options } = this.data;
     if (dataset.items.length === 0) throw new Error('add some images first');
     const plan = this.plan(setup);
@@ -200,6 +207,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
       previewEvery: setup.previewEvery,
       checkpointEvery: CHECKPOINT_EVERY,
       labelMap: plan.labelMap,
+      classNames: plan.classes,
     };
     this.session?.dispose();
     this.meta = { classes: plan.classes, init: setup.init, setup };
@@ -228,7 +236,8 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
       this.post({
         channel: 'training',
         type: 'preview',
-        frame: { ...frame, images: frame.images.slice() },
+        // a run saved before previews named what they asked for
+        frame: { ...frame, images: frame.images.slice(), asked: frame.asked ?? [] },
         size: frame.size,
         channels: frame.channels,
       });
@@ -238,7 +247,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
   /** Makes the saved run the session again (weights, optimiser, data), without training. */
   private async restore(saved: { data: SavedData; run: SavedRun } | null | undefined): Promise<SavedRun> {
     if (!saved) throw new Error('there is no saved training run in this browser');
-    this.data.restore(saved.data.options, saved.data.items, isTextUNet(saved.run.checkpoint.config));
+    await this.data.restore(saved.data.options, saved.data.items, isTextUNet(saved.run.checkpoint.config));
     const run = saved.run.run;
     this.session?.dispose();
     const init = saved.run.init as TrainSetup['init'];

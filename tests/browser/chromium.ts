@@ -71,3 +71,6 @@ export async function setRange(page: Page, testId: string, value: number): Promi
     input.dispatchEvent(new Event('input', { bubbles: true }));
   }, value);
 }
+
+/** The reverse panel's counter once a run has reached the clean image ("t = 1 → 0 (clean)"). */
+export const FINISHED = /→ 0 \(clean\)$/;

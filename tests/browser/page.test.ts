@@ -2,7 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, setRange, trackLongTasks } from './chromium';
+import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, setRange, trackLongTasks, FINISHED } from './chromium';
 
 /**
  * The playground page in headless Chromium with the shipped model, on the backend it picks by
@@ -33,7 +33,7 @@ async function run(steps: number, seed: number): Promise<void> {
 
 /** After a click on Sample: the button stays until the worker says it started, so wait for the last step (the click cleared the counter). */
 async function runFinished(p: Page): Promise<void> {
-  await expect.poll(() => p.textContent('[data-testid=counter]'), { timeout: 240_000 }).toBe('t = 1');
+  await expect.poll(() => p.textContent('[data-testid=counter]'), { timeout: 240_000 }).toMatch(FINISHED);
   await p.waitForSelector('[data-testid=sample]', { timeout: 240_000 });
 }
 
@@ -96,8 +96,11 @@ describe('the playground page', () => {
       if (long.length === 0) break;
     }
     expect(long).toEqual([]);
-    expect(await page.textContent('[data-testid=counter]')).toBe('t = 1');
-    expect(await page.locator('[data-testid=strip] li').count()).toBe(11);
+    expect(await page.textContent('[data-testid=counter]')).toMatch(FINISHED);
+    // the noise it started from (DDIM 20 begins at t = 951), then 11 steps down to the clean image
+    expect(await page.locator('[data-testid=strip] li').count()).toBe(12);
+    expect(await page.locator('[data-testid=strip] li span').first().textContent()).toBe('t=951');
+    expect(await page.locator('[data-testid=strip] li span').last().textContent()).toBe('t=0');
     for (const id of ['xt', 'x0', 'eps']) {
       const px = await pixels(id);
       expect(px.length).toBe(28 * 28 * 4);
@@ -114,8 +117,8 @@ describe('the playground page', () => {
     const [png] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-png]')]);
     const pngBytes = await readFile(await png.path());
     expect(Array.from(pngBytes.subarray(1, 4))).toEqual([0x50, 0x4e, 0x47]);
-    // 11 thumbnails of 84 px plus 4 px gaps
-    expect(pngBytes.readUInt32BE(16)).toBe(11 * (84 + 4) + 4);
+    // 12 thumbnails of 84 px plus 4 px gaps
+    expect(pngBytes.readUInt32BE(16)).toBe(12 * (84 + 4) + 4);
   });
 
   it('the same seed gives identical pixels; another seed different ones', async () => {
@@ -218,8 +221,8 @@ describe('the playground page', () => {
     });
     await runFinished(page);
     const labels = await page.locator('[data-testid=strip] li span').allTextContents();
-    expect(labels.length).toBe(11);
-    expect(new Set(labels).size).toBe(11);
+    expect(labels.length).toBe(12);
+    expect(new Set(labels).size).toBe(12);
   });
 
   it('pause, single step and resume', async () => {
@@ -235,12 +238,13 @@ describe('the playground page', () => {
     await page.waitForFunction((p) => document.querySelector('[data-testid=counter]')!.textContent !== p, paused, { timeout: 60_000 });
     const stepped = await page.textContent('[data-testid=counter]');
     // DDIM 8 of 1000: one step moves t by 125, and the run is still paused
-    expect(Number(paused!.slice(4)) - Number(stepped!.slice(4))).toBe(125);
+    const t = (counter: string | null) => Number(/^t = (\d+)/.exec(counter!)![1]);
+    expect(t(paused) - t(stepped)).toBe(125);
     expect(await page.locator('[data-testid=resume]').count()).toBe(1);
     await page.selectOption('[data-testid=speed]', { label: 'Max' });
     await page.click('[data-testid=resume]');
     await page.waitForSelector('[data-testid=sample]', { timeout: 240_000 });
-    expect(await page.textContent('[data-testid=counter]')).toBe('t = 1');
+    expect(await page.textContent('[data-testid=counter]')).toMatch(FINISHED);
   });
 
   it('the forward slider computes x_t on the page: eq. (4) pixel for pixel, no message to the worker', async () => {
@@ -318,14 +322,15 @@ describe('the playground page', () => {
     await setRange(page, 'forward-slider', 100);
     await page.click('[data-testid=denoise-from-here]');
     await page.waitForFunction(
-      () => document.querySelectorAll('[data-testid=strip] li').length === 2 && !!document.querySelector('[data-testid=sample]'),
+      () => document.querySelectorAll('[data-testid=strip] li').length === 3 && !!document.querySelector('[data-testid=sample]'),
       null,
       { timeout: 60_000 },
     );
-    // DDIM 20 of 1000 visits 950, 900, …, 0; from t = 100 (0-based 99) only 50 and 0 remain
+    // DDIM 20 of 1000 visits 950, 900, …, 0; from t = 100 (0-based 99) only 50 and 0 remain: the strip
+    // shows the slider's x_t, then the image each step left — at 0-based 0 (t=1), then the clean image (t=0)
     const labels = await page.locator('[data-testid=strip] li span').allTextContents();
-    expect(labels).toEqual(['t=51', 't=1']);
-    expect(await page.textContent('[data-testid=counter]')).toBe('t = 1');
+    expect(labels).toEqual(['t=100', 't=1', 't=0']);
+    expect(await page.textContent('[data-testid=counter]')).toMatch(FINISHED);
   });
 
   it('an upload that is not an image, or empty, gets a clear message and keeps the current image', async () => {

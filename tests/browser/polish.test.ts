@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, trackLongTasks } from './chromium';
+import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, trackLongTasks, FINISHED } from './chromium';
 
 /**
  * The page as a person meets it (issue 14): the first view, the controls, the backend choice, at
@@ -35,7 +35,7 @@ describe('the page as a person meets it', () => {
   it('the first view: a sample starts denoising by itself, with a hint of what is happening', async () => {
     // no click: the run is under way (the primary button is Pause) and the counter leaves t = 1000
     await page.waitForSelector('[data-testid=pause]', { timeout: 120_000 });
-    await expect.poll(async () => Number((await text('counter'))!.slice(4)), { timeout: 60_000 }).toBeLessThan(990);
+    await expect.poll(async () => Number(/^t = (\d+)/.exec((await text('counter'))!)?.[1]), { timeout: 60_000 }).toBeLessThan(990);
     expect(await text('next-hint')).toMatch(/^Denoising: the network predicts the noise ε̂ in xt/);
     // the training panel, below the fold, is one click away from the top
     expect(await page.getAttribute('[data-testid=to-training]', 'href')).toBe('#train-title');
@@ -197,7 +197,7 @@ describe('the page as a person meets it', () => {
       el.dispatchEvent(new Event('input', { bubbles: true }));
     });
     await page.click('[data-testid=denoise-from-here]');
-    await expect.poll(() => text('counter'), { timeout: 120_000 }).toBe('t = 1');
+    await expect.poll(() => text('counter'), { timeout: 120_000 }).toMatch(FINISHED);
     await page.waitForSelector('[data-testid=sample]');
     // DDIM 20 of 1000 from t = 400 (0-based 399) visits 350, 300, …, 0: 8 steps
     expect(await text('step-count')).toBe('step 8 / 8');
@@ -223,7 +223,7 @@ describe('the page as a person meets it', () => {
     for (let attempt = 0; attempt < 2; attempt++) {
       await clearLongTasks(page);
       await page.click('[data-testid=guidance-strip-run]');
-      await expect.poll(() => text('counter'), { timeout: 120_000 }).toBe('t = 1');
+      await expect.poll(() => text('counter'), { timeout: 120_000 }).toMatch(FINISHED);
       await page.waitForSelector('[data-testid=sample]');
       long = (await longTasks(page)).filter((d) => d > 50);
       if (long.length === 0) break;
@@ -260,6 +260,12 @@ describe('the page as a person meets it', () => {
       await clearLongTasks(page);
       await page.click('[data-testid=compare-run]');
       await page.waitForSelector('[data-testid=pause]', { timeout: 60_000 }); // this run, not the last one's finished panels
+      // the comparison owns the view while it runs: three large live panels instead of the single run's
+      await page.waitForSelector('[data-testid=compare]');
+      expect(await page.locator('[data-testid=xt], [data-testid=strip]').count()).toBe(0);
+      expect((await page.locator('[data-testid=compare] canvas').first().boundingBox())!.width).toBeGreaterThan(200);
+      expect(await text('next-hint')).toMatch(/^Comparing: the same noise/);
+      expect(await page.isDisabled('[data-testid=export-compare]')).toBe(true);
       for (const name of ['ddpm', 'ddim', 'dpm-solver++'])
         await expect.poll(() => page.getAttribute(`[data-testid="compare-${name}"]`, 'data-done'), { timeout: 240_000 }).toBe('yes');
       await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
@@ -268,12 +274,20 @@ describe('the page as a person meets it', () => {
     }
     expect(long).toEqual([]); // three panels redrawn in turn, and the main thread never blocks
     const captions = await page.locator('[data-testid=compare] figcaption').allTextContents();
-    expect(captions[0]).toMatch(/^DDPMstep 1000 \/ 1000 · t = 1 · [\d.]+ s/);
-    expect(captions[1]).toMatch(/^DDIMstep 10 \/ 10 · t = 1 · [\d.]+ s/);
-    expect(captions[2]).toMatch(/^DPM-Solver\+\+ \(2M\)step 20 \/ 20 · t = 51 · [\d.]+ s/);
+    expect(captions[0]).toMatch(/^DDPMstep 1000 \/ 1000 · the clean image · [\d.]+ s/);
+    expect(captions[1]).toMatch(/^DDIMstep 10 \/ 10 · the clean image · [\d.]+ s/);
+    expect(captions[2]).toMatch(/^DPM-Solver\+\+ \(2M\)step 20 \/ 20 · the clean image · [\d.]+ s/);
     for (const c of captions) expect(c).toMatch(/reads as \d \(\d+ %\)$/);
     await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
     await shot('compare-1280', '[data-testid=compare]');
+    // a finished comparison is a finished run: it says so, and its samples can be checked and exported
+    expect(await text('counter')).toBe('finished: three samplers, the same noise');
+    expect(await text('next-hint')).toMatch(/^Finished: the same noise through three samplers/);
+    expect(await text('memo-check')).toBe('Check the 3 samples');
+    expect(await page.isDisabled('[data-testid=memo-check]')).toBe(false);
+    const png = page.waitForEvent('download');
+    await page.click('[data-testid=export-compare]');
+    expect((await png).suggestedFilename()).toBe('ddpm-samplers.png');
   });
 
   it('a link holds the settings: opened elsewhere it shows them and reproduces the same run; bad values are ignored', async () => {
@@ -295,7 +309,7 @@ describe('the page as a person meets it', () => {
     await a.fill('[data-testid=seed]', '43');
     await a.press('[data-testid=seed]', 'Enter');
     await a.click('[data-testid=sample]');
-    await expect.poll(() => a.textContent('[data-testid=counter]'), { timeout: 120_000 }).toBe('t = 1');
+    await expect.poll(() => a.textContent('[data-testid=counter]'), { timeout: 120_000 }).toMatch(FINISHED);
     await a.waitForSelector('[data-testid=sample]');
     const pixels = (p: Page) => p.evaluate(() => document.querySelector<HTMLCanvasElement>('[data-testid=xt]')!.toDataURL());
     const first = await pixels(a);
@@ -308,7 +322,7 @@ describe('the page as a person meets it', () => {
     await b.goto(link);
     await b.waitForSelector('[data-testid=sample]', { timeout: 120_000 });
     await b.click('[data-testid=sample]');
-    await expect.poll(() => b.textContent('[data-testid=counter]'), { timeout: 120_000 }).toBe('t = 1');
+    await expect.poll(() => b.textContent('[data-testid=counter]'), { timeout: 120_000 }).toMatch(FINISHED);
     await b.waitForSelector('[data-testid=sample]');
     expect(await pixels(b)).toBe(first);
     // nonsense in the address falls back to the defaults

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
-import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, trackLongTasks } from './chromium';
+import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, trackLongTasks, FINISHED } from './chromium';
 import { encodePng } from '../../scripts/png';
 import { bmp, corruptPng, gif, hugePng, notAnImage, png, svg, truncatedPng } from '../fixtures/images';
 
@@ -136,7 +136,11 @@ describe('training in the browser', () => {
     await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^8 images ready in 2 classes: bar 4, disc 4$/);
     expect(await page.locator('[data-testid=data-rejected] li').count()).toBe(0);
     await page.selectOption('[data-testid=data-size]', '16');
-    await expect.poll(() => page.locator('[data-testid=data-preview]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(3 * 16 + 2);
+    // the preview shows every class, each named with its count (issue 26, item 16): 4 pictures each, 2 × 2
+    await expect
+      .poll(() => page.locator('[data-testid=data-preview-class]').evaluateAll((cs) => cs.map((c) => (c as HTMLCanvasElement).width)))
+      .toEqual([2 * 16 + 1, 2 * 16 + 1]);
+    expect(await page.locator('[data-testid=data-preview-classes] li span').allTextContents()).toEqual(['bar · 4', 'disc · 4']);
     // 16-px pictures do not fit the shipped model: a new one, at its own learning rate
     await expect.poll(() => page.inputValue('[data-testid=train-model]')).toBe('tiny');
     expect(await page.inputValue('[data-testid=train-lr]')).toBe('0.001');
@@ -165,7 +169,7 @@ describe('training in the browser', () => {
       .toMatch(/≈ [\d.]+ (s|min|h) per 1,000 steps on this device; [\d,]+ steps ≈/);
     // what to expect: images/s and a quality stage after a few minutes, from the measured time per step
     expect(await text('train-expectation')).toMatch(
-      /^≈ [\d.]+ images\/s here\. After 2 min \([\d,]+ images\): [a-z ]+\..*A rough guide from digit pictures, not a promise for every data set\.$/,
+      /^≈ [\d.]+ images\/s here\. After 2 min: [\d,]+ images — [a-z ]+\..*A rough guide from digit pictures, not a promise for every data set\.$/,
     );
   });
 
@@ -205,7 +209,9 @@ describe('training in the browser', () => {
     const average = Number((await page.getAttribute('[data-testid=loss-chart]', 'aria-label'))!.match(/running average ([\d.e-]+)/)![1]);
     expect(average).toBeLessThan(0.6); // an untrained ε-predictor starts at E‖ε‖² ≈ 1
     expect(await page.locator('[data-testid=bucket-strip] .bar').count()).toBe(10);
-    expect(await page.locator('[data-testid=filmstrip] li').allTextContents()).toEqual(['step 40', 'step 80']);
+    expect(await page.locator('[data-testid=film-step]').allTextContents()).toEqual(['step 40', 'step 80']);
+    // a row per class the previews asked for, named (issue 26, item 16)
+    expect(await page.locator('[data-testid=film-asked]').allTextContents()).toEqual(['bar', 'disc']);
     // the page stayed responsive: training runs in the worker
     expect(Math.max(0, ...(await longTasks(page)))).toBeLessThan(50);
     await page.screenshot({ path: `${ARTIFACTS}/train-finished.png`, fullPage: true });
@@ -222,7 +228,7 @@ describe('training in the browser', () => {
     await page.selectOption('[data-testid=sampler]', 'ddim');
     await page.fill('[data-testid=steps]', '4');
     await page.click('[data-testid=sample]');
-    await expect.poll(() => text('counter'), { timeout: 60_000 }).toBe('t = 1');
+    await expect.poll(() => text('counter'), { timeout: 60_000 }).toMatch(FINISHED);
     expect(await page.locator('[data-testid=xt]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(16);
     expect(await page.locator('[data-testid=error]').count()).toBe(0);
     // is it a copy? — of the pictures it was trained on, named; no digit classifier for 16×16 pictures
@@ -293,7 +299,9 @@ describe('training in the browser', () => {
 
   it('fine-tunes the shipped digits model on 28×28 grey data', async () => {
     await page.selectOption('[data-testid=data-size]', '28');
-    await expect.poll(() => page.locator('[data-testid=data-preview]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(3 * 28 + 2);
+    await expect
+      .poll(() => page.locator('[data-testid=data-preview-class]').evaluateAll((cs) => cs.map((c) => (c as HTMLCanvasElement).width)))
+      .toEqual([2 * 28 + 1, 2 * 28 + 1, 28]);
     await train(3, { model: 'shipped', batch: 4 });
     await expect.poll(() => text('train-stopped'), { timeout: 120_000 }).toMatch(/Training finished/);
     await page.click('[data-testid=use-trained]');
@@ -315,11 +323,14 @@ describe('training in the browser', () => {
     // the form is the run's, not the defaults
     expect(await page.inputValue('[data-testid=train-steps]')).toBe('400');
     expect(await page.inputValue('[data-testid=train-preview-every]')).toBe('10');
+    // and so is the data step, before Resume is pressed: the run's pictures at its size (issue 26, item 6)
+    await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^9 images ready in 2 classes/);
+    expect(await page.inputValue('[data-testid=data-size]')).toBe('28');
     await page.click('[data-testid=train-resume-saved]');
     await expect.poll(() => text('data-count'), { timeout: 30_000 }).toMatch(/^9 images ready in 2 classes/);
     await expect.poll(step, { timeout: 60_000 }).toBeGreaterThan(paused);
     // the previews from before the reload are back, and the chart has the history from before too
-    expect((await page.locator('[data-testid=filmstrip] li').allTextContents())[0]).toBe('step 10');
+    expect((await page.locator('[data-testid=film-step]').allTextContents())[0]).toBe('step 10');
     expect(await page.getAttribute('[data-testid=loss-chart]', 'aria-label')).toMatch(/running average/);
     await page.click('[data-testid=train-stop]');
     await expect.poll(() => text('train-stopped'), { timeout: 60_000 }).toMatch(/Training stopped; the last checkpoint is saved/);
@@ -389,6 +400,34 @@ describe('training in the browser', () => {
     await page.selectOption('[data-testid=data-size]', '16');
     await expect.poll(() => page.locator('[data-testid=data-suggestion]').count()).toBe(0);
     expect(await page.inputValue('[data-testid=data-channels]')).toBe('3');
+    // the estimate gives counts, not the grey digits' quality stages (issue 26, item 7)
+    await page.selectOption('[data-testid=train-model]', 'tiny');
+    await page.click('[data-testid=train-estimate]');
+    await expect.poll(() => text('train-expectation'), { timeout: 60_000 }).toMatch(/measured for grey digit pictures only/);
+    expect(await text('train-expectation')).toMatch(/After 2 min: [\d,]+ images\. /);
+    expect(await text('train-expectation')).not.toMatch(/—|noise|blobs|shapes|recognisable/);
+  });
+
+  it('a size and colour chosen while an upload is decoding apply to every file of it, and stay chosen (issue 26, item 3)', async () => {
+    await page.click('[data-testid=data-clear]');
+    await expect.poll(() => text('data-count')).toMatch(/^0 images/);
+    const files = Array.from({ length: 150 }, (_, k) => {
+      const px = new Uint8Array(40 * 40).map((_, i) => ((i * 7 + k * 13) % 256) & 0xf0);
+      return { name: `grey${k}.png`, mimeType: 'image/png', buffer: encodePng(px, 40, 40, 1) };
+    });
+    await page.setInputFiles('[data-testid=data-files]', files);
+    // at once, while the files decode: 16 px, then colour (each shown at once, neither undoing the other)
+    await page.selectOption('[data-testid=data-size]', '16');
+    expect(await page.inputValue('[data-testid=data-size]')).toBe('16');
+    await page.selectOption('[data-testid=data-channels]', '3');
+    expect(await page.inputValue('[data-testid=data-size]')).toBe('16');
+    await expect.poll(() => text('data-count'), { timeout: 60_000 }).toMatch(/^150 images ready/);
+    expect(await page.locator('[data-testid=data-rejected] li').count()).toBe(0);
+    await expect.poll(() => page.inputValue('[data-testid=data-channels]')).toBe('3');
+    expect(await page.inputValue('[data-testid=data-size]')).toBe('16');
+    // the preview is of 16-px pictures: 48 in a 7-column grid
+    await expect.poll(() => page.locator('[data-testid=data-preview]').evaluate((c) => (c as HTMLCanvasElement).width)).toBe(7 * 16 + 6);
+    expect(problems.filter((p) => /needs \d+ bytes/.test(p))).toEqual([]);
   });
 
   it('logs no console errors or warnings', () => {

@@ -5,6 +5,8 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { main as evalMain } from '../../scripts/eval';
 import { decodePng, encodePng } from '../../scripts/png';
 import { readNpy, writeNpy } from '../../scripts/npy';
+import { readSafetensors } from '../../src/model/diffusers/safetensors';
+import { main as exportDiffusersMain } from '../../scripts/export-diffusers';
 import { main as predictMain } from '../../scripts/predict';
 import { main as sampleMain } from '../../scripts/sample';
 
@@ -312,6 +314,27 @@ describe('npm run predict', () => {
     const wrong = await run(predictMain, [...base, '--t', t]);
     expect(wrong.code).toBe(2);
     expect(wrong.err).toMatch(/--x is \[2, 28, 28, 1\]; this model takes \[B, 1, 28, 28\] \(NCHW\)/);
+  });
+  it('npm run export-diffusers turns a pickled .bin with the older attention names into a safetensors folder with the current ones, which runs as PyTorch does', async () => {
+    const out = join(dir, 'exported');
+    expect((await run(exportDiffusersMain, ['--model', 'tests/fixtures/diffusers/cifar-like-bin-old-names', '--out', out])).code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(['config.json', 'diffusion_pytorch_model.safetensors', 'scheduler_config.json']);
+    const names = [...readSafetensors(new Uint8Array(readFileSync(join(out, 'diffusion_pytorch_model.safetensors')))).keys()];
+    expect(names.some((n) => n.endsWith('.to_q.weight'))).toBe(true);
+    expect(names.some((n) => /\.(query|key|value|proj_attn)\./.test(n))).toBe(false);
+    // the exported folder gives the original's output (the PyTorch twin's), through npm run predict
+    const { x, t, label, expected } = inputs('cifar-like-bin-old-names');
+    const eps = join(dir, 'exported-eps.npy');
+    const args = ['--model', out, '--x', x, '--t', t, '--out', eps, '--backend', 'cpu', ...(label ? ['--label', label] : [])];
+    expect((await run(predictMain, args)).code).toBe(0);
+    const got = readNpy(new Uint8Array(readFileSync(eps))).values;
+    expect(Math.max(...Array.from(got, (v, i) => Math.abs(v - expected[i])))).toBeLessThan(1e-4);
+  });
+
+  it('npm run export-diffusers refuses the playground’s own U-Net, which has no diffusers form', async () => {
+    const { code, err } = await run(exportDiffusersMain, ['--model', 'public/models/mnist', '--out', join(dir, 'no')]);
+    expect(code).toBe(2);
+    expect(err).toMatch(/not a UNet2DModel: it has no diffusers form/);
   });
 });
 

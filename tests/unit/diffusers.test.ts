@@ -4,9 +4,13 @@ import * as tf from '@tensorflow/tfjs';
 import { describe, expect, it } from 'vitest';
 import { diffusersLayout } from '../../src/model/diffusers/folder';
 import { loadDiffusers, parseSchedulerConfig, type DiffusersFiles } from '../../src/model/diffusers/load';
+import { exportDiffusers } from '../../src/model/diffusers/export';
 import { readSafetensors } from '../../src/model/diffusers/safetensors';
 import { unpickleStateDict } from '../../src/model/diffusers/torch-pickle';
+import { DEFAULT_DIFFUSION } from '../../src/diffusion/scheduler';
+import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
 import { unetParams } from '../../src/model/flops';
+import { UNet } from '../../src/model/model';
 import { parseUNet2DConfig } from '../../src/model/unet2d-config';
 import { values, type ParityIO } from './helpers';
 
@@ -25,6 +29,46 @@ function folder(name: string): DiffusersFiles {
 }
 
 describe("diffusers' UNet2DModel", () => {
+  it.each(['attn-f32', 'plain-f32'])(
+    '%s: exported as a diffusers folder, it is the PyTorch twin’s own checkpoint (same names, shapes, values) and loads back as itself',
+    async (name) => {
+      const files = folder(name);
+      const { model, diffusion } = await loadDiffusers(files);
+      const out = await exportDiffusers(model, diffusion);
+      // the weights are exactly the state dict the twin saved (diffusers' names, PyTorch's layouts)
+      const theirs = readSafetensors(files.weights.bytes);
+      const ours = readSafetensors(out['diffusion_pytorch_model.safetensors']);
+      expect([...ours.keys()].sort()).toEqual([...theirs.keys()].sort());
+      for (const [key, t] of theirs) {
+        expect(ours.get(key)!.shape).toEqual(t.shape);
+        expect(ours.get(key)!.values).toEqual(t.values);
+      }
+      // the configs read back as the same model and schedule
+      expect(parseUNet2DConfig(JSON.parse(out['config.json']))).toEqual(model.config);
+      expect(parseSchedulerConfig(JSON.parse(out['scheduler_config.json']))).toEqual(diffusion);
+      const again = await loadDiffusers({
+        config: JSON.parse(out['config.json']),
+        scheduler: JSON.parse(out['scheduler_config.json']),
+        weights: { name: 'diffusion_pytorch_model.safetensors', bytes: out['diffusion_pytorch_model.safetensors'] },
+      });
+      const io = json(join(ROOT, name, 'io.json')) as ParityIO;
+      const x = tf.tensor4d(io.x, io.shape);
+      const t = tf.tensor1d(io.t, 'int32');
+      const labels = io.labels ? tf.tensor1d(io.labels, 'int32') : undefined;
+      const [a, b] = [model, again.model].map((m) => m.predict(x, t, { labels }));
+      expect(await values(b)).toEqual(await values(a));
+      tf.dispose([x, t, a, b, ...(labels ? [labels] : [])]);
+      model.dispose();
+      again.model.dispose();
+    },
+  );
+
+  it('only a UNet2DModel-layout model has a diffusers form', async () => {
+    const model = UNet.create({ ...DEFAULT_UNET_CONFIG, imageSize: 16, baseChannels: 8, channelMults: [1, 2], groups: 4 }, 0);
+    await expect(exportDiffusers(model, DEFAULT_DIFFUSION)).rejects.toThrow(/only a UNet2DModel-layout model/);
+    model.dispose();
+  });
+
   it.each(['attn-f32', 'attn-bf16', 'cifar-like-f16', 'cifar-like-bin-old-names', 'plain-f32'])(
     '%s: loads, counts PyTorch’s parameters, and gives the PyTorch twin’s output (≤ 1e-4)',
     async (name) => {

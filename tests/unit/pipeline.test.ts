@@ -135,6 +135,38 @@ describe('sampling pipeline', () => {
     model.dispose();
   });
 
+  it('each step names the timestep its sample is at (the next one visited; null for the clean image) and the first yields the image the run started from', async () => {
+    const model = liveModel();
+    const init = tf.randomNormal([1, 16, 16, 1], 0, 1, 'float32', 8);
+    const ats: (number | null)[] = [];
+    const starts: ({ values: Float32Array; at: number } | undefined)[] = [];
+    for (const step of sample(model, diffusion, {
+      sampler: 'ddim',
+      steps: 5,
+      batch: 1,
+      seed: 0,
+      init: { sample: init, timestep: at(50) },
+    })) {
+      ats.push(step.at);
+      starts.push(step.start && { values: await values(step.start.sample), at: step.start.at });
+    }
+    // DDIM 5 of 100 visits 80, 60, 40, 20, 0: from 50 on, 40, 20 and 0, then the clean image
+    expect(ats).toEqual([20, 0, null]);
+    expect(starts.slice(1)).toEqual([undefined, undefined]);
+    // the run starts from `init` at its own timestep (not the first one it visits)
+    expect(starts[0]!.at).toBe(50);
+    expectClose(starts[0]!.values, await values(init), 0);
+    // from pure noise the start is x_T: the seed's first draw
+    const run = sample(model, diffusion, { sampler: 'ddpm', batch: 1, seed: 3 });
+    const xT = new GaussianRng(3).randn([1, 16, 16, 1]);
+    const first = run.next().value!;
+    expect(first.start!.at).toBe(first.t);
+    expectClose(await values(first.start!.sample), await values(xT), 0);
+    run.return();
+    tf.dispose([xT, init]);
+    model.dispose();
+  });
+
   it('a guidance strip (one s per image, shared noise) gives each image exactly the single run at its s with the same seed', async () => {
     const model = liveModel();
     const scales = [0, 1, 3];

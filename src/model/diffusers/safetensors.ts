@@ -54,3 +54,30 @@ export function readSafetensors(bytes: Uint8Array): Map<string, RawTensor> {
   }
   return out;
 }
+
+/**
+ * A .safetensors file of float32 tensors, in the order given: the 8-byte header length, the JSON
+ * header (padded with spaces to a multiple of 8, as Hugging Face's writer does, so the data is
+ * aligned), then each tensor's little-endian bytes.
+ */
+export function writeSafetensors(tensors: ReadonlyMap<string, RawTensor>): Uint8Array {
+  const header: Record<string, { dtype: 'F32'; shape: number[]; data_offsets: [number, number] }> = {};
+  let offset = 0;
+  for (const [name, t] of tensors) {
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + 4 * t.values.length] };
+    offset += 4 * t.values.length;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - (new TextEncoder().encode(json).length % 8)) % 8);
+  const text = new TextEncoder().encode(json);
+  const out = new Uint8Array(8 + text.length + offset);
+  const view = new DataView(out.buffer);
+  view.setBigUint64(0, BigInt(text.length), true);
+  out.set(text, 8);
+  let at = 8 + text.length;
+  for (const t of tensors.values()) {
+    for (let i = 0; i < t.values.length; i++) view.setFloat32(at + 4 * i, t.values[i], true);
+    at += 4 * t.values.length;
+  }
+  return out;
+}

@@ -3,12 +3,12 @@ import { parsePrompt } from '../../data/captioned-digits';
 import { displayStep } from '../../diffusion/timestep';
 import { runSteps, SAMPLERS } from '../../pipeline/defaults';
 import type { ModelInfo } from '../../protocol';
-import { ComparePanels } from '../ComparePanels';
 import type { EngineClient } from '../engine-client';
 import { GuidanceStrip } from '../GuidanceStrip';
 import { MemorisationCheck } from '../MemorisationCheck';
 import { useFieldValidity } from '../NumberField';
 import type { SamplingChannel } from '../sampling-channel';
+import { comparisonSamples } from './compare-samples';
 import { RunControls } from './RunControls';
 import { RunStatus, Trajectory, Triptych } from './RunViews';
 import { SamplerSettings } from './SamplerSettings';
@@ -26,6 +26,9 @@ interface Props {
 
 /** A text model's attention maps load with its first frame that has them (the main bundle stays small). */
 const AttentionView = lazy(() => import('./AttentionView').then((m) => ({ default: m.AttentionView })));
+
+/** Samplers side by side load when a comparison first runs. */
+const CompareView = lazy(() => import('./CompareView').then((m) => ({ default: m.CompareView })));
 
 /** A run longer than this starts a large model on a few-step sampler instead. */
 const LONG_RUN_MS = 60_000;
@@ -88,8 +91,10 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
   const shown = selected ?? frame;
   const running = state !== 'idle';
   const steps = runSteps(settings.sampler, settings.steps, T);
-  /** The run reached its last step (a side-by-side run has no one batch of samples to check). */
-  const finished = state === 'idle' && frame !== null && frame.index === frame.total - 1 && !sampling.runIsComparison();
+  /** Samplers side by side: the comparison owns the view while it runs and after. */
+  const comparing = run !== 0 && sampling.runIsComparison();
+  /** The run's samples once it reached the clean image (a comparison's: every sampler's). */
+  const samples = state !== 'idle' ? null : comparing ? comparisonSamples(compare) : frame?.at === null ? frame.xt : null;
 
   return (
     <section className="panel" aria-labelledby="reverse-title">
@@ -103,6 +108,14 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
           'Type a prompt — “a small 7 in the bottom left”, “big three” — and press Sample to watch the words steer the noise.'
         ) : run === 0 ? (
           `Press Sample to watch pure noise become ${digits ? 'a digit' : 'an image'}, one denoising step at a time.`
+        ) : comparing ? (
+          samples ? (
+            'Finished: the same noise through three samplers — compare their pictures, steps and times. Check the samples below, export them, or press Sample for a single run.'
+          ) : state === 'idle' ? (
+            'Stopped. Press Sample for a single run, or Compare samplers to start the comparison again.'
+          ) : (
+            'Comparing: the same noise x_T through DDPM, DDIM and DPM-Solver++, a step of each in turn, each with its own steps and time so far.'
+          )
         ) : frame && frame.index === frame.total - 1 && settings.prompt !== undefined ? (
           'Try next: another size or place, a negative prompt, a prompt switch mid-run, or a click on a trajectory step to see where each word steered at that t.'
         ) : frame && frame.index === frame.total - 1 ? (
@@ -147,25 +160,32 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
           {running && <span className="muted">the run starts when they are ready</span>}
         </div>
       )}
-      <RunStatus
-        shown={shown}
-        total={shown?.total ?? steps}
-        firstT={displayStep(SAMPLERS[settings.sampler].spacing(T, steps)[0])}
-        stats={stats}
-        onLive={selected ? () => select(null) : null}
-      />
-      <Triptych shown={shown} label={asked} meter={meter} />
-      {shown?.attention && (
+      {comparing ? (
         <Suspense fallback={null}>
-          <AttentionView shown={shown} />
+          <CompareView frames={compare} running={running} />
         </Suspense>
+      ) : (
+        <>
+          <RunStatus
+            shown={shown}
+            total={shown?.total ?? steps}
+            firstT={displayStep(SAMPLERS[settings.sampler].spacing(T, steps)[0])}
+            stats={stats}
+            onLive={selected ? () => select(null) : null}
+          />
+          <Triptych shown={shown} label={asked} meter={meter} />
+          {shown?.attention && (
+            <Suspense fallback={null}>
+              <AttentionView shown={shown} />
+            </Suspense>
+          )}
+          {stripGuidances && frame && frame.xt.batch === stripGuidances.length && (settings.label !== null || settings.prompt) && (
+            <GuidanceStrip frame={frame} guidances={stripGuidances} label={asked} />
+          )}
+          <Trajectory strip={strip} recorded={recorded} running={running} onSelect={select} />
+        </>
       )}
-      {stripGuidances && frame && frame.xt.batch === stripGuidances.length && (settings.label !== null || settings.prompt) && (
-        <GuidanceStrip frame={frame} guidances={stripGuidances} label={asked} />
-      )}
-      {isCurrentView && sampling.runIsComparison() && <ComparePanels frames={compare} />}
-      <Trajectory strip={strip} recorded={recorded} running={running} onSelect={select} />
-      <MemorisationCheck key={run} engine={engine} model={model} samples={finished && frame ? frame.xt : null} />
+      <MemorisationCheck key={run} engine={engine} model={model} samples={samples} />
     </section>
   );
 }

@@ -1,11 +1,14 @@
-import { displayStep } from '../../diffusion/timestep';
+import { displayImageStep, displayStep } from '../../diffusion/timestep';
 import type { SampleFrame } from '../../protocol';
-import { download, stripPng, trajectoryGif, type RecordedFrame } from '../export';
+import { download, stripPng, trajectoryGif, type LabelledImage } from '../export';
 import { ImageCanvas } from '../ImageCanvas';
 import { Meter } from '../Meter';
-import type { RunView } from './use-sampling-run';
+import type { RunView, StripCell } from './use-sampling-run';
 
-/** The run's progress: bar, t, step count, steps/s, and "Back to live" while a strip step is shown. */
+/**
+ * The run's progress: bar, the step shown (the timestep denoised → the one its image is at, 0 for the
+ * finished sample), step count, steps/s, and "Back to live" while a strip step is shown.
+ */
 export function RunStatus({
   shown,
   total,
@@ -23,7 +26,7 @@ export function RunStatus({
   return (
     <div className="status" aria-live="off">
       <progress max={total} value={shown ? shown.index + 1 : 0} aria-label="Denoising progress" />
-      <span data-testid="counter">t = {shown ? displayStep(shown.t) : firstT}</span>
+      <span data-testid="counter">{shown ? stepText(shown) : `t = ${firstT}`}</span>
       <span data-testid="step-count">{shown ? `step ${shown.index + 1} / ${shown.total}` : `${total} steps`}</span>
       <span className="muted rate" data-testid="rate">
         {stats}
@@ -35,6 +38,11 @@ export function RunStatus({
       )}
     </div>
   );
+}
+
+/** "t = 951 → 901": the step a frame denoised and the step its image is at; the last one ends on the clean image. */
+export function stepText(f: { t: SampleFrame['t']; at: SampleFrame['at'] }): string {
+  return `t = ${displayStep(f.t)} → ${f.at === null ? '0 (clean)' : displayImageStep(f.at)}`;
 }
 
 /** x_t, ε̂ and x̂0 large, with the meter under x̂0 when the model is one it reads. */
@@ -64,15 +72,19 @@ export function Triptych({ shown, label, meter }: { shown: SampleFrame | null; l
   );
 }
 
-/** The trajectory strip (click a step to see it large) and the run's exports: an animated GIF and a PNG strip. */
+/**
+ * The trajectory strip — the image the run started from, then the steps it visited, each labelled with
+ * the step its image is at, down to the clean image (t=0); click a step to see it large — and the
+ * run's exports: an animated GIF and a PNG strip.
+ */
 export function Trajectory({
   strip,
   recorded,
   running,
   onSelect,
 }: {
-  strip: SampleFrame[];
-  recorded: readonly RecordedFrame[];
+  strip: StripCell[];
+  recorded: readonly LabelledImage[];
   running: boolean;
   onSelect: (f: SampleFrame) => void;
 }) {
@@ -80,10 +92,15 @@ export function Trajectory({
     <>
       <h3>Trajectory</h3>
       <ol className="strip" data-testid="strip">
-        {strip.map((f) => (
-          <li key={f.index}>
-            <ImageCanvas image={f.xt} displaySize={64} label={`step t = ${displayStep(f.t)}`} onClick={() => onSelect(f)} />
-            <span>t={displayStep(f.t)}</span>
+        {strip.map(({ step, image, frame }) => (
+          <li key={frame ? frame.index : 'start'}>
+            <ImageCanvas
+              image={image}
+              displaySize={64}
+              label={frame ? `step t = ${step}` : `the start, t = ${step}`}
+              onClick={frame ? () => onSelect(frame) : undefined}
+            />
+            <span>t={step}</span>
           </li>
         ))}
       </ol>
@@ -100,7 +117,7 @@ export function Trajectory({
           type="button"
           disabled={running || strip.length === 0}
           onClick={() =>
-            void stripPng(strip.map((f) => ({ step: displayStep(f.t), image: f.xt }))).then((png) => download(png, 'ddpm-strip.png'))
+            void stripPng(strip.map(({ step, image }) => ({ label: `t=${step}`, image }))).then((png) => download(png, 'ddpm-strip.png'))
           }
           data-testid="export-png"
         >

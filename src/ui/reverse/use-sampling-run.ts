@@ -1,17 +1,25 @@
 import { useEffect, useRef, useState, useSyncExternalStore } from 'react';
 import type { SamplerName } from '../../pipeline/defaults';
-import type { CompareFrame, RunState, SampleFrame } from '../../protocol';
+import { displayImageStep, displayStep } from '../../diffusion/timestep';
+import type { CompareFrame, ImageBatch, RunState, SampleFrame } from '../../protocol';
 import type { EngineClient } from '../engine-client';
 import { meanReads } from '../Meter';
 import type { SamplingChannel } from '../sampling-channel';
 import { RunClock } from './run-clock';
 import { TrajectoryRecorder } from './trajectory-recorder';
 
+/** One image of the trajectory strip: the step it is at (0: the clean image), and its frame (null: the image the run started from). */
+export interface StripCell {
+  step: number;
+  image: ImageBatch;
+  frame: SampleFrame | null;
+}
+
 /** What the reverse panel shows of one run. */
 export interface RunView {
   run: number;
   frame: SampleFrame | null;
-  strip: SampleFrame[];
+  strip: StripCell[];
   /** A strip step clicked to look at (null: follow the run live). */
   selected: SampleFrame | null;
   stats: string;
@@ -72,12 +80,19 @@ export function useSamplingRun(engine: EngineClient, sampling: SamplingChannel, 
           setView((v) => ({
             ...v,
             frame: f,
-            strip: f.keep ? [...v.strip, f] : v.strip,
+            strip: [
+              ...v.strip,
+              ...(f.start ? [{ step: displayStep(f.start.at), image: f.start.xt, frame: null }] : []),
+              ...(f.keep ? [{ step: displayImageStep(f.at), image: f.xt, frame: f }] : []),
+            ],
             stats: c.running ? `${((f.index + 1) / c.seconds()).toFixed(1)} steps/s` : v.stats,
             meter: f.reads ? [...v.meter, [(f.index + 1) / f.total, meterTarget(f.reads, f.xt.batch, labelRef.current)]] : v.meter,
           }));
-        } else if (m.type === 'compareFrame') setView((v) => ({ ...v, compare: { ...v.compare, [m.frame.sampler]: m.frame } }));
-        else if (m.type === 'done')
+        } else if (m.type === 'compareFrame') {
+          // the chosen sampler's result is the run's sample (for the forward panel)
+          if (m.frame.at === null && m.frame.sampler === sampling.getSettings().sampler) sampling.finished(m.frame.xt);
+          setView((v) => ({ ...v, compare: { ...v.compare, [m.frame.sampler]: m.frame } }));
+        } else if (m.type === 'done')
           setView((v) => ({
             ...v,
             stats: `${m.steps} steps in ${(m.elapsedMs / 1000).toFixed(1)} s (${((m.steps * 1000) / m.elapsedMs).toFixed(1)} steps/s)`,

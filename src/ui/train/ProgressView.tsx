@@ -1,7 +1,7 @@
-import type { StopReason, TrainProgress } from '../../training/session';
-import type { ImageBatch, RunState } from '../../protocol';
-import { ImageCanvas } from '../ImageCanvas';
+import type { TrainProgress } from '../../training/session';
+import type { RunState } from '../../protocol';
 import { LossChart } from '../LossChart';
+import { Filmstrip, type FilmFrame } from './Filmstrip';
 import { duration } from './SetupForm';
 
 interface Props {
@@ -10,20 +10,7 @@ interface Props {
   /** The step count the run aims for, before its first progress message. */
   totalSteps: number;
   losses: [number, number][];
-  film: { step: number; images: ImageBatch }[];
-}
-
-export function stopMessage(reason: StopReason): { text: string; alert: boolean } {
-  switch (reason.kind) {
-    case 'finished':
-      return { text: 'Training finished.', alert: false };
-    case 'stopped':
-      return { text: 'Training stopped; the last checkpoint is saved in this browser.', alert: false };
-    case 'diverged':
-      return { text: `Training stopped: ${reason.message}.`, alert: true };
-    case 'error':
-      return { text: `Training stopped: ${reason.message}`, alert: true };
-  }
+  film: FilmFrame[];
 }
 
 /** Where loss bucket k starts: the buckets split t = 0 … T−1 evenly (as the session fills them); both counts come with the progress. */
@@ -80,14 +67,7 @@ export function ProgressView({ state, progress, totalSteps, losses, film }: Prop
       {film.length > 0 && (
         <>
           <h3>Samples from the EMA weights (same noise each time)</h3>
-          <ol className="filmstrip" data-testid="filmstrip">
-            {film.map((f) => (
-              <li key={f.step}>
-                <ImageCanvas image={f.images} displaySize={96} label={`samples at step ${f.step}`} />
-                <span>step {f.step}</span>
-              </li>
-            ))}
-          </ol>
+          <Filmstrip film={film} />
         </>
       )}
     </>

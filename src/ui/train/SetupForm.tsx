@@ -55,10 +55,14 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
 
 const EXPECT_AFTER_MINUTES = [2, 5, 10];
 
-/** What a run of this setup should give after a few minutes here: images/s and a rough quality stage. */
-export function Expectation({ seconds, setup }: { seconds: number; setup: TrainSetup }) {
+/**
+ * What a run of this setup should give after a few minutes here: images/s, and the quality stage
+ * where one was measured for pictures like these (grey ones); for colour pictures only the counts.
+ */
+export function Expectation({ seconds, setup, channels }: { seconds: number; setup: TrainSetup; channels: number }) {
   const imagesPerSecond = (setup.batchSize * 1000) / seconds;
   const runMinutes = (seconds * setup.totalSteps) / 1000 / 60;
+  const measured = qualityStage(0, channels) !== null;
   return (
     <p className="muted" data-testid="train-expectation">
       ≈ {imagesPerSecond.toFixed(imagesPerSecond < 10 ? 1 : 0)} images/s here.{' '}
@@ -66,13 +70,20 @@ export function Expectation({ seconds, setup }: { seconds: number; setup: TrainS
         ? 'Fine-tuning starts from the shipped digits model, so samples are digits from the first preview on.'
         : EXPECT_AFTER_MINUTES.filter((m, i) => i === 0 || m <= runMinutes).map((m) => {
             const images = Math.min(imagesPerSecond * m * 60, setup.batchSize * setup.totalSteps);
+            const stage = qualityStage(images, channels);
             return (
               <span key={m}>
-                After {m} min ({Math.round(images).toLocaleString()} images): {qualityStage(images)}.{' '}
+                After {m} min: {Math.round(images).toLocaleString()} images{stage ? ` — ${stage}` : ''}.{' '}
               </span>
             );
           })}
-      {setup.init !== 'shipped' && <span className="note">A rough guide from digit pictures, not a promise for every data set.</span>}
+      {setup.init !== 'shipped' && (
+        <span className="note">
+          {measured
+            ? 'A rough guide from digit pictures, not a promise for every data set.'
+            : 'How good samples get in that time has been measured for grey digit pictures only, not for colour ones: the previews will show it.'}
+        </span>
+      )}
     </p>
   );
 }

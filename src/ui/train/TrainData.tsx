@@ -1,9 +1,10 @@
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import { DATASET_LIMITS, type DataOptions } from '../../data/dataset';
 import { IMAGE_SIZES } from '../../model/config';
 import type { DataSummary } from '../../protocol';
 import { filesFromDrop, filesFromInput } from '../files';
 import { ImageCanvas } from '../ImageCanvas';
+import { groupImages } from '../pixels';
 import type { useTraining } from './use-training';
 
 interface Props {
@@ -12,6 +13,8 @@ interface Props {
   progress: { done: number; total: number } | null;
   /** Data cannot change while training runs. */
   locked: boolean;
+  /** The training channel's last error (a refused size or colour ends the wait for it). */
+  error: string | null;
 }
 
 const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp,.txt,.csv,.jsonl';
@@ -19,12 +22,26 @@ const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp,.txt,.csv,.j
 // only a captioned set shows it: loaded when one is there
 const CaptionedPreview = lazy(() => import('./CaptionedPreview').then((m) => ({ default: m.CaptionedPreview })));
 
+const sameOptions = (a: DataOptions, b: DataOptions) => a.size === b.size && a.channels === b.channels && a.fit === b.fit;
+
 /** Step 1 of training: drop or pick pictures, choose size and colour, see what will be trained on. */
-export function TrainData({ send, summary, progress, locked }: Props) {
+export function TrainData({ send, summary, progress, locked, error }: Props) {
   const [over, setOver] = useState(false);
-  const options: DataOptions = summary?.options ?? { size: 28, channels: 1, fit: 'crop' };
-  const setOption = <K extends keyof DataOptions>(k: K, v: DataOptions[K]) =>
-    send({ type: 'dataOptions', options: { ...options, [k]: v } });
+  const current: DataOptions = summary?.options ?? { size: 28, channels: 1, fit: 'crop' };
+  // the person's choice shows at once and stays until the set has it: the worker finishes an upload
+  // under way first, and its summary still has the size and colour from before
+  const [chosen, setChosen] = useState<DataOptions | null>(null);
+  const reached = chosen !== null && sameOptions(chosen, current);
+  useEffect(() => {
+    if (reached) setChosen(null);
+  }, [reached]);
+  useEffect(() => setChosen(null), [error]);
+  const options = chosen ?? current;
+  const setOption = <K extends keyof DataOptions>(k: K, v: DataOptions[K]) => {
+    const next = { ...options, [k]: v };
+    setChosen(next);
+    send({ type: 'dataOptions', options: next });
+  };
   const add = (files: ReturnType<typeof filesFromInput>) => {
     if (files.length) send({ type: 'addFiles', files });
   };
@@ -178,7 +195,24 @@ export function TrainData({ send, summary, progress, locked }: Props) {
               <CaptionedPreview preview={summary.preview} captions={captions} />
             </Suspense>
           )}
-          {!captions && summary.preview.batch > 0 && (
+          {!captions && summary.previewClasses.length > 0 && (
+            <ul className="class-preview" data-testid="data-preview-classes">
+              {groupImages(summary.preview, summary.previewClasses).map(({ name, images }) => (
+                <li key={name}>
+                  <ImageCanvas
+                    image={images}
+                    displaySize={Math.min(120, 32 * Math.ceil(Math.sqrt(images.batch)))}
+                    label={`${name || 'unlabelled'}: ${images.batch} of ${summary.counts[name]} images`}
+                    testId="data-preview-class"
+                  />
+                  <span>
+                    {name || 'unlabelled'} · {summary.counts[name]}
+                  </span>
+                </li>
+              ))}
+            </ul>
+          )}
+          {!captions && summary.previewClasses.length === 0 && summary.preview.batch > 0 && (
             <ImageCanvas
               image={summary.preview}
               displaySize={Math.min(320, 40 * Math.ceil(Math.sqrt(summary.preview.batch)))}
@@ -188,7 +222,9 @@ export function TrainData({ send, summary, progress, locked }: Props) {
           )}
           {summary.preview.batch > 0 && summary.preview.batch < summary.count && (
             <p className="muted" data-testid="data-preview-note">
-              The first {summary.preview.batch} of {summary.count.toLocaleString()} images.
+              {summary.previewClasses.length
+                ? `${summary.preview.batch} of ${summary.count.toLocaleString()} images: the first of each class.`
+                : `The first ${summary.preview.batch} of ${summary.count.toLocaleString()} images.`}
             </p>
           )}
           {summary.overCap > 0 && (

@@ -1,9 +1,13 @@
-import { useEffect, useState } from 'react';
+import { lazy, Suspense, useEffect, useState } from 'react';
 import type { EngineClient } from '../engine-client';
-import { ProgressView, stopMessage } from './ProgressView';
+import { KEEP_EVERY_MS } from '../../protocol/training';
+import { stopMessage } from './stop-message';
 import { Expectation, SetupForm, duration, useTrainSetup } from './SetupForm';
 import { TrainData } from './TrainData';
 import { useTraining } from './use-training';
+
+/** The run's progress, loss and previews load when a run starts (or a saved one is resumed). */
+const ProgressView = lazy(() => import('./ProgressView').then((m) => ({ default: m.ProgressView })));
 
 /** Train a diffusion model on your own pictures, in the worker, and watch it learn. */
 export function TrainPanel({ engine }: { engine: EngineClient }) {
@@ -41,7 +45,9 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
             </>
           ) : (
             <>
-              A training run is saved in this browser: step {saved.step} of {saved.totalSteps}, {saved.images} images.{' '}
+              A training run is saved in this browser: step {saved.step} of {saved.totalSteps}, {saved.images} images (a paused or stopped
+              run is saved at its very step; one still training when the page closed, from its last checkpoint, at most{' '}
+              {KEEP_EVERY_MS / 1000} s of training back).{' '}
               <button type="button" className="primary" onClick={() => send({ type: 'resumeSaved' })} data-testid="train-resume-saved">
                 Resume it
               </button>{' '}
@@ -52,7 +58,7 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
           </button>
         </div>
       )}
-      <TrainData send={send} summary={view.summary} progress={view.decode} locked={busy} />
+      <TrainData send={send} summary={view.summary} progress={view.decode} locked={busy} error={view.error} />
       <SetupForm form={form} busy={busy} />
       <div className="controls">
         <button
@@ -75,7 +81,7 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
           </span>
         )}
       </div>
-      {estimate && <Expectation seconds={estimate.seconds} setup={estimate.setup} />}
+      {estimate && <Expectation seconds={estimate.seconds} setup={estimate.setup} channels={view.summary?.options.channels ?? 1} />}
       <div className="controls">
         <button
           type="button"
@@ -136,7 +142,9 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
         </p>
       )}
       {(progress || busy) && (
-        <ProgressView state={state} progress={progress} totalSteps={setup.totalSteps} losses={view.losses} film={view.film} />
+        <Suspense fallback={null}>
+          <ProgressView state={state} progress={progress} totalSteps={setup.totalSteps} losses={view.losses} film={view.film} />
+        </Suspense>
       )}
     </section>
   );

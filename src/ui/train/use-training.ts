@@ -3,13 +3,13 @@ import type { StopReason, TrainProgress } from '../../training/session';
 import {
   FILMSTRIP_LENGTH,
   type DataSummary,
-  type ImageBatch,
   type RunState,
   type SavedRunInfo,
   type TrainingRequest,
   type TrainSetup,
 } from '../../protocol';
 import type { EngineClient } from '../engine-client';
+import type { FilmFrame } from './Filmstrip';
 
 /** What the training panel shows: everything the 'training' channel says, gathered into state. */
 export interface TrainingView {
@@ -21,7 +21,7 @@ export interface TrainingView {
   state: RunState;
   progress: TrainProgress | null;
   losses: [number, number][];
-  film: { step: number; images: ImageBatch }[];
+  film: FilmFrame[];
   stopped: StopReason | null;
   saved: SavedRunInfo | null;
   error: string | null;
@@ -71,7 +71,7 @@ export function useTraining(engine: EngineClient): { view: TrainingView; send: (
               return { ...v, progress: m.progress, losses: [...v.losses, ...m.losses] };
             case 'preview': {
               const images = { values: m.frame.images, batch: m.frame.batch, size: m.size, channels: m.channels };
-              return { ...v, film: [...v.film, { step: m.frame.step, images }].slice(-FILMSTRIP_LENGTH) };
+              return { ...v, film: [...v.film, { step: m.frame.step, images, asked: m.frame.asked }].slice(-FILMSTRIP_LENGTH) };
             }
             case 'stopped':
               return { ...v, stopped: m.reason };
