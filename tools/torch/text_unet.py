@@ -51,6 +51,7 @@ class TextUNetConfig:
     @staticmethod
     def from_json(d):
         d = dict(d)
+        d.pop("numClasses", None)  # the page's config says 0: a text model has no classes
         return TextUNetConfig(text=TextConfig(**d.pop("text")), **d)
 
 
