@@ -1,13 +1,16 @@
 """Convert a PyTorch checkpoint of the U-Net (train.py) or of the text model (train_text.py) into the
 playground's tfjs format.
 
-  /usr/bin/python3 tools/torch/export.py --ckpt tools/torch/checkpoints/mnist.pt --out public/models/mnist
+  /usr/bin/python3 tools/torch/export.py --ckpt tools/torch/checkpoints/mnist.pt --out public/models/mnist \
+      --fixture-name shipped-mnist
   /usr/bin/python3 tools/torch/export.py --ckpt tools/torch/checkpoints/captioned-digits.pt \
       --out public/models/captioned-digits --fixture-name shipped-captioned-digits
 
-Writes <out>/model.json + <out>/weights.bin (the EMA weights, float16 unless --float32) and a parity fixture
-(tests/fixtures/parity/<name>-io.json: inputs and PyTorch's outputs) so `npm test` checks that the
-tfjs U-Net reproduces these exact weights. See README "Bring your own PyTorch model".
+Writes <out>/model.json + <out>/weights.bin (the EMA weights, float16 unless --float32). With
+--fixture-name, also a parity fixture (tests/fixtures/parity/<name>-io.json: inputs and PyTorch's
+outputs) so `npm test` checks that the tfjs U-Net reproduces these exact weights: give it when
+shipping a model, not for a model of your own (it would replace a shipped model's fixture). See
+docs/training.md "Bring your own PyTorch model".
 """
 import argparse
 import json
@@ -30,7 +33,7 @@ def main():
     p.add_argument("--ckpt", default="tools/torch/checkpoints/mnist.pt")
     p.add_argument("--out", default="public/models/mnist")
     p.add_argument("--weights", choices=["ema", "model"], default="ema")
-    p.add_argument("--fixture-name", default="shipped-mnist")
+    p.add_argument("--fixture-name", help="write tests/fixtures/parity/<name>-io.json (shipping a model: shipped-mnist, shipped-captioned-digits)")
     p.add_argument("--float32", action="store_true", help="store float32 weights (default: float16, half the size)")
     args = p.parse_args()
 
@@ -68,7 +71,14 @@ def main():
     if not args.float32:
         round_to_float16(model)  # the parity fixture below then uses exactly the stored weights
     write_tfjs_model(model, ck["diffusion"], args.out, metadata, float16=not args.float32)
+    size = os.path.getsize(os.path.join(args.out, "weights.bin"))
+    print(f"exported step {ck['step']} ({args.weights}) to {args.out}: {size / 1e6:.2f} MB")
+    if args.fixture_name:
+        write_fixture(model, cfg, text, args.out, args.fixture_name)
 
+
+def write_fixture(model, cfg, text, out, name):
+    """The parity fixture of a shipped model: two inputs and PyTorch's outputs for its exact weights."""
     torch.manual_seed(0)
     x = torch.randn(2, cfg.inChannels, cfg.imageSize, cfg.imageSize)
     t = torch.tensor([999, 123])
@@ -82,9 +92,10 @@ def main():
     with torch.no_grad():
         y = model(x, t, ids) if text else model(x, t, labels)
     os.makedirs(FIXTURES, exist_ok=True)
-    with open(os.path.join(FIXTURES, f"{args.fixture_name}-io.json"), "w") as f:
+    path = os.path.join(FIXTURES, f"{name}-io.json")
+    with open(path, "w") as f:
         json.dump({
-            "model": os.path.relpath(args.out, os.path.join(os.path.dirname(__file__), "..", "..")),
+            "model": os.path.relpath(out, os.path.join(os.path.dirname(__file__), "..", "..")),
             "x": x.permute(0, 2, 3, 1).reshape(-1).tolist(),
             "shape": [2, cfg.imageSize, cfg.imageSize, cfg.inChannels],
             "t": t.tolist(),
@@ -93,8 +104,7 @@ def main():
             "y": y.permute(0, 2, 3, 1).reshape(-1).tolist(),
             "numParams": sum(p.numel() for p in model.parameters()),
         }, f)
-    size = os.path.getsize(os.path.join(args.out, "weights.bin"))
-    print(f"exported step {ck['step']} ({args.weights}) to {args.out}: {size / 1e6:.2f} MB")
+    print(f"parity fixture: {path}")
 
 
 if __name__ == "__main__":
