@@ -78,6 +78,39 @@ function redPng(): Buffer {
   );
 }
 
+/** Each frame's colour table of a GIF (gifenc writes one per frame), as [r, g, b] entries. */
+function gifPalettes(bytes: Buffer): [number, number, number][][] {
+  const table = (at: number, flags: number) => {
+    const n = 2 ** ((flags & 7) + 1);
+    return Array.from(
+      { length: n },
+      (_, i) => [bytes[at + 3 * i], bytes[at + 3 * i + 1], bytes[at + 3 * i + 2]] as [number, number, number],
+    );
+  };
+  const palettes: [number, number, number][][] = [];
+  let at = 13 + (bytes[10] & 0x80 ? 3 * 2 ** ((bytes[10] & 7) + 1) : 0); // header, screen descriptor, global table
+  const skipSubBlocks = () => {
+    while (bytes[at] !== 0) at += bytes[at] + 1;
+    at++;
+  };
+  while (at < bytes.length && bytes[at] !== 0x3b) {
+    if (bytes[at] === 0x21) {
+      at += 2; // extension: introducer, label, then sub-blocks
+      skipSubBlocks();
+    } else if (bytes[at] === 0x2c) {
+      const flags = bytes[at + 9];
+      at += 10;
+      if (flags & 0x80) {
+        palettes.push(table(at, flags));
+        at += 3 * 2 ** ((flags & 7) + 1);
+      }
+      at++; // LZW minimum code size
+      skipSubBlocks();
+    } else throw new Error(`not a GIF block at byte ${at}: ${bytes[at]}`);
+  }
+  return palettes;
+}
+
 async function open(repo: string): Promise<void> {
   await page.fill('[data-testid=hub-repo]', repo);
   await page.click('[data-testid=hub-open]');
@@ -86,7 +119,7 @@ async function open(repo: string): Promise<void> {
 beforeAll(async () => {
   await startHub();
   browser = await launchChromium();
-  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce' });
+  context = await browser.newContext({ viewport: { width: 1280, height: 900 }, reducedMotion: 'reduce', acceptDownloads: true });
   page = await context.newPage();
   problems = collectConsoleProblems(page);
   await page.goto(`${inject('baseUrl')}/?backend=wasm&hub=${encodeURIComponent(hubUrl)}`);
@@ -150,6 +183,11 @@ describe('diffusers models from the hub', () => {
     });
     // colour: somewhere red and green differ
     expect(rgb.some((v, i) => i % 4 === 0 && Math.abs(v - rgb[i + 1]) > 8)).toBe(true);
+    // and the exported GIF is in colour too: its frames' palettes hold colours, not greys
+    const [gif] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-gif]')]);
+    const palettes = gifPalettes(readFileSync(await gif.path()));
+    expect(palettes.length).toBeGreaterThan(1);
+    expect(palettes.some((p) => p.some(([r, g, b]) => Math.max(r, g, b) - Math.min(r, g, b) > 24))).toBe(true);
     expect(await page.textContent('[data-testid=memo-unavailable]')).toMatch(/came from the Hugging Face Hub/);
     // the forward panel noises the last sample: at t = 0 (the clean image) its x0 is that sample, in colour
     await page.click('[data-testid=forward-last-sample]');
