@@ -7,7 +7,7 @@
         training images/s at --train-batches (bench/gpu.ts, on a GPU); one JSON line after every
         phase, each holding everything so far, so a caller that has to stop it keeps the last line
 
---device auto (the default) is cuda where available. A training step is train.py's update() on
+--device auto (the default) is cuda where available. A training step is loop.py's update() on
 L_simple (eq. 14): AdamW, global-norm clipping at 1, the EMA update. The samplers take the app's steps:
 sample.py's DDPMStep (checked against src/diffusion/ddpm.ts by tests/unit/parity.test.ts) and DDIM
 with η = 0 as src/diffusion/ddim.ts, one network pass per step (guidance 1). Every timing waits for
@@ -26,7 +26,7 @@ import torch
 import torch.nn.functional as F
 
 from sample import DDPMStep
-from train import linear_alphas_cumprod, update
+from loop import linear_alphas_cumprod, update
 from unet import UNet, UNetConfig
 
 

@@ -17,7 +17,7 @@ import torch.nn.functional as F
 sys.path.insert(0, os.path.dirname(__file__))
 from sample import DDPMStep, guided_eps  # noqa: E402
 from tfjs_format import write_tfjs_model  # noqa: E402
-from train import linear_alphas_cumprod  # noqa: E402
+from loop import linear_alphas_cumprod  # noqa: E402
 from text_unet import TextConfig, TextUNet, TextUNetConfig  # noqa: E402
 from unet import UNet, UNetConfig  # noqa: E402
 

@@ -24,7 +24,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from train import cosine_alphas_cumprod, linear_alphas_cumprod, pick_device  # noqa: E402
+from loop import cosine_alphas_cumprod, linear_alphas_cumprod, pick_device  # noqa: E402
 from unet import UNet, UNetConfig  # noqa: E402
 
 
