@@ -1,0 +1,108 @@
+"""Train the colour prior (issue 27): a class-conditional diffusers UNet2DModel (the twin in
+diffusers_unet.py, diffusers' parameter names) on the Noto emoji at 32×32 RGB, the class being the
+emoji's category, with label dropout for classifier-free guidance: class 9 is "no label".
+
+  /usr/bin/python3 tools/torch/emoji_data.py                       # → tools/torch/runs/emoji/emoji-32.npz
+  /usr/bin/python3 tools/torch/train_emoji.py --stop-after-minutes 150
+      # writes tools/torch/runs/emoji.pt (git-ignored) and resumes from it if it exists
+  /usr/bin/python3 tools/torch/train_emoji.py --export public/models/emoji
+      # the EMA weights as a diffusers folder: config.json, diffusion_pytorch_model.safetensors,
+      # scheduler_config.json, and playground.json (the category names and the "no label" class)
+
+The held-out tenth (emoji_data.py, held_out.txt) is never trained on. The loop is loop.py's
+(--device, --precision and torchrun as in train.py).
+"""
+import argparse
+import json
+import os
+import sys
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(__file__))
+from diffusers_unet import UNet2DModel, save_pretrained  # noqa: E402
+from loop import Processes, add_args, train  # noqa: E402
+
+
+def config_for(args, classes: int) -> dict:
+    """The UNet2DModel's config.json: --channels per level, attention at the levels of --attention."""
+    widths = [int(c) for c in args.channels.split(",")]
+    attn = {int(i) for i in args.attention.split(",") if i != ""}
+    return {
+        "_class_name": "UNet2DModel",
+        "sample_size": 32,
+        "in_channels": 3,
+        "out_channels": 3,
+        "block_out_channels": widths,
+        "layers_per_block": args.layers,
+        "down_block_types": ["AttnDownBlock2D" if i in attn else "DownBlock2D" for i in range(len(widths))],
+        "up_block_types": ["AttnUpBlock2D" if len(widths) - 1 - i in attn else "UpBlock2D" for i in range(len(widths))],
+        "attention_head_dim": args.head_dim,
+        "norm_num_groups": args.groups,
+        "num_class_embeds": classes + 1,  # the categories, then "no label"
+    }
+
+
+def main():
+    p = argparse.ArgumentParser()
+    add_args(p, out="tools/torch/runs/emoji.pt", steps=40000, ema=0.9995, ckpt_every=250)
+    p.add_argument("--data", default="tools/torch/runs/emoji/emoji-32.npz", help="what emoji_data.py wrote")
+    p.add_argument("--label-dropout", type=float, default=0.1)
+    p.add_argument("--flip", type=int, default=0, help="mirror pictures left–right at random")
+    p.add_argument("--channels", default="64,128,128")
+    p.add_argument("--layers", type=int, default=1, help="resnets per level (layers_per_block)")
+    p.add_argument("--attention", default="2", help="levels with attention")
+    p.add_argument("--head-dim", type=int, default=32)
+    p.add_argument("--groups", type=int, default=32)
+    p.add_argument("--export", default="", help="write the checkpoint's EMA as a diffusers folder here, and stop")
+    args = p.parse_args()
+
+    data = np.load(args.data)
+    folder = os.path.dirname(args.data)
+    with open(os.path.join(folder, "categories.txt")) as f:
+        categories = [line.strip() for line in f if line.strip()]
+    config = config_for(args, len(categories))
+    if args.export:
+        return export(args.out, args.export, categories)
+    procs = Processes(args)
+    device = procs.device
+    train_set = ~data["held_out"]
+    x_train = torch.from_numpy(data["images"][train_set]).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)  # [N, 3, 32, 32]
+    y_train = torch.from_numpy(data["labels"][train_set]).to(device)
+    no_label = len(categories)
+
+    def draw(gen, batch):
+        idx = torch.randint(0, len(x_train), (batch,), generator=gen).to(device)
+        x0, y = x_train[idx], y_train[idx].clone()
+        y[(torch.rand(batch, generator=gen) < args.label_dropout).to(device)] = no_label  # for CFG
+        if args.flip:
+            mirror = (torch.rand(batch, generator=gen) < 0.5).to(device)
+            x0 = torch.where(mirror[:, None, None, None], x0.flip(3), x0)
+        return x0, y
+
+    held = int(data["held_out"].sum())
+    train(args, procs, config, lambda: UNet2DModel(config), draw,
+          header=f"emoji {len(x_train)} (held out {held})", extra={"categories": categories})
+
+
+def export(ckpt_path: str, out: str, categories: list):
+    """The EMA weights as a diffusers folder that UNet2DModel.from_pretrained loads, with the page's playground.json."""
+    ck = torch.load(ckpt_path, map_location="cpu")
+    model = UNet2DModel(ck["config"])
+    model.load_state_dict(ck["ema"])
+    save_pretrained(model, out, "F16")
+    d = ck["diffusion"]
+    with open(os.path.join(out, "scheduler_config.json"), "w") as f:
+        linear = d["betaSchedule"] == "linear"
+        json.dump({"_class_name": "DDPMScheduler", "num_train_timesteps": d["numTrainTimesteps"],
+                   "beta_schedule": "linear" if linear else "squaredcos_cap_v2", **({"beta_start": 1e-4, "beta_end": 0.02} if linear else {}),
+                   "prediction_type": d["predictionType"], "variance_type": "fixed_small", "clip_sample": True}, f, indent=2)
+    with open(os.path.join(out, "playground.json"), "w") as f:
+        json.dump({"classes": categories, "noLabelClass": len(categories), "steps": ck["step"],
+                   "trainingMinutes": round(ck.get("minutes", 0), 1)}, f, indent=2)
+    print(f"exported step {ck['step']} (ema) to {out}")
+
+
+if __name__ == "__main__":
+    main()
