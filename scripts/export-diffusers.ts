@@ -23,13 +23,13 @@ export async function main(argv: string[]): Promise<number> {
   if (a === 'help') return 0;
   if (!a) return 2;
   if ((await useCliBackend('cpu')) === null) return 2;
-  const { model, diffusion } = await loadModelFrom(String(a.model));
+  const { model, diffusion, metadata } = await loadModelFrom(String(a.model));
   if (!isUNet2D(model.config)) {
     console.error(`error: ${String(a.model)} is the playground's own U-Net, not a UNet2DModel: it has no diffusers form`);
     model.dispose();
     return 2;
   }
-  const files = await exportDiffusers(model, diffusion);
+  const files = await exportDiffusers(model, diffusion, metadata);
   model.dispose();
   await mkdir(String(a.out), { recursive: true });
   for (const [name, contents] of Object.entries(files) as [string, string | Uint8Array][])

@@ -68,6 +68,7 @@ export async function loadModelFrom(path: string): Promise<LoadedModel> {
     config: JSON.parse(await read(layout.config).then(String)) as unknown,
     weights: { name: layout.weights, bytes: new Uint8Array(await read(layout.weights)) },
     ...(layout.scheduler ? { scheduler: JSON.parse(await read(layout.scheduler).then(String)) as unknown } : {}),
+    ...(layout.playground ? { playground: JSON.parse(await read(layout.playground).then(String)) as unknown } : {}),
     source: path,
   });
 }

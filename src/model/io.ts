@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { isUNet2D, ModelConfigError, validateModelConfig, type ModelConfig } from './config';
-import { toDiffusersConfig } from './unet2d-config';
+import { withNoLabel } from './diffusers/playground';
+import { toDiffusersConfig, type UNet2DConfig } from './unet2d-config';
 import { ModelLoadError } from './model-error';
 import { parseModelMetadata, type ModelMetadata } from './metadata';
 import { UNet } from './model';
@@ -30,8 +31,13 @@ export async function toArtifacts(model: UNet, diffusion: DiffusionConfig, metad
     format: MODEL_FORMAT,
     generatedBy: 'DDPM Playground',
     convertedBy: null,
-    // a UNet2DModel travels as its diffusers config.json, so the file reads back through the same checks
-    modelTopology: { unet: isUNet2D(model.config) ? toDiffusersConfig(model.config) : model.config, diffusion },
+    // a UNet2DModel travels as its diffusers config.json, so the file reads back through the same
+    // checks, with its "no label" class (playground.json's) beside it
+    modelTopology: {
+      unet: isUNet2D(model.config) ? toDiffusersConfig(model.config) : model.config,
+      ...(isUNet2D(model.config) && model.config.noLabelClass !== null ? { noLabelClass: model.config.noLabelClass } : {}),
+      diffusion,
+    },
     weightSpecs: specs.map(({ name, shape }) => ({ name, shape, dtype: 'float32' as const })),
     weightData: await weightBuffer(model),
     userDefinedMetadata: metadata as Record<string, object>,
@@ -59,7 +65,7 @@ export async function loadModel(source: string | tf.io.IOHandler): Promise<Loade
 
 /** Checks artifacts against their own config and builds the model; the first problem is a ModelLoadError. */
 export function fromArtifacts(artifacts: tf.io.ModelArtifacts): LoadedModel {
-  const topology = artifacts.modelTopology as { unet?: unknown; diffusion?: unknown } | undefined;
+  const topology = artifacts.modelTopology as { unet?: unknown; noLabelClass?: unknown; diffusion?: unknown } | undefined;
   if (artifacts.format !== MODEL_FORMAT || !topology || typeof topology !== 'object' || !('unet' in topology))
     throw new ModelLoadError(`not a DDPM Playground model (format '${String(artifacts.format)}'; expected '${MODEL_FORMAT}')`);
   let config: ModelConfig;
@@ -68,6 +74,14 @@ export function fromArtifacts(artifacts: tf.io.ModelArtifacts): LoadedModel {
   } catch (e) {
     if (e instanceof ModelConfigError) throw new ModelLoadError(`bad model config: ${e.message}`);
     throw e;
+  }
+  if (topology.noLabelClass !== undefined) {
+    const rows = isUNet2D(config) ? config.numClassEmbeds : null;
+    if (rows === null || topology.noLabelClass !== rows - 1)
+      throw new ModelLoadError(
+        `bad model config: noLabelClass ${JSON.stringify(topology.noLabelClass)} is not this model's last class row`,
+      );
+    config = withNoLabel(config as UNet2DConfig, rows - 1);
   }
   const diffusion = validateDiffusion(topology.diffusion);
   const specs = artifacts.weightSpecs ?? [];

@@ -44,6 +44,7 @@ export async function modelFromFiles(files: File[]): Promise<LoadedModel> {
       config: await json(layout.config),
       weights: { name: layout.weights, bytes: new Uint8Array(await file(layout.weights).arrayBuffer()) },
       ...(layout.scheduler ? { scheduler: await json(layout.scheduler) } : {}),
+      ...(layout.playground ? { playground: await json(layout.playground) } : {}),
       source: 'files',
     });
   }

@@ -13,9 +13,11 @@ export interface UNet2DConfig {
   imageSize: number;
   inChannels: number;
   outChannels: number;
-  /** num_class_embeds, or 0: a class-conditional UNet2DModel has no "no label" class. */
+  /** The drawable classes: num_class_embeds, less the "no label" row where there is one; 0: unconditional. */
   numClasses: number;
   numClassEmbeds: number | null;
+  /** The class-embedding row that means "no label" (playground.json; diffusers has none), or null. */
+  noLabelClass: number | null;
   blockOutChannels: number[];
   layersPerBlock: number;
   downBlockTypes: (typeof DOWN_BLOCK_TYPES)[number][];
@@ -116,6 +118,7 @@ export function parseUNet2DConfig(raw: unknown): UNet2DConfig {
     outChannels: get('out_channels', 3, int, 'a positive integer'),
     numClasses: numClassEmbeds ?? 0,
     numClassEmbeds,
+    noLabelClass: null,
     blockOutChannels,
     layersPerBlock: get('layers_per_block', 2, int, 'a positive integer'),
     downBlockTypes,

@@ -64,13 +64,20 @@ export async function fetchFromHub(request: HubRequest, progress: DownloadProgre
     for (const w of WEIGHT_FILES) if (!weights && (await probe(base + dir + w, signal, cache))) weights = dir + w;
     if (!weights) throw new ModelLoadError(`${repo} has no ${WEIGHT_FILES.join(' or ')} in ${dir || 'its root'}`);
     const scheduler = index ? 'scheduler/scheduler_config.json' : 'scheduler_config.json';
-    layout = { config, weights, scheduler: (await get(scheduler, true)) ? scheduler : null };
+    const playground = `${dir}playground.json`;
+    layout = {
+      config,
+      weights,
+      scheduler: (await get(scheduler, true)) ? scheduler : null,
+      playground: (await get(playground, true)) ? playground : null,
+    };
   }
   const json = async (path: string) => JSON.parse(new TextDecoder().decode((await get(path))!)) as unknown;
   const files: DiffusersFiles = {
     config: await json(layout.config),
     weights: { name: layout.weights, bytes: (await get(layout.weights))! },
     ...(layout.scheduler ? { scheduler: await json(layout.scheduler) } : {}),
+    ...(layout.playground ? { playground: await json(layout.playground) } : {}),
     source: `${repo}${revision === 'main' ? '' : `@${revision}`}`,
   };
   await cache?.put(base + LAYOUT_FILE, new Response(JSON.stringify(layout)));

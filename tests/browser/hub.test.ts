@@ -1,4 +1,5 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -242,6 +243,24 @@ describe('diffusers models from the hub', () => {
     await expect.poll(() => page.textContent('[data-testid=step-count]'), { timeout: 120_000 }).toBe('step 3 / 3');
     await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
     expect(await page.locator('[data-testid=sample-error]').count()).toBe(0);
+  });
+
+  it('with playground.json beside it, the same folder names its classes and guides with its "no label" row (issue 27)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'playground-json-'));
+    const named = join(dir, 'cifar-like-named');
+    cpSync(join(FIXTURES, 'cifar-like-bin-old-names'), named, { recursive: true });
+    writeFileSync(join(named, 'playground.json'), JSON.stringify({ classes: ['cat', 'dog', 'owl', 'fox'], noLabelClass: 4 }));
+    await page.setInputFiles('[data-testid=import-folder]', named);
+    await expect
+      .poll(() => page.locator('[data-testid=label] option').allTextContents(), { timeout: 60_000 })
+      .toEqual(['cat', 'dog', 'owl', 'fox', 'anything (no label)']);
+    expect(await page.locator('[data-testid=guidance]').count()).toBe(1);
+    await page.selectOption('[data-testid=label]', { label: 'owl' });
+    await page.click('[data-testid=sample]');
+    await expect.poll(() => page.textContent('[data-testid=step-count]'), { timeout: 120_000 }).toBe('step 3 / 3');
+    await page.waitForSelector('[data-testid=sample]', { timeout: 60_000 });
+    expect(await page.locator('[data-testid=sample-error]').count()).toBe(0);
+    rmSync(dir, { recursive: true, force: true });
   });
 
   it('a link names the hub model: opening it loads the model, and going back to the shipped one takes it out of the address', async () => {

@@ -11,6 +11,8 @@ import { DEFAULT_DIFFUSION } from '../../src/diffusion/scheduler';
 import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
 import { unetParams } from '../../src/model/flops';
 import { UNet } from '../../src/model/model';
+import { fromArtifacts, toArtifacts } from '../../src/model/io';
+import { drawsUnlabelled } from '../../src/model/plans';
 import { parseUNet2DConfig } from '../../src/model/unet2d-config';
 import { values, type ParityIO } from './helpers';
 
@@ -106,6 +108,43 @@ describe("diffusers' UNet2DModel", () => {
     model.dispose();
   });
 
+  it('playground.json names the classes and the "no label" row: the model then draws unlabelled and guides, and keeps both through its exports', async () => {
+    // cifar-like-f16 has 5 class rows: with the last as "no label", four named classes
+    const files = { ...folder('cifar-like-f16'), playground: { classes: ['cat', 'dog', 'owl', 'fox'], noLabelClass: 4 } };
+    const { model, diffusion, metadata } = await loadDiffusers(files);
+    expect(model.config).toMatchObject({ numClasses: 4, numClassEmbeds: 5, noLabelClass: 4 });
+    expect(drawsUnlabelled(model.config)).toBe(true);
+    expect(metadata.classes).toEqual(['cat', 'dog', 'owl', 'fox']);
+    // no label is the last row, exactly
+    const x = tf.randomNormal([2, 8, 8, 1], 0, 1, 'float32', 3);
+    const t = tf.tensor1d([5, 700], 'int32');
+    const row4 = tf.tensor1d([4, 4], 'int32');
+    const [none, last] = [model.predict(x, t), model.predict(x, t, { labels: row4 })];
+    expect(await values(none)).toEqual(await values(last));
+    // a diffusers folder again: playground.json with it
+    const out = await exportDiffusers(model, diffusion, metadata);
+    expect(JSON.parse(out['playground.json']!)).toEqual({ classes: ['cat', 'dog', 'owl', 'fox'], noLabelClass: 4 });
+    // the playground's own file: model.json keeps the row
+    const artifacts = await toArtifacts(model, diffusion, metadata);
+    const again = fromArtifacts({ ...artifacts, modelTopology: JSON.parse(JSON.stringify(artifacts.modelTopology)) as object });
+    expect(again.model.config).toEqual(model.config);
+    tf.dispose([x, t, row4, none, last]);
+    model.dispose();
+    again.model.dispose();
+  });
+
+  it('a playground.json that does not fit the model is refused, saying why', async () => {
+    const load = (playground: unknown, name = 'cifar-like-f16') => loadDiffusers({ ...folder(name), playground });
+    await expect(load({ classes: ['a', 'b', 'c', 'd'], noLabelClass: 2 })).rejects.toThrow(
+      /noLabelClass must be the last class-embedding row, 4, got 2/,
+    );
+    await expect(load({ classes: ['a', 'b'], noLabelClass: 4 })).rejects.toThrow(/classes must be 4 names/);
+    // every row a class, named
+    (await load({ classes: ['a', 'b', 'c', 'd', 'e'] })).model.dispose();
+    await expect(load({ classes: [] }, 'attn-f32')).rejects.toThrow(/names classes, but config.json's model has no class embedding/);
+    await expect(load('cats')).rejects.toThrow(/playground.json is not a JSON object/);
+  });
+
   it('finds the files of a model folder and of a pipeline folder (unet/ and scheduler/), safetensors first, under a dropped folder’s name', () => {
     expect(
       diffusersLayout([
@@ -118,6 +157,7 @@ describe("diffusers' UNet2DModel", () => {
       config: 'm/config.json',
       weights: 'm/diffusion_pytorch_model.safetensors',
       scheduler: 'm/scheduler_config.json',
+      playground: null,
     });
     expect(
       diffusersLayout([
@@ -131,11 +171,13 @@ describe("diffusers' UNet2DModel", () => {
       config: 'p/unet/config.json',
       weights: 'p/unet/diffusion_pytorch_model.bin',
       scheduler: 'p/scheduler/scheduler_config.json',
+      playground: null,
     });
-    expect(diffusersLayout(['config.json', 'diffusion_pytorch_model.safetensors'])).toEqual({
+    expect(diffusersLayout(['config.json', 'diffusion_pytorch_model.safetensors', 'playground.json'])).toEqual({
       config: 'config.json',
       weights: 'diffusion_pytorch_model.safetensors',
       scheduler: null,
+      playground: 'playground.json',
     });
     expect(diffusersLayout(['model.json', 'weights.bin'])).toBeNull();
     expect(diffusersLayout(['m/config.json'])).toBeNull();

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../../diffusion/scheduler';
 import { isUNet2D } from '../config';
+import { classNames, type ModelMetadata } from '../metadata';
 import type { UNet } from '../model';
 import { planWeights } from '../plan';
 import { planOf } from '../plans';
@@ -13,6 +14,8 @@ export interface DiffusersFolder {
   'config.json': string;
   'diffusion_pytorch_model.safetensors': Uint8Array;
   'scheduler_config.json': string;
+  /** A class-conditional model's class names and "no label" class (playground.ts), for the page. */
+  'playground.json'?: string;
 }
 
 const BETA_SCHEDULES: Record<DiffusionConfig['betaSchedule'], string> = {
@@ -39,9 +42,11 @@ export function toSchedulerConfig(d: DiffusionConfig): Record<string, unknown> {
 /**
  * A UNet2DModel-layout model as a diffusers folder: config.json, its weights as float32 safetensors
  * in PyTorch's layouts (conv HWIO → OIHW, linear [in, out] → [out, in]: loadDiffusers' conversion
- * undone) under diffusers' names, and scheduler_config.json. Other layouts have no diffusers form.
+ * undone) under diffusers' names, scheduler_config.json, and for a class-conditional model
+ * playground.json with its class names (the metadata's, else the numbers) and "no label" class. Other
+ * layouts have no diffusers form.
  */
-export async function exportDiffusers(model: UNet, diffusion: DiffusionConfig): Promise<DiffusersFolder> {
+export async function exportDiffusers(model: UNet, diffusion: DiffusionConfig, metadata: ModelMetadata = {}): Promise<DiffusersFolder> {
   const config = model.config;
   if (!isUNet2D(config))
     throw new RangeError(`only a UNet2DModel-layout model can be exported as a diffusers folder; this one is the playground's own`);
@@ -57,5 +62,10 @@ export async function exportDiffusers(model: UNet, diffusion: DiffusionConfig): 
     'config.json': `${JSON.stringify(toDiffusersConfig(config), null, 2)}\n`,
     'diffusion_pytorch_model.safetensors': writeSafetensors(tensors),
     'scheduler_config.json': `${JSON.stringify(toSchedulerConfig(diffusion), null, 2)}\n`,
+    ...(config.numClassEmbeds !== null && (metadata.classes !== undefined || config.noLabelClass !== null)
+      ? {
+          'playground.json': `${JSON.stringify({ classes: classNames(metadata, config.numClasses), noLabelClass: config.noLabelClass }, null, 2)}\n`,
+        }
+      : {}),
   };
 }

@@ -7,6 +7,8 @@ export interface DiffusersLayout {
   weights: string;
   /** scheduler_config.json, when the folder has one. */
   scheduler: string | null;
+  /** playground.json beside config.json, when the folder has one (class names, the "no label" class). */
+  playground?: string | null;
 }
 
 /**
@@ -27,7 +29,12 @@ export function diffusersLayout(paths: readonly string[]): DiffusersLayout | nul
   const model = (dir: string, scheduler: string): DiffusersLayout | null => {
     const weights = WEIGHT_FILES.map((w) => dir + w).find(has);
     return has(`${dir}config.json`) && weights
-      ? { config: `${dir}config.json`, weights, scheduler: has(scheduler) ? scheduler : null }
+      ? {
+          config: `${dir}config.json`,
+          weights,
+          scheduler: has(scheduler) ? scheduler : null,
+          playground: has(`${dir}playground.json`) ? `${dir}playground.json` : null,
+        }
       : null;
   };
   for (const root of foldersOf('model_index.json')) {

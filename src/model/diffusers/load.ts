@@ -8,6 +8,7 @@ import { UNet } from '../model';
 import { planWeights } from '../plan';
 import { planOf } from '../plans';
 import { parseUNet2DConfig } from '../unet2d-config';
+import { parsePlaygroundFile, withNoLabel } from './playground';
 import { readSafetensors } from './safetensors';
 import type { RawTensor } from './tensors';
 import { readTorchCheckpoint } from './torch-pickle';
@@ -20,6 +21,8 @@ export interface DiffusersFiles {
   weights: { name: string; bytes: Uint8Array };
   /** scheduler_config.json (parsed), when there is one. */
   scheduler?: unknown;
+  /** playground.json (parsed), when there is one: class names and the "no label" class. */
+  playground?: unknown;
   /** Where it came from, in words (a folder, a hub repo id), for the metadata. */
   source?: string;
 }
@@ -40,7 +43,9 @@ const OLD_ATTENTION_NAMES: [RegExp, string][] = [
  * PyTorch's layouts converted once (conv OIHW → HWIO, linear [out, in] → [in, out]).
  */
 export async function loadDiffusers(files: DiffusersFiles): Promise<LoadedModel> {
-  const config = parseUNet2DConfig(files.config);
+  const parsed = parseUNet2DConfig(files.config);
+  const playground = files.playground === undefined ? null : parsePlaygroundFile(files.playground, parsed);
+  const config = withNoLabel(parsed, playground?.noLabelClass ?? null);
   const diffusion = files.scheduler === undefined ? DDPM_PAPER : parseSchedulerConfig(files.scheduler);
   const { name, bytes } = files.weights;
   let raw: Map<string, RawTensor>;
@@ -93,6 +98,7 @@ export async function loadDiffusers(files: DiffusersFiles): Promise<LoadedModel>
     description: `diffusers UNet2DModel${files.source ? ` from ${files.source}` : ''}`,
     format: 'diffusers',
     ...(files.source ? { source: files.source } : {}),
+    ...(playground ? { classes: playground.classes } : {}),
   };
   return { model: new UNet(config, tensors), diffusion, metadata };
 }

@@ -90,7 +90,7 @@ export function unet2dPlan(c: UNet2DConfig): Plan {
       linear2: 'time_embedding.linear_2',
       embDim: 4 * widths[0],
     },
-    labels: c.numClassEmbeds ? { name: 'class_embedding', rows: c.numClassEmbeds, noLabel: null } : null,
+    labels: c.numClassEmbeds ? { name: 'class_embedding', rows: c.numClassEmbeds, noLabel: c.noLabelClass } : null,
     text: null,
     dropout: c.dropout,
     nodes,

@@ -1,0 +1,37 @@
+import { ModelLoadError } from '../model-error';
+import type { UNet2DConfig } from '../unet2d-config';
+
+/**
+ * playground.json: what a diffusers folder cannot say and the page needs — the names of a
+ * class-conditional model's classes, and which class-embedding row means "no label" (a model trained
+ * with label dropout, for classifier-free guidance; diffusers has no such notion and ignores the
+ * file). tools/torch/train_emoji.py and exportDiffusers write it beside config.json.
+ */
+export interface PlaygroundFile {
+  classes: string[];
+  /** The last class-embedding row, or null: every row is a class. */
+  noLabelClass: number | null;
+}
+
+/** Checks playground.json against the model's config.json; a file that does not fit it is refused, saying why. */
+export function parsePlaygroundFile(raw: unknown, config: UNet2DConfig): PlaygroundFile {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ModelLoadError('playground.json is not a JSON object');
+  const j = raw as Record<string, unknown>;
+  const rows = config.numClassEmbeds;
+  if (rows === null) throw new ModelLoadError("playground.json names classes, but config.json's model has no class embedding");
+  const noLabel = j.noLabelClass ?? null;
+  if (noLabel !== null && noLabel !== rows - 1)
+    throw new ModelLoadError(
+      `playground.json: noLabelClass must be the last class-embedding row, ${rows - 1}, got ${JSON.stringify(noLabel)}`,
+    );
+  const classes = j.classes;
+  const count = noLabel === null ? rows : rows - 1;
+  if (!Array.isArray(classes) || classes.length !== count || !classes.every((c) => typeof c === 'string' && c.length > 0 && c.length <= 64))
+    throw new ModelLoadError(`playground.json: classes must be ${count} names (of at most 64 characters), one per class`);
+  return { classes: classes as string[], noLabelClass: noLabel };
+}
+
+/** The config with its "no label" row: the classes are the rows before it, and guidance uses it. */
+export function withNoLabel(config: UNet2DConfig, noLabelClass: number | null): UNet2DConfig {
+  return noLabelClass === null ? config : { ...config, noLabelClass, numClasses: noLabelClass };
+}
