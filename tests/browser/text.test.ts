@@ -68,18 +68,23 @@ describe('text to image', () => {
       .locator('[data-testid^=attention-word-]')
       .evaluateAll((els) => els.map((e) => ({ word: e.getAttribute('data-word'), where: e.getAttribute('data-where') })));
     expect(words.map((w) => w.word)).toEqual(['start', 'a', 'small', '4', 'in', 'the', 'top', 'right']);
-    // the digit's own word attends where the prompt put it
-    expect(words.find((w) => w.word === '4')!.where).toBe('top right');
+    // mid-run, where the layout is decided (the step at t = 401, whose image is at 351), the digit's
+    // own word attends where the prompt put it (at the end its map spreads: the digit is drawn)
+    await page.click('[data-testid=strip] button[aria-label="step t = 351"]');
+    expect(await text('attention-t')).toBe('401');
+    await expect.poll(() => page.getAttribute('[data-testid^=attention-word-][data-word="4"]', 'data-where')).toBe('top right');
+    await page.click('text=Back to live');
     // the meter reads the digit off the picture's ink, following the digit the prompt names
     expect(await text('meter-text')).toMatch(/\b4\b/);
     await page.locator('[data-testid=attention-maps]').screenshot({ path: `${ARTIFACTS}/attention-maps.png` });
     expect(await longTasks(page)).toEqual([]);
   });
 
-  it('a prompt switch mid-run changes the final picture', async () => {
+  it('a prompt switch mid-run changes the final digit', async () => {
     await page.fill('[data-testid=prompt]', 'a large 3');
     await sampleToEnd();
     const plain = await finalPixels();
+    expect(await text('meter-text')).toMatch(/^reads as 3\b/);
     await page.check('[data-testid=switch-enabled]');
     await setRange(page, 'switch-at', 599);
     await page.fill('[data-testid=switch-prompt]', 'a large 8');
@@ -90,6 +95,8 @@ describe('text to image', () => {
     const switched = await finalPixels();
     const changed = plain.filter((v, i) => Math.abs(v - switched[i]) > 64).length;
     expect(changed).toBeGreaterThan(plain.length * 0.02);
+    // and the final digit is the second prompt's
+    expect(await text('meter-text')).toMatch(/^reads as 8\b/);
     expect(problems).toEqual([]);
   });
 });
