@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { isUNet2D, ModelConfigError, validateModelConfig, type ModelConfig } from './config';
-import { withNoLabel } from './diffusers/playground';
+import { checkNoLabelClass, withNoLabel } from './diffusers/playground';
 import { toDiffusersConfig, type UNet2DConfig } from './unet2d-config';
 import { ModelLoadError } from './model-error';
 import { parseModelMetadata, type ModelMetadata } from './metadata';
@@ -75,14 +75,8 @@ export function fromArtifacts(artifacts: tf.io.ModelArtifacts): LoadedModel {
     if (e instanceof ModelConfigError) throw new ModelLoadError(`bad model config: ${e.message}`);
     throw e;
   }
-  if (topology.noLabelClass !== undefined) {
-    const rows = isUNet2D(config) ? config.numClassEmbeds : null;
-    if (rows === null || topology.noLabelClass !== rows - 1)
-      throw new ModelLoadError(
-        `bad model config: noLabelClass ${JSON.stringify(topology.noLabelClass)} is not this model's last class row`,
-      );
-    config = withNoLabel(config as UNet2DConfig, rows - 1);
-  }
+  const noLabelClass = checkNoLabelClass(topology.noLabelClass, config, 'bad model config');
+  if (noLabelClass !== null) config = withNoLabel(config as UNet2DConfig, noLabelClass);
   const diffusion = validateDiffusion(topology.diffusion);
   const specs = artifacts.weightSpecs ?? [];
   const data = artifacts.weightData;

@@ -7,14 +7,13 @@ prints one JSON line: {"forwardMs": median, "params": …, "torch": version, "th
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from diffusers_unet import UNet2DModel  # noqa: E402
+from timing import median_ms  # noqa: E402
 
 
 def main():
@@ -33,15 +32,8 @@ def main():
     x = torch.randn(a.batch, c, s, s, device=a.device)
     t = torch.randint(0, 1000, (a.batch,), device=a.device)
     sync = torch.cuda.synchronize if a.device.startswith("cuda") else (lambda: None)
-    times = []
-    with torch.no_grad():
-        for i in range(a.warmup + a.runs):
-            t0 = time.perf_counter()
-            model(x, t)
-            sync()
-            if i >= a.warmup:
-                times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"forwardMs": statistics.median(times), "params": sum(q.numel() for q in model.parameters()),
+    forward_ms = median_ms(lambda: model(x, t), a.warmup, a.runs, sync)
+    print(json.dumps({"forwardMs": forward_ms, "params": sum(q.numel() for q in model.parameters()),
                       "torch": torch.__version__, "threads": a.threads, "batch": a.batch, "device": a.device}))
 
 

@@ -8,14 +8,13 @@ prints one JSON line: {"stepMs": median, "params": …, "torch": version, "threa
 import argparse
 import json
 import os
-import statistics
 import sys
-import time
 
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
 from text_unet import TextUNet, TextUNetConfig  # noqa: E402
+from timing import median_ms  # noqa: E402
 
 
 def main():
@@ -36,15 +35,10 @@ def main():
     ids[0, 1:8] = torch.arange(2, 9)
     x = torch.randn(2, c, s, s)
     t = torch.full((2,), 500)
-    times = []
     with torch.no_grad():
         encoded = model.encode(ids)
-        for i in range(a.warmup + a.runs):
-            t0 = time.perf_counter()
-            model(x, t, None, encoded=encoded)
-            if i >= a.warmup:
-                times.append((time.perf_counter() - t0) * 1000)
-    print(json.dumps({"stepMs": statistics.median(times), "params": sum(q.numel() for q in model.parameters()),
+    step_ms = median_ms(lambda: model(x, t, None, encoded=encoded), a.warmup, a.runs)
+    print(json.dumps({"stepMs": step_ms, "params": sum(q.numel() for q in model.parameters()),
                       "torch": torch.__version__, "threads": a.threads}))
 
 

@@ -62,9 +62,9 @@ def main():
     folder = os.path.dirname(args.data)
     with open(os.path.join(folder, "categories.txt")) as f:
         categories = [line.strip() for line in f if line.strip()]
-    config = config_for(args, len(categories))
     if args.export:
         return export(args.out, args.export, categories)
+    config = config_for(args, len(categories))
     procs = Processes(args)
     device = procs.device
     train_set = ~data["held_out"]

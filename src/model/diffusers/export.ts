@@ -6,6 +6,7 @@ import type { UNet } from '../model';
 import { planWeights } from '../plan';
 import { planOf } from '../plans';
 import { toDiffusersConfig } from '../unet2d-config';
+import { torchLayout } from './load';
 import { writeSafetensors } from './safetensors';
 import type { RawTensor } from './tensors';
 
@@ -53,7 +54,7 @@ export async function exportDiffusers(model: UNet, diffusion: DiffusionConfig, m
   const tensors = new Map<string, RawTensor>();
   for (const spec of planWeights(planOf(config))) {
     const w = model.weights.get(spec.name)!;
-    const toTorch = spec.shape.length === 4 ? [3, 2, 0, 1] : spec.shape.length === 2 && spec.init !== 'normal' ? [1, 0] : null;
+    const { toTorch } = torchLayout(spec);
     const torch = toTorch ? tf.transpose(w, toTorch) : w;
     tensors.set(spec.name, { shape: torch.shape, values: (await torch.data()) as Float32Array });
     if (torch !== w) torch.dispose();

@@ -5,7 +5,7 @@ import type { LoadedModel } from '../io';
 import type { ModelMetadata } from '../metadata';
 import { ModelLoadError } from '../model-error';
 import { UNet } from '../model';
-import { planWeights } from '../plan';
+import { planWeights, type WeightSpec } from '../plan';
 import { planOf } from '../plans';
 import { parseUNet2DConfig } from '../unet2d-config';
 import { parsePlaygroundFile, withNoLabel } from './playground';
@@ -64,19 +64,7 @@ export async function loadDiffusers(files: DiffusersFiles): Promise<LoadedModel>
     for (const spec of specs) {
       const t = renamed.get(spec.name);
       if (!t) throw new ModelLoadError(`weight '${spec.name}' is missing from ${name} (is config.json this model's?)`);
-      // PyTorch's layout of the engine's shape: conv [k, k, in, out] ← [out, in, k, k]; dense [in, out] ← [out, in]
-      const [torchShape, toEngine] =
-        spec.shape.length === 4
-          ? [
-              [spec.shape[3], spec.shape[2], spec.shape[0], spec.shape[1]],
-              [2, 3, 1, 0],
-            ]
-          : spec.shape.length === 2 && spec.init !== 'normal'
-            ? [
-                [spec.shape[1], spec.shape[0]],
-                [1, 0],
-              ]
-            : [spec.shape, null];
+      const { shape: torchShape, toEngine } = torchLayout(spec);
       if (t.shape.length !== torchShape.length || t.shape.some((d, i) => d !== torchShape[i]))
         throw new ModelLoadError(`weight '${spec.name}' has shape [${t.shape}] in ${name}, but config.json needs [${torchShape}]`);
       const bad = t.values.findIndex((v) => !Number.isFinite(v));
@@ -101,6 +89,21 @@ export async function loadDiffusers(files: DiffusersFiles): Promise<LoadedModel>
     ...(playground ? { classes: playground.classes } : {}),
   };
   return { model: new UNet(config, tensors), diffusion, metadata };
+}
+
+/**
+ * How PyTorch stores a weight of the engine's shape: conv [k, k, in, out] as [out, in, k, k], dense
+ * [in, out] as [out, in] (an embedding table as it is), and the permutations between the two.
+ */
+export function torchLayout(spec: Pick<WeightSpec, 'shape' | 'init'>): {
+  shape: number[];
+  toEngine: number[] | null;
+  toTorch: number[] | null;
+} {
+  const s = spec.shape;
+  if (s.length === 4) return { shape: [s[3], s[2], s[0], s[1]], toEngine: [2, 3, 1, 0], toTorch: [3, 2, 0, 1] };
+  if (s.length === 2 && spec.init !== 'normal') return { shape: [s[1], s[0]], toEngine: [1, 0], toTorch: [1, 0] };
+  return { shape: s, toEngine: null, toTorch: null };
 }
 
 /** diffusers' DDPMScheduler defaults: the paper's setting (T = 1000, linear β from 10⁻⁴ to 0.02, ε-prediction). */

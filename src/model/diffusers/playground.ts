@@ -1,4 +1,5 @@
 import { ModelLoadError } from '../model-error';
+import { isUNet2D, type ModelConfig } from '../config';
 import type { UNet2DConfig } from '../unet2d-config';
 
 /**
@@ -19,16 +20,23 @@ export function parsePlaygroundFile(raw: unknown, config: UNet2DConfig): Playgro
   const j = raw as Record<string, unknown>;
   const rows = config.numClassEmbeds;
   if (rows === null) throw new ModelLoadError("playground.json names classes, but config.json's model has no class embedding");
-  const noLabel = j.noLabelClass ?? null;
-  if (noLabel !== null && noLabel !== rows - 1)
-    throw new ModelLoadError(
-      `playground.json: noLabelClass must be the last class-embedding row, ${rows - 1}, got ${JSON.stringify(noLabel)}`,
-    );
+  const noLabel = checkNoLabelClass(j.noLabelClass, config, 'playground.json');
   const classes = j.classes;
   const count = noLabel === null ? rows : rows - 1;
   if (!Array.isArray(classes) || classes.length !== count || !classes.every((c) => typeof c === 'string' && c.length > 0 && c.length <= 64))
     throw new ModelLoadError(`playground.json: classes must be ${count} names (of at most 64 characters), one per class`);
   return { classes: classes as string[], noLabelClass: noLabel };
+}
+
+/** A file's "no label" row (absent or null: none), checked: it must be the model's last class-embedding row. */
+export function checkNoLabelClass(value: unknown, config: ModelConfig, file: string): number | null {
+  if (value === undefined || value === null) return null;
+  const rows = isUNet2D(config) ? config.numClassEmbeds : null;
+  if (rows === null || value !== rows - 1)
+    throw new ModelLoadError(
+      `${file}: noLabelClass must be the last class-embedding row, ${rows === null ? 'and this model has none' : rows - 1}, got ${JSON.stringify(value)}`,
+    );
+  return rows - 1;
 }
 
 /** The config with its "no label" row: the classes are the rows before it, and guidance uses it. */

@@ -3,7 +3,7 @@ import { SAMPLER_NAMES, SAMPLERS } from '../../pipeline/defaults';
 import { download, stripPng } from '../export';
 import { ImageCanvas } from '../ImageCanvas';
 import { meanReads } from '../Meter';
-import { comparisonSamples, type Frames } from './compare-samples';
+import { comparisonDone, type Frames } from './compare-samples';
 
 /**
  * Samplers side by side, owning the panel while they run: the same noise through each, large and
@@ -12,7 +12,7 @@ import { comparisonSamples, type Frames } from './compare-samples';
  */
 export function CompareView({ frames, running }: { frames: Frames; running: boolean }) {
   const progress = SAMPLER_NAMES.reduce((sum, name) => sum + (frames[name] ? (frames[name].index + 1) / frames[name].total : 0), 0);
-  const done = comparisonSamples(frames) !== null;
+  const done = comparisonDone(frames);
   return (
     <>
       <div className="status">

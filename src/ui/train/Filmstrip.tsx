@@ -1,3 +1,4 @@
+import { useMemo } from 'react';
 import type { ImageBatch } from '../../protocol';
 import { ImageCanvas } from '../ImageCanvas';
 import { groupImages } from '../pixels';
@@ -14,8 +15,9 @@ export interface FilmFrame {
  * table: a row per class (or caption) it was asked for, a column per step; an unconditional one's a strip.
  */
 export function Filmstrip({ film }: { film: FilmFrame[] }) {
-  const rows =
-    film.length > 0 && film[0].asked.some((a) => a !== '') ? groupImages(film[0].images, film[0].asked).map((g) => g.name) : null;
+  // each preview's images grouped by what they were asked to be, once per film
+  const columns = useMemo(() => film.map((f) => new Map(groupImages(f.images, f.asked).map((g) => [g.name, g.images]))), [film]);
+  const rows = film.length > 0 && film[0].asked.some((a) => a !== '') ? [...columns[0].keys()] : null;
   if (!rows)
     return (
       <ol className="filmstrip" data-testid="filmstrip">
@@ -46,12 +48,10 @@ export function Filmstrip({ film }: { film: FilmFrame[] }) {
               <th scope="row" data-testid="film-asked">
                 {asked}
               </th>
-              {film.map((f) => {
-                const group = groupImages(f.images, f.asked).find((g) => g.name === asked);
+              {film.map((f, i) => {
+                const images = columns[i].get(asked);
                 return (
-                  <td key={f.step}>
-                    {group && <ImageCanvas image={group.images} displaySize={48} label={`“${asked}” at step ${f.step}`} />}
-                  </td>
+                  <td key={f.step}>{images && <ImageCanvas image={images} displaySize={48} label={`“${asked}” at step ${f.step}`} />}</td>
                 );
               })}
             </tr>

@@ -22,6 +22,31 @@ const ACCEPT = 'image/png,image/jpeg,image/webp,image/gif,image/bmp,.txt,.csv,.j
 // only a captioned set shows it: loaded when one is there
 const CaptionedPreview = lazy(() => import('./CaptionedPreview').then((m) => ({ default: m.CaptionedPreview })));
 
+/** Files each with a reason (left out, or kept with a loss), folded away when there are many. */
+function FileReasons({
+  items,
+  heading,
+  testId,
+}: {
+  items: { name: string; reason: string }[];
+  heading: (n: number) => string;
+  testId: string;
+}) {
+  if (items.length === 0) return null;
+  return (
+    <details open={items.length <= 12} className="rejected">
+      <summary>{heading(items.length)}</summary>
+      <ul data-testid={testId}>
+        {items.map((r, i) => (
+          <li key={i}>
+            <strong>{r.name}</strong>: {r.reason}
+          </li>
+        ))}
+      </ul>
+    </details>
+  );
+}
+
 const sameOptions = (a: DataOptions, b: DataOptions) => a.size === b.size && a.channels === b.channels && a.fit === b.fit;
 
 /** Step 1 of training: drop or pick pictures, choose size and colour, see what will be trained on. */
@@ -234,34 +259,12 @@ export function TrainData({ send, summary, progress, locked, error }: Props) {
               in memory.
             </p>
           )}
-          {summary.notes.length > 0 && (
-            <details open={summary.notes.length <= 12} className="rejected">
-              <summary>
-                {summary.notes.length} picture{summary.notes.length === 1 ? '' : 's'} to look at
-              </summary>
-              <ul data-testid="data-notes">
-                {summary.notes.map((n, i) => (
-                  <li key={i}>
-                    <strong>{n.name}</strong>: {n.note}
-                  </li>
-                ))}
-              </ul>
-            </details>
-          )}
-          {summary.rejected.length > 0 && (
-            <details open={summary.rejected.length <= 12} className="rejected">
-              <summary>
-                {summary.rejected.length} file{summary.rejected.length === 1 ? '' : 's'} left out
-              </summary>
-              <ul data-testid="data-rejected">
-                {summary.rejected.map((r, i) => (
-                  <li key={i}>
-                    <strong>{r.name}</strong>: {r.reason}
-                  </li>
-                ))}
-              </ul>
-            </details>
-          )}
+          <FileReasons
+            items={summary.notes.map((n) => ({ name: n.name, reason: n.note }))}
+            heading={(n) => `${n} picture${n === 1 ? '' : 's'} to look at`}
+            testId="data-notes"
+          />
+          <FileReasons items={summary.rejected} heading={(n) => `${n} file${n === 1 ? '' : 's'} left out`} testId="data-rejected" />
         </div>
       )}
     </div>
