@@ -1,15 +1,23 @@
 /**
  * `npm run bench:ttq`: time to quality of the page's own training recipe, on wasm in Node (one
  * thread: tfjs-wasm has no threads in Node; the page gets one per core).
- *   npm run bench:ttq -- [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped]
- *                        [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--base C] [--mults 1,2,2] [--seed S] [--grids DIR] [--out FILE]
- * Trains, as a person would, on the ~900 training digits of one MNIST class (unconditional,
- * src/data/mnist-split.ts), with the page's defaults (src/training/recipe.ts) unless an option
- * overrides one. At each wall-clock mark (training time only: the judging is not counted) it draws
- * N DDIM-50 samples from the EMA weights, the way the page's previews do, and judges them with the
- * eval's digit classifier (eval/classifier): the share recognised as the trained digit, and the
- * Fréchet distance of their classifier features to the class's 100 held-out digits, next to the same
- * distance for N real training digits of the class (the floor at this N) and their ratio. JSON on
+ *   npm run bench:ttq -- [--set digit|emoji|twemoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped]
+ *                        [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--base C] [--mults 1,2,2] [--seed S]
+ *                        [--grids DIR] [--out FILE]
+ * Trains, as a person would, with the page's defaults (src/training/recipe.ts) unless an option
+ * overrides one, on one of:
+ *  - digit: the ~900 training digits of one MNIST class (unlabelled, src/data/mnist-split.ts); judged
+ *    by the eval's digit classifier against the class's 100 held-out digits; 'shipped' fine-tunes the
+ *    digits model;
+ *  - emoji: the colour prior's held-out tenth (343 Noto emoji it never saw, tools/torch/emoji_data.py),
+ *    in folders named by category; 'shipped' fine-tunes the emoji model (public/models/emoji);
+ *  - twemoji: the same emoji in a style the prior never saw (Twitter's, emoji_data.py --style twitter).
+ * The colour sets are judged by the emoji category classifier (npm run eval:emoji): the share of
+ * samples read as the category asked for, and the Fréchet distance to the set itself, whose floor is
+ * N of its own pictures against all of them. At each wall-clock mark (training time only: the
+ * judging is not counted) it draws N DDIM-50 samples from the EMA weights, the way the page's
+ * previews do (a class-conditional model: the categories in turn, at the page's guidance), and
+ * reports the share recognised, the Fréchet distance, its floor at this N and their ratio. JSON on
  * stdout (and --out), progress on stderr, a grid of the first 32 samples per mark in --grids.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -17,23 +25,30 @@ import { join } from 'node:path';
 import { ImageDataset } from '../src/data/dataset';
 import { DIGIT_SIZE } from '../src/data/mnist-split';
 import { frechetDistanceOf } from '../src/eval/frechet';
-import { loadModel } from '../src/model/io';
-import type { UNet } from '../src/model/model';
+import * as tf from '@tensorflow/tfjs';
+import type { ModelConfig } from '../src/model/config';
+import type { LoadedModel } from '../src/model/io';
+import { classNames } from '../src/model/metadata';
 import { generate } from '../src/pipeline/generate';
 import { presetConfig } from '../src/training/presets';
 import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
-import { DEFAULT_SETUP, trainConfigFor } from '../src/training/recipe';
+import { DEFAULT_SETUP, defaultLearningRate, priorLabelMap, trainConfigFor } from '../src/training/recipe';
 import { TrainingSession } from '../src/training/session';
 import { parseArgs, UsageError } from '../scripts/args';
-import { classify } from '../src/eval/digit-classifier';
+import { classify } from '../src/eval/classifier';
 import { CLASSIFIER_DIR, loadClassifier } from '../scripts/classifier';
 import { loadMnist, toSignedRange } from '../scripts/mnist';
 import { useNodeBackend } from '../scripts/node-backend';
-import { fileHandler } from '../scripts/node-io';
-import { encodePng, toBytes } from '../scripts/png';
+import { loadModelFrom } from '../scripts/node-io';
+import { encodePng } from '../scripts/png';
+import { sampleGrid } from '../scripts/digit-pictures';
+import { EMOJI_DATA, EMOJI_SIZE, loadEmoji, TWEMOJI_DATA } from '../scripts/emoji';
+import { EMOJI_CLASSIFIER_DIR } from '../scripts/eval-emoji';
+import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
+import type { TrainSetup } from '../src/training/recipe';
 
 const USAGE =
-  'usage: npm run bench:ttq -- [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped] [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--base C] [--mults 1,2,2] [--seed S] [--grids DIR] [--out FILE]';
+  'usage: npm run bench:ttq -- [--set digit|emoji|twemoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped] [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--base C] [--mults 1,2,2] [--seed S] [--grids DIR] [--out FILE]';
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const round = (x: number, digits = 3) => Number(x.toPrecision(digits));
 
@@ -50,21 +65,111 @@ export interface Mark {
   loss: number;
 }
 
-/** A grid of 28×28 grey tiles, 8 a row, 2 px apart on white. */
-function grid(images: Float32Array[]): { pixels: Uint8Array; width: number; height: number } {
+/** A grid of size×size tiles, 8 a row, 2 px apart on white. */
+function grid(images: Float32Array[], size: number, channels: number): { pixels: Uint8Array; width: number; height: number } {
   const cols = 8;
-  const pitch = DIGIT_SIZE + 2;
   const rows = Math.ceil(images.length / cols);
-  const width = cols * pitch - 2;
-  const height = rows * pitch - 2;
-  const pixels = new Uint8Array(width * height).fill(255);
-  images.forEach((image, i) => {
-    const bytes = toBytes(image);
-    const [r, c] = [Math.floor(i / cols), i % cols];
-    for (let y = 0; y < DIGIT_SIZE; y++)
-      pixels.set(bytes.subarray(y * DIGIT_SIZE, (y + 1) * DIGIT_SIZE), (r * pitch + y) * width + c * pitch);
-  });
-  return { pixels, width, height };
+  return sampleGrid(
+    images,
+    images.map((_, i) => Math.floor(i / cols)),
+    cols,
+    rows,
+    size,
+    channels,
+  );
+}
+
+/** What a run trains on and how its samples are judged. */
+interface Task {
+  what: Record<string, unknown>;
+  dataset: ImageDataset;
+  size: number;
+  channels: number;
+  classifier: tf.LayersModel;
+  /** The classifier's class names, and the class each sample is asked to show. */
+  categories: string[];
+  asked: number[];
+  /** Judged samples: the share read as asked. */
+  recognised: (labels: number[]) => number;
+  realFeatures: Float32Array[];
+  floor: number;
+  /** The model a fine-tune starts from, with its classes. */
+  prior?: LoadedModel;
+}
+
+/** The digit set: one MNIST class, unlabelled, judged against its held-out digits. */
+async function digitTask(digit: number, n: number, classifier: tf.LayersModel, init: string): Promise<Task> {
+  const { train, heldOut } = await loadMnist();
+  const mine = train.images.filter((_, i) => train.labels[i] === digit);
+  const dataset = new ImageDataset({ size: DIGIT_SIZE, channels: 1, fit: 'crop' });
+  mine.forEach((image, i) =>
+    dataset.add({ name: `${digit}_${i}.png`, label: null, pixels: Uint8Array.from(image, (v) => Math.round(v * 255)) }),
+  );
+  const realFeatures = (
+    await classify(classifier, toSignedRange({ images: heldOut.images.filter((_, i) => heldOut.labels[i] === digit), labels: [] }))
+  ).features;
+  const floor = frechetDistanceOf(
+    (await classify(classifier, toSignedRange({ images: mine.slice(0, n), labels: [] }))).features,
+    realFeatures,
+  );
+  return {
+    what: { set: 'digit', digit, images: mine.length },
+    dataset,
+    size: DIGIT_SIZE,
+    channels: 1,
+    classifier,
+    categories: Array.from({ length: 10 }, (_, d) => String(d)),
+    asked: Array<number>(n).fill(digit),
+    recognised: (labels) => labels.filter((l) => l === digit).length / n,
+    realFeatures,
+    floor,
+    // 'shipped' fine-tunes the page's digits model, as the page does: the unlabelled pictures train its "no label" class
+    ...(init === 'shipped' ? { prior: await loadModelFrom('public/models/mnist') } : {}),
+  };
+}
+
+/** A colour set: an emoji style's held-out tenth in category folders, judged against itself. */
+async function emojiTask(set: 'emoji' | 'twemoji', n: number, classifier: tf.LayersModel, init: string): Promise<Task> {
+  const data = await loadEmoji(set === 'emoji' ? EMOJI_DATA : TWEMOJI_DATA);
+  const mine = data.images.map((image, i) => ({ image, label: data.labels[i] })).filter((_, i) => data.heldOut[i]);
+  const dataset = new ImageDataset({ size: EMOJI_SIZE, channels: 3, fit: 'crop' });
+  mine.forEach(({ image, label }, i) =>
+    dataset.add({ name: `${i}.png`, label: data.categories[label], pixels: Uint8Array.from(image, (v) => Math.round((v + 1) * 127.5)) }),
+  );
+  const present = [...new Set(mine.map((e) => e.label))].sort((a, b) => a - b);
+  const realFeatures = (
+    await classify(
+      classifier,
+      mine.map((e) => e.image),
+    )
+  ).features;
+  const stride = Math.max(1, Math.floor(mine.length / n));
+  const floor = frechetDistanceOf(
+    (
+      await classify(
+        classifier,
+        mine
+          .filter((_, i) => i % stride === 0)
+          .map((e) => e.image)
+          .slice(0, n),
+      )
+    ).features,
+    realFeatures,
+  );
+  const asked = Array.from({ length: n }, (_, i) => present[i % present.length]);
+  return {
+    what: { set, images: mine.length, categories: present.map((k) => data.categories[k]) },
+    dataset,
+    size: EMOJI_SIZE,
+    channels: 3,
+    classifier,
+    categories: data.categories,
+    asked,
+    recognised: (labels) => labels.filter((l, i) => l === asked[i]).length / n,
+    realFeatures,
+    floor,
+    ...(init === 'shipped' ? { prior: await loadModelFrom('public/models/emoji') } : {}),
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -73,15 +178,17 @@ export async function main(argv: string[]): Promise<number> {
     a = parseArgs(
       argv,
       {
+        set: { kind: 'string', choices: ['digit', 'emoji', 'twemoji'] },
         digit: { kind: 'int', min: 0, max: 9 },
         minutes: { kind: 'string' },
         samples: { kind: 'int', min: 8, max: 1000 },
         init: { kind: 'string', choices: ['tiny', 'small', 'shipped'] },
         batch: { kind: 'int', min: 1, max: 256 },
-        lr: { kind: 'number', min: 1e-6, max: 0.1 },
+        lr: { kind: 'number', min: 0, max: 0.1 },
         steps: { kind: 'int', min: 1, max: 1_000_000 },
         ema: { kind: 'number', min: 0, max: 0.99999 },
         warmup: { kind: 'int', min: -1, max: 100_000 },
+        flip: { kind: 'int', min: -1, max: 1 },
         base: { kind: 'int', min: 0, max: 256 },
         mults: { kind: 'string' },
         seed: { kind: 'int', min: 0, max: 2 ** 31 },
@@ -89,15 +196,17 @@ export async function main(argv: string[]): Promise<number> {
         out: { kind: 'string' },
       },
       {
+        set: 'digit',
         digit: 3,
         minutes: '2,5,10',
         samples: 64,
         init: DEFAULT_SETUP.init === 'shipped' ? 'tiny' : DEFAULT_SETUP.init,
         batch: DEFAULT_SETUP.batchSize,
-        lr: DEFAULT_SETUP.learningRate,
+        lr: 0, // the page's for the model chosen (defaultLearningRate: a fifth for a fine-tune)
         steps: DEFAULT_SETUP.totalSteps,
         ema: -1,
         warmup: -1,
+        flip: -1,
         base: 0,
         mults: '',
         seed: 0,
@@ -117,56 +226,53 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`error: --minutes must be increasing positive numbers, e.g. 2,5,10; got '${a.minutes}'\n${USAGE}`);
     return 2;
   }
-  const digit = Number(a.digit);
   const n = Number(a.samples);
+  const colour = a.set !== 'digit';
   await useNodeBackend('wasm');
-  const classifier = await loadClassifier(CLASSIFIER_DIR);
+  const classifierDir = colour ? EMOJI_CLASSIFIER_DIR : CLASSIFIER_DIR;
+  const classifier = await loadClassifier(classifierDir);
   if (!classifier) {
-    console.error(`error: no digit classifier in ${CLASSIFIER_DIR} (npm run eval trains one)`);
+    console.error(`error: no classifier in ${classifierDir} (${colour ? 'npm run eval:emoji' : 'npm run eval'} trains one)`);
     return 2;
   }
 
-  // 1. the data: the training digits of one class, as a person's upload (bytes, no labels)
-  const { train, heldOut } = await loadMnist();
-  const mine = train.images.filter((_, i) => train.labels[i] === digit);
-  const dataset = new ImageDataset({ size: DIGIT_SIZE, channels: 1, fit: 'crop' });
-  mine.forEach((image, i) =>
-    dataset.add({ name: `${digit}_${i}.png`, label: null, pixels: Uint8Array.from(image, (v) => Math.round(v * 255)) }),
-  );
-  const realFeatures = (
-    await classify(classifier, toSignedRange({ images: heldOut.images.filter((_, i) => heldOut.labels[i] === digit), labels: [] }))
-  ).features;
-  const floor = frechetDistanceOf(
-    (await classify(classifier, toSignedRange({ images: mine.slice(0, n), labels: [] }))).features,
-    realFeatures,
-  );
+  // 1. the data, as a person's upload (bytes; folders named by category for the colour sets)
+  const init = String(a.init) as TrainSetup['init'];
+  const task = colour
+    ? await emojiTask(a.set as 'emoji' | 'twemoji', n, classifier, init)
+    : await digitTask(Number(a.digit), n, classifier, init);
+  const { dataset, size, channels } = task;
 
   // 2. the page's recipe, with the overrides asked for
   const setup = {
     ...DEFAULT_SETUP,
-    init: String(a.init) as 'tiny' | 'small' | 'shipped',
+    init,
     batchSize: Number(a.batch),
-    learningRate: Number(a.lr),
+    learningRate: Number(a.lr) || defaultLearningRate(init),
     totalSteps: Number(a.steps),
+    ...(Number(a.flip) >= 0 ? { flip: Number(a.flip) === 1 } : {}),
   };
   const trainConfig = {
     ...trainConfigFor(setup),
     ...(Number(a.ema) >= 0 ? { emaDecay: Number(a.ema) } : {}),
     ...(Number(a.warmup) >= 0 ? { warmupSteps: Number(a.warmup) } : {}),
   };
-  // 'shipped' fine-tunes the page's digits model, as the page does: the unlabelled pictures train its "no label" class
-  let init: UNet | undefined;
-  let diffusion = DEFAULT_DIFFUSION;
-  if (setup.init === 'shipped') ({ model: init, diffusion } = await loadModel(fileHandler('public/models/mnist')));
-  const preset = init ? init.config : presetConfig(setup.init as 'tiny' | 'small', DIGIT_SIZE, 1, 0);
+  const prior = task.prior;
+  const diffusion = prior?.diffusion ?? DEFAULT_DIFFUSION;
+  const dataClasses = dataset.classNames;
+  const priorClasses = prior ? classNames(prior.metadata, prior.model.config.numClasses) : [];
+  const preset = prior ? prior.model.config : presetConfig(setup.init as 'tiny' | 'small', size, channels, dataClasses.length);
   // --base / --mults try other widths and depths than the preset's (to choose presets by measurement)
   const config = {
     ...preset,
     ...(Number(a.base) > 0 ? { baseChannels: Number(a.base) } : {}),
     ...(a.mults !== '' ? { channelMults: String(a.mults).split(',').map(Number) } : {}),
-  };
+  } as ModelConfig;
+  // the model's label for each sample's asked class: the prior's own index, or the data's folder's
+  const modelLabel = (k: number | null): number | null =>
+    k === null || config.numClasses === 0 ? null : prior ? k : dataClasses.indexOf(task.categories[k]);
   log(
-    `bench:ttq: digit ${digit} (${mine.length} images), ${setup.init} U-Net, batch ${setup.batchSize}, ${JSON.stringify(trainConfig)}; marks at ${marks.join(', ')} min; floor FD ${floor.toFixed(2)} at N = ${n}`,
+    `bench:ttq: ${JSON.stringify(task.what)}, ${setup.init} U-Net, batch ${setup.batchSize}, flip ${setup.flip}, ${JSON.stringify(trainConfig)}; marks at ${marks.join(', ')} min; floor FD ${task.floor.toFixed(2)} at N = ${n}`,
   );
   let trainingMs = 0;
   let lastStepAt = 0;
@@ -177,7 +283,14 @@ export async function main(argv: string[]): Promise<number> {
     diffusion,
     trainConfig,
     dataset,
-    { batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, previewEvery: 0, checkpointEvery: 1_000_000 },
+    {
+      batchSize: setup.batchSize,
+      totalSteps: setup.totalSteps,
+      flip: setup.flip,
+      previewEvery: 0,
+      checkpointEvery: 1_000_000,
+      ...(prior ? { labelMap: priorLabelMap(dataClasses, priorClasses, config.numClasses) } : {}),
+    },
     {
       onStep: (result) => {
         const now = performance.now();
@@ -187,10 +300,10 @@ export async function main(argv: string[]): Promise<number> {
         if (trainingMs >= marks[nextMark] * 60_000) session.stop();
       },
     },
-    init,
+    prior?.model,
     Number(a.seed),
   );
-  init?.dispose();
+  prior?.model.dispose();
 
   // 3. train to each mark, judge, go on
   const results: Mark[] = [];
@@ -199,16 +312,16 @@ export async function main(argv: string[]): Promise<number> {
     const reason = await session.run();
     if (reason.kind === 'diverged' || reason.kind === 'error') throw new Error(`training failed: ${reason.message}`);
     const step = session.trainer.step;
-    const images = await generate(session.samplingModel, diffusion, Array<null>(n).fill(null), {
+    const images = await generate(session.samplingModel, diffusion, colour ? task.asked.map(modelLabel) : Array<null>(n).fill(null), {
       sampler: 'ddim',
       steps: 50,
-      guidance: 1,
+      guidance: colour ? SAMPLING_DEFAULTS.guidance : 1,
       seed: 1000,
       batchSize: 32,
     });
     const judged = await classify(classifier, images);
-    const recognised = judged.labels.filter((l) => l === digit).length / n;
-    const frechet = frechetDistanceOf(judged.features, realFeatures);
+    const recognised = task.recognised(judged.labels);
+    const frechet = frechetDistanceOf(judged.features, task.realFeatures);
     const minutes = trainingMs / 60_000;
     const mark: Mark = {
       minutes: round(minutes),
@@ -217,7 +330,7 @@ export async function main(argv: string[]): Promise<number> {
       imagesPerSecond: round((step * setup.batchSize) / (trainingMs / 1000)),
       recognised: round(recognised),
       frechet: round(frechet),
-      frechetRatio: round(frechet / floor),
+      frechetRatio: round(frechet / task.floor),
       loss: round(loss),
     };
     results.push(mark);
@@ -226,8 +339,9 @@ export async function main(argv: string[]): Promise<number> {
     );
     if (a.grids !== '') {
       await mkdir(String(a.grids), { recursive: true });
-      const g = grid(images.slice(0, 32));
-      await writeFile(join(String(a.grids), `ttq-${setup.init}-${marks[nextMark]}min.png`), encodePng(g.pixels, g.width, g.height, 1));
+      const g = grid(images.slice(0, 32), size, channels);
+      const name = `ttq-${colour ? `${String(a.set)}-` : ''}${setup.init}-${marks[nextMark]}min.png`;
+      await writeFile(join(String(a.grids), name), encodePng(g.pixels, g.width, g.height, channels as 1 | 3));
     }
     if (reason.kind === 'finished') {
       log(`  the run reached its ${setup.totalSteps} steps before the ${marks[nextMark]}-minute mark`);
@@ -236,12 +350,16 @@ export async function main(argv: string[]): Promise<number> {
     nextMark++;
   }
   session.dispose();
-  classifier.dispose();
+  task.classifier.dispose();
   const report = {
     machine: { date: new Date().toISOString(), node: process.version, backend: 'wasm (1 thread, SIMD)' },
-    data: { digit, images: mine.length },
-    recipe: { init: setup.init, batchSize: setup.batchSize, totalSteps: setup.totalSteps, config, trainConfig },
-    judge: { samples: n, sampler: 'DDIM-50, η = 0, EMA weights', frechetFloor: round(floor) },
+    data: task.what,
+    recipe: { init: setup.init, batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, config, trainConfig },
+    judge: {
+      samples: n,
+      sampler: `DDIM-50, η = 0, EMA weights${colour ? `, guidance ${SAMPLING_DEFAULTS.guidance}, the categories in turn` : ''}`,
+      frechetFloor: round(task.floor),
+    },
     marks: results,
   };
   const json = `${JSON.stringify(report, null, 2)}\n`;

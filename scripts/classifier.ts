@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { fileHandler } from './node-io';
 
-/** Where the eval's digit classifier (src/eval/digit-classifier.ts) is kept: served with the app as the page's meter. */
+/** Where the eval's digit classifier (src/eval/classifier.ts) is kept: served with the app as the page's meter. */
 export const CLASSIFIER_DIR = 'public/models/digit-classifier';
 
 /** Saves with tfjs's own model.save to DIR/model.json + DIR/weights.bin, `metadata` in userDefinedMetadata. */

@@ -16,16 +16,19 @@ function sampleGrid(
   columns: number,
   rows = CLASSES,
   side = DIGIT_SIZE,
+  channels = 1,
 ): { pixels: Uint8Array; width: number; height: number } {
   const pitch = side + GRID_GAP;
   const width = columns * pitch - GRID_GAP;
   const height = rows * pitch - GRID_GAP;
-  const pixels = new Uint8Array(width * height).fill(255);
+  const pixels = new Uint8Array(width * height * channels).fill(255);
+  const line = side * channels;
   for (let row = 0; row < rows; row++) {
     const tiles = images.filter((_, i) => labels[i] === row).slice(0, columns);
     tiles.forEach((image, col) => {
       const bytes = toBytes(image);
-      for (let y = 0; y < side; y++) pixels.set(bytes.subarray(y * side, (y + 1) * side), (row * pitch + y) * width + col * pitch);
+      for (let y = 0; y < side; y++)
+        pixels.set(bytes.subarray(y * line, (y + 1) * line), ((row * pitch + y) * width + col * pitch) * channels);
     });
   }
   return { pixels, width, height };

@@ -2,7 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import { compose, PLACES, readLayout, toMnistFrame, type Layout } from '../src/data/captioned-digits';
 import type { LabelledDigits } from '../src/data/mnist-split';
 import { SeededNormal } from '../src/diffusion/seeded-normal';
-import { classify } from '../src/eval/digit-classifier';
+import { classify } from '../src/eval/classifier';
 
 /**
  * Prompt adherence, the text model's eval: a fixed set of prompts — every digit, small in each of

@@ -30,7 +30,7 @@ import { frechetDistanceOf } from '../src/eval/frechet';
 import type { LoadedModel } from '../src/model/io';
 import { generate } from '../src/pipeline/generate';
 import { parseCliArgs, UsageError } from './args';
-import { accuracy, classify, trainClassifier } from '../src/eval/digit-classifier';
+import { accuracy, classify, trainClassifier } from '../src/eval/classifier';
 import { CLASSIFIER_DIR, loadClassifier, saveClassifier } from './classifier';
 import { loadMnist, toSignedRange } from './mnist';
 import { NODE_BACKENDS, useCliBackend, type NodeBackendName } from './node-backend';

@@ -1,13 +1,14 @@
 /**
  * NumPy's .npy format (version 1.0/2.0): the magic "\x93NUMPY", a version, a header length, a Python
  * dict literal { 'descr': '<f4', 'fortran_order': False, 'shape': (…), } padded to 64 bytes, then the
- * C-order data. Read: float32, float64, int32 and int64, little-endian; written: float32.
+ * C-order data. Read: float32, float64, int32 and int64, little-endian, and uint8 and bool (NumPy's
+ * images and masks, e.g. tools/torch/emoji_data.py's); written: float32.
  */
 export interface NpyArray {
   shape: number[];
   /** int64 values are read as numbers (exact up to 2^53). */
-  values: Float32Array | Float64Array | Int32Array;
-  dtype: 'f4' | 'f8' | 'i4' | 'i8';
+  values: Float32Array | Float64Array | Int32Array | Uint8Array;
+  dtype: 'f4' | 'f8' | 'i4' | 'i8' | 'u1' | 'b1';
 }
 
 export class NpyError extends Error {
@@ -34,13 +35,14 @@ export function readNpy(bytes: Uint8Array, what = 'the .npy file'): NpyArray {
     .map(Number);
   const count = dims.reduce((a, b) => a * b, 1);
   const dtype = descr[2];
-  const size = { f4: 4, f8: 8, i4: 4, i8: 8 }[dtype];
-  if (!size) throw new NpyError(`${what} holds ${dtype}; float32, float64, int32 and int64 are read`);
+  const size = { f4: 4, f8: 8, i4: 4, i8: 8, u1: 1, b1: 1 }[dtype];
+  if (!size) throw new NpyError(`${what} holds ${dtype}; float32, float64, int32, int64, uint8 and bool are read`);
   if (start + count * size > bytes.length) throw new NpyError(`${what} is truncated`);
   const at = (i: number) => start + i * size;
   let values: NpyArray['values'];
   if (dtype === 'f4') values = Float32Array.from({ length: count }, (_, i) => view.getFloat32(at(i), true));
   else if (dtype === 'f8') values = Float64Array.from({ length: count }, (_, i) => view.getFloat64(at(i), true));
+  else if (dtype === 'u1' || dtype === 'b1') values = bytes.slice(start, start + count);
   else if (dtype === 'i4') values = Int32Array.from({ length: count }, (_, i) => view.getInt32(at(i), true));
   else values = Float64Array.from({ length: count }, (_, i) => Number(view.getBigInt64(at(i), true)));
   return { shape: dims, values, dtype: dtype as NpyArray['dtype'] };

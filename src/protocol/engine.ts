@@ -4,8 +4,9 @@ import type { BackendReport } from '../engine/backend';
 
 /**
  * `backend`: the page's ?backend= as typed (the worker says when it is not a backend).
- * `classifierUrl`: the meter's digit classifier. `trainDigitsUrl`: the shipped model's training
- * digits (train-digits.json), for the memorisation check.
+ * `classifierUrl`, `emojiClassifierUrl`: the meters' digit and emoji category classifiers. `trainDigitsUrl`: the shipped model's training
+ * digits (train-digits.json), for the memorisation check. `colourPriorUrl`: the shipped colour model's
+ * diffusers folder (ending in '/'), which colour pictures fine-tune.
  */
 export type EngineRequest = {
   channel: 'engine';
@@ -13,7 +14,9 @@ export type EngineRequest = {
   modelUrl: string;
   backend?: string;
   classifierUrl?: string;
+  emojiClassifierUrl?: string;
   trainDigitsUrl?: string;
+  colourPriorUrl?: string;
 };
 
 export type EngineEvent =

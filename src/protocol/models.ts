@@ -14,7 +14,7 @@ export interface ModelInfo {
   unlabelled: boolean;
   /**
    * Where the weights came from: the shipped file (or a random stand-in when it is missing), another
-   * model shipped with the page (the text-to-image one), this page's training, a file, or the Hugging Face Hub.
+   * model shipped with the page (the text-to-image one, the emoji), this page's training, a file, or the Hugging Face Hub.
    */
   source: 'shipped' | 'random' | 'example' | 'trained' | 'imported' | 'hub';
   numParams: number;
@@ -23,9 +23,10 @@ export interface ModelInfo {
 export type ModelsRequest =
   /** Make the panels run on the trained model (its EMA weights), or on the shipped one again. */
   | { channel: 'models'; type: 'use'; which: 'trained' | 'shipped' }
-  /** Another model shipped with the page (its model.json URL), e.g. the text-to-image model. */
+  /** Another model shipped with the page: the text-to-image one (its model.json URL) or the emoji (its diffusers folder, a URL ending in '/'). */
   | { channel: 'models'; type: 'example'; url: string }
-  | { channel: 'models'; type: 'export' }
+  /** The trained model as a file: the page's .ddpm, or a diffusers folder zipped (a UNet2DModel only). */
+  | { channel: 'models'; type: 'export'; format: 'ddpm' | 'diffusers' }
   /** Files a person chose or dropped: a .ddpm, model.json + weights, or a diffusers folder (config.json + weights [+ scheduler_config.json]). */
   | { channel: 'models'; type: 'import'; files: File[] }
   /** A diffusers model from the Hugging Face Hub (or a server with its URL layout at `endpoint`). */
@@ -35,8 +36,8 @@ export type ModelsRequest =
 export type ModelsEvent =
   /** The model the panels run on (at start-up, and whenever it changes). */
   | { channel: 'models'; type: 'active'; model: ModelInfo }
-  /** The trained model can be used or exported. */
-  | { channel: 'models'; type: 'trained'; available: boolean }
+  /** The trained model can be used or exported (`diffusers`: also as a diffusers folder). */
+  | { channel: 'models'; type: 'trained'; available: boolean; diffusers: boolean }
   | { channel: 'models'; type: 'file'; data: ArrayBuffer; name: string }
   /** A hub download under way: the file, bytes so far and its size (null: unknown); `done` true once it ended (loaded or not). */
   | { channel: 'models'; type: 'download'; repo: string; file: string; loaded: number; total: number | null; finished: boolean }

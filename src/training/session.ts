@@ -7,6 +7,7 @@ import { yieldToEvents } from '../engine/yield';
 import { isTextUNet, type ModelConfig } from '../model/config';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { UNet } from '../model/model';
+import { planOf } from '../model/plans';
 import { sample } from '../pipeline/sample';
 import { KEEP_EVERY_MS } from '../protocol/training';
 import { tokenize } from '../text/tokenizer';
@@ -212,13 +213,20 @@ export class TrainingSession {
     }
   }
 
+  /** The class an unlabelled picture trains: the model's "no label" row; a model without one needs every picture labelled. */
+  private noLabel(): number {
+    const row = planOf(this.trainer.model.config).labels?.noLabel ?? null;
+    if (row === null) throw new Error('this model has no "no label" class: every picture needs a folder named like one of its classes');
+    return row;
+  }
+
   private async trainStep(): Promise<StepResult> {
     const { batchSize, flip } = this.options;
     const config = this.trainer.model.config;
     const { imageSize: s, inChannels: c, numClasses } = config;
     const { values, labels, captions } = this.dataset.batch(this.trainer.rng, batchSize, flip, -1);
     const map = this.options.labelMap;
-    const classOf = (l: number) => (l < 0 ? numClasses : map ? map[l] : l); // −1: unlabelled → "no label"
+    const classOf = (l: number) => (l < 0 ? this.noLabel() : map ? map[l] : l); // −1: unlabelled → "no label"
     const condition = isTextUNet(config)
       ? { tokens: captions.map((caption) => tokenize(caption, config.text.vocabulary, config.text.maxTokens).ids) }
       : numClasses > 0

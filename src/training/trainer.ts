@@ -3,6 +3,7 @@ import { DDPMScheduler, GaussianRng } from '../diffusion';
 import type { DiffusionConfig } from '../diffusion/scheduler';
 import { weight } from '../model/layers';
 import { UNet } from '../model/model';
+import { planOf } from '../model/plans';
 import { PAD_ID, START_ID } from '../text/tokenizer';
 import { FlatLayout, FusedAdam, flatVariable } from './fused-optimizer';
 import { ddpmLoss } from './loss';
@@ -119,8 +120,9 @@ export class Trainer {
       const tokens = condition.tokens.map((ids) => (dropped() ? ids.map((_, i) => (i === 0 ? START_ID : PAD_ID)) : ids));
       return { t, tokens };
     }
-    const nc = this.model.config.numClasses;
-    return { t, labels: condition && nc > 0 ? condition.map((l) => (dropped() ? nc : l)) : undefined };
+    // a model without a "no label" row (an imported diffusers UNet2DModel) keeps every label
+    const noLabel = planOf(this.model.config).labels?.noLabel ?? null;
+    return { t, labels: condition?.map((l) => (noLabel !== null && dropped() ? noLabel : l)) };
   }
 
   /**

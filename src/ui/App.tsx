@@ -40,7 +40,9 @@ export function App() {
       type: 'init',
       modelUrl: url('models/mnist/model.json'),
       classifierUrl: url('models/digit-classifier/model.json'),
+      emojiClassifierUrl: url('models/emoji-classifier/model.json'),
       trainDigitsUrl: url('data/train-digits.json'),
+      colourPriorUrl: url('models/emoji/'),
       backend,
     });
     setEngine(client);

@@ -7,10 +7,13 @@ interface Props {
   guidances: number[];
   /** The class asked for, whose probability the meter reads under each image (null: a text model's prompt). */
   label: number | null;
+  /** The meter's class names (meterNames). */
+  names: string[];
 }
 
 /** The same noise at each guidance scale: what classifier-free guidance trades (with the meter's reading of each). */
-export function GuidanceStrip({ frame, guidances, label }: Props) {
+export function GuidanceStrip({ frame, guidances, label, names }: Props) {
+  const k = frame.reads ? frame.reads.length / frame.xt.batch : 0;
   return (
     <figure className="guidance-strip" data-testid="guidance-strip">
       <ol style={{ gridTemplateColumns: `repeat(${guidances.length}, minmax(0, 88px))` }}>
@@ -19,7 +22,7 @@ export function GuidanceStrip({ frame, guidances, label }: Props) {
             <ImageCanvas image={pick(frame.xt, i)} displaySize={88} label={`guidance ${g}`} />
             <span>s = {g}</span>
             {frame.reads && label !== null && (
-              <span data-testid="guidance-read">{`p(${label}) ${Math.round(frame.reads[i * 10 + label] * 100)} %`}</span>
+              <span data-testid="guidance-read">{`p(${names[label] ?? label}) ${Math.round(frame.reads[i * k + label] * 100)} %`}</span>
             )}
           </li>
         ))}

@@ -60,7 +60,9 @@ export function MemorisationCheck({ engine, model, samples }: Props) {
         <h3 id="memo-title">Is it a copy?</h3>
         <p className="muted" data-testid="memo-unavailable">
           {model.source === 'example'
-            ? 'This model was trained by tools/torch on pictures the page does not carry (npm run captioned-digits makes them), so its samples cannot be compared with them here.'
+            ? model.config.inChannels === 3
+              ? 'This model was trained by tools/torch on the Noto emoji (tools/torch/emoji_data.py fetches them), which the page does not carry, so its samples cannot be compared with them here.'
+              : 'This model was trained by tools/torch on pictures the page does not carry (npm run captioned-digits makes them), so its samples cannot be compared with them here.'
             : model.source !== 'random'
               ? `This model came from ${model.source === 'hub' ? 'the Hugging Face Hub' : 'a file'}: the images it was trained on are not here, so its samples cannot be compared with them.`
               : 'The shipped model did not load, so there is no training set to compare with.'}

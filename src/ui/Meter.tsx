@@ -1,9 +1,11 @@
 interface Props {
-  /** The classifier's probabilities for each image of the batch, [batch·10]. */
+  /** The classifier's probabilities for each image of the batch, [batch·K]. */
   reads: Float32Array;
   batch: number;
-  /** The digit asked for (null: any). */
+  /** The class asked for (null: any). */
   label: number | null;
+  /** The classifier's K class names (meterNames). */
+  names: string[];
   /** p(the digit) at each step read so far: [position in the run 0…1, probability]. */
   history: [number, number][];
 }
@@ -19,42 +21,52 @@ export function curvePath(history: [number, number][]): string {
   return history.map(([x, p], i) => `${i ? 'L' : 'M'}${(x * (W - 2) + 1).toFixed(1)},${y(p).toFixed(1)}`).join('');
 }
 
-/** The batch's mean probability of each digit. */
+/** The batch's mean probability of each of the K classes (K = reads / batch). */
 export function meanReads(reads: Float32Array, batch: number): number[] {
-  return Array.from({ length: 10 }, (_, d) => {
+  const k = reads.length / batch;
+  return Array.from({ length: k }, (_, d) => {
     let sum = 0;
-    for (let b = 0; b < batch; b++) sum += reads[b * 10 + d];
+    for (let b = 0; b < batch; b++) sum += reads[b * k + d];
     return sum / batch;
   });
 }
 
-/** "It reads as…": which digit x̂0 looks like to the eval's classifier now, and when the asked-for digit became settled. */
-export function Meter({ reads, batch, label, history }: Props) {
+const DIGITS = Array.from({ length: 10 }, (_, d) => String(d));
+
+/** The names of what the meter reads for a model: its classes (the emoji's categories), else the digits (a text model's pictures). */
+export const meterNames = (model: { classes: string[] }): string[] => (model.classes.length ? model.classes : DIGITS);
+
+/** A bar's label: a category's first word ("Animals & Nature" → "Animals"); a digit as it is. */
+const short = (name: string) => name.split(/[\s&]/)[0];
+
+/** "It reads as…": which class x̂0 looks like to the eval's classifier now, and when the asked-for class became settled. */
+export function Meter({ reads, batch, label, names, history }: Props) {
   const probs = meanReads(reads, batch);
   const best = probs.indexOf(Math.max(...probs));
   const target = label ?? best;
   const path = curvePath(history);
+  const name = (d: number) => names[d] ?? String(d);
   return (
     <figure className="meter" data-testid="meter" data-probs={JSON.stringify(probs.map((p) => Number(p.toFixed(4))))}>
-      <div className="bars" role="img" aria-label={`x̂0 reads as ${best} (${Math.round(probs[best] * 100)} %)`}>
+      <div className="bars" role="img" aria-label={`x̂0 reads as ${name(best)} (${Math.round(probs[best] * 100)} %)`}>
         {probs.map((p, d) => (
-          <div key={d} className={`bar${d === target ? ' target' : ''}`} title={`${d}: ${(p * 100).toFixed(1)} %`}>
+          <div key={d} className={`bar${d === target ? ' target' : ''}`} title={`${name(d)}: ${(p * 100).toFixed(1)} %`}>
             <div className="fill" style={{ height: `${Math.max(1, p * 100)}%` }} />
-            <span>{d}</span>
+            <span>{short(name(d))}</span>
           </div>
         ))}
       </div>
       <div className="meter-plot">
         <span className="axis-y" aria-hidden="true">
           <span>100 %</span>
-          <span>p({target})</span>
+          <span>p({short(name(target))})</span>
           <span>0 %</span>
         </span>
         <svg
           viewBox={`0 0 ${W} ${H}`}
           preserveAspectRatio="none"
           role="img"
-          aria-label={`probability of ${target} over the run`}
+          aria-label={`probability of ${name(target)} over the run`}
           className="meter-curve"
         >
           <rect x={0} y={0} width={W} height={H} className="frame" />
@@ -68,9 +80,9 @@ export function Meter({ reads, batch, label, history }: Props) {
         </span>
       </div>
       <figcaption data-testid="meter-text">
-        reads as <strong>{best}</strong> ({Math.round(probs[best] * 100)} %)
-        {label !== null && best !== label ? `; ${label}: ${Math.round(probs[label] * 100)} %` : ''} — the curve: p({target}) from the first
-        step (left) to the last
+        reads as <strong>{name(best)}</strong> ({Math.round(probs[best] * 100)} %)
+        {label !== null && best !== label ? `; ${name(label)}: ${Math.round(probs[label] * 100)} %` : ''} — the curve: p({name(target)})
+        from the first step (left) to the last
       </figcaption>
     </figure>
   );

@@ -19,13 +19,30 @@ const describe = (m: ModelInfo) =>
         : m.source === 'random'
           ? 'an untrained model'
           : m.source === 'example'
-            ? 'the shipped text-to-image model (captioned digits)'
+            ? `the shipped ${SHIPPED[exampleName(m)].title}`
             : 'the shipped digits model';
 
-/** The text-to-image model shipped with the page, and its name in the address (?model=captioned-digits). */
-const TEXT_MODEL = { name: 'captioned-digits', path: 'models/captioned-digits/model.json' };
-const openTextModel = (engine: EngineClient) =>
-  engine.send({ channel: 'models', type: 'example', url: new URL(TEXT_MODEL.path, document.baseURI).href });
+/** The other models shipped with the page, by their name in the address (?model=emoji): the text-to-image one and the emoji (a diffusers folder). */
+const SHIPPED = {
+  'captioned-digits': {
+    path: 'models/captioned-digits/model.json',
+    title: 'text-to-image model (captioned digits)',
+    button: 'Text to image',
+    hint: 'a model that takes a text prompt: type where and how big the digit should be',
+    testId: 'use-text-model',
+  },
+  emoji: {
+    path: 'models/emoji/',
+    title: 'emoji model (32 px colour)',
+    button: 'Emoji, 32 px colour',
+    hint: 'a diffusers UNet2DModel trained on the Noto emoji, 32×32 colour, by category',
+    testId: 'use-emoji-model',
+  },
+} as const;
+type ShippedName = keyof typeof SHIPPED;
+const exampleName = (m: ModelInfo): ShippedName => ('kind' in m.config && m.config.kind === 'text-unet' ? 'captioned-digits' : 'emoji');
+const openShipped = (engine: EngineClient, name: ShippedName) =>
+  engine.send({ channel: 'models', type: 'example', url: new URL(SHIPPED[name].path, document.baseURI).href });
 
 /** The hub address: ?hub= in the page's address (a mirror, a test server), else the Hugging Face Hub. */
 const hubEndpoint = () => new URLSearchParams(location.search).get('hub') ?? 'https://huggingface.co';
@@ -45,28 +62,32 @@ const MB = 1024 ** 2;
 /** Which model every panel runs on, and the 'models' channel: use the trained one, go back, export, import. */
 export function ModelBar({ engine, active }: Props) {
   const [trained, setTrained] = useState(false);
+  /** The trained model is a UNet2DModel (fine-tuned from the emoji model): it exports as a diffusers folder too. */
+  const [trainedDiffusers, setTrainedDiffusers] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const [download, setDownload] = useState<Download | null>(null);
   // on a phone the choices fold away, so the first screen shows the run (issue 26, item 14)
   const [open, setOpen] = useState(() => matchMedia(WIDE).matches);
   // read before the first 'active' message rewrites the address
   const linked = useRef(hubModelFromUrl(location.search));
-  const linkedText = useRef(new URLSearchParams(location.search).get('model') === TEXT_MODEL.name);
+  const linkedShipped = useRef(new URLSearchParams(location.search).get('model'));
   const [repo, setRepo] = useState(linked.current?.repo ?? 'google/ddpm-cifar10-32');
   const [revision, setRevision] = useState(linked.current?.revision ?? '');
 
   useEffect(
     () =>
       engine.subscribe('models', (m) => {
-        if (m.type === 'trained') setTrained(m.available);
-        else if (m.type === 'active') {
+        if (m.type === 'trained') {
+          setTrained(m.available);
+          setTrainedDiffusers(m.diffusers);
+        } else if (m.type === 'active') {
           setError(null);
           // the address names a hub model or the text model, so a link opens it again
           writeModelParam(
             m.model.source === 'hub' && typeof m.model.metadata.source === 'string'
               ? m.model.metadata.source
               : m.model.source === 'example'
-                ? TEXT_MODEL.name
+                ? exampleName(m.model)
                 : null,
           );
         } else if (m.type === 'error') {
@@ -85,7 +106,7 @@ export function ModelBar({ engine, active }: Props) {
   const send = (
     request:
       | { type: 'use'; which: 'trained' | 'shipped' }
-      | { type: 'export' }
+      | { type: 'export'; format: 'ddpm' | 'diffusers' }
       | { type: 'import'; files: File[] }
       | { type: 'hub'; repo: string; revision: string; endpoint: string }
       | { type: 'cancelDownload' },
@@ -94,11 +115,12 @@ export function ModelBar({ engine, active }: Props) {
     engine.send({ channel: 'models', ...request });
   };
 
-  // a link to a hub model, or to the text model, opens it (once)
+  // a link to a hub model, or to a shipped one, opens it (once)
   useEffect(() => {
-    if (linkedText.current) {
-      linkedText.current = false;
-      openTextModel(engine);
+    const name = linkedShipped.current;
+    linkedShipped.current = null;
+    if (name !== null && name in SHIPPED) {
+      openShipped(engine, name as ShippedName);
       return;
     }
     const link = linked.current;
@@ -121,7 +143,7 @@ export function ModelBar({ engine, active }: Props) {
         {active.config.inChannels === 3 ? ' RGB' : ' grey'}, {(active.numParams / 1e6).toFixed(2)}M parameters).
       </p>
       <details className="model-choices" open={open || download !== null} onToggle={(e) => setOpen(e.currentTarget.open)}>
-        <summary>Other models: your trained one, text to image, a file, the Hugging Face Hub</summary>
+        <summary>Other models: your trained one, text to image, emoji in colour, a file, the Hugging Face Hub</summary>
         <div className="controls">
           <button
             type="button"
@@ -141,21 +163,34 @@ export function ModelBar({ engine, active }: Props) {
           >
             Back to the shipped model
           </button>
-          <button
-            type="button"
-            disabled={active.source === 'example'}
-            title="a model that takes a text prompt: type where and how big the digit should be"
-            onClick={() => {
-              setError(null);
-              openTextModel(engine);
-            }}
-            data-testid="use-text-model"
-          >
-            Text to image
-          </button>
-          <button type="button" disabled={!trained} onClick={() => send({ type: 'export' })} data-testid="export-model">
+          {(Object.keys(SHIPPED) as ShippedName[]).map((name) => (
+            <button
+              key={name}
+              type="button"
+              disabled={active.source === 'example' && exampleName(active) === name}
+              title={SHIPPED[name].hint}
+              onClick={() => {
+                setError(null);
+                openShipped(engine, name);
+              }}
+              data-testid={SHIPPED[name].testId}
+            >
+              {SHIPPED[name].button}
+            </button>
+          ))}
+          <button type="button" disabled={!trained} onClick={() => send({ type: 'export', format: 'ddpm' })} data-testid="export-model">
             Export model (.ddpm)
           </button>
+          {trainedDiffusers && (
+            <button
+              type="button"
+              title="config.json, diffusion_pytorch_model.safetensors, scheduler_config.json and playground.json: diffusers' UNet2DModel.from_pretrained loads the folder"
+              onClick={() => send({ type: 'export', format: 'diffusers' })}
+              data-testid="export-diffusers"
+            >
+              Export as a diffusers folder (.zip)
+            </button>
+          )}
           <label className="upload">
             Import model…
             <input type="file" multiple accept=".ddpm,.json,.bin,.safetensors" onChange={importChosen} data-testid="import-model" />

@@ -1,4 +1,4 @@
-import { isTextUNet } from '../model/config';
+import { isTextUNet, isUNet2D } from '../model/config';
 import { SAMPLING_DEFAULTS } from '../pipeline/defaults';
 import type { ImageBatch, ModelInfo, SampleSettings, SampleStart } from '../protocol';
 import { pick } from './pixels';
@@ -22,6 +22,13 @@ export const TEXT_DEFAULTS: Partial<SampleSettings> = {
 };
 
 /**
+ * The shipped emoji model's first settings: Smileys & Emotion; DPM-Solver++, 20 steps; guidance 3,
+ * which reads the asked category in 42 % of samples against 29 % at 1.5, with the lower Fréchet
+ * distance (docs/colour.md).
+ */
+export const EMOJI_DEFAULTS: Partial<SampleSettings> = { label: 0, guidance: 3, sampler: 'dpm-solver++', steps: 20 };
+
+/**
  * The sampling settings both panels share (the reverse panel edits them; the forward panel's
  * "Denoise from here" runs with them), the requests of the sampling channel, and the one owner of
  * sampling run ids: it makes them, and says which is current. A small store for useSyncExternalStore.
@@ -43,7 +50,7 @@ export class SamplingChannel {
     const nc = model.config.numClasses;
     const byDefault = nc > 0 ? Math.min(3, nc - 1) : null;
     // a text model starts on a prompt, and on the fast sampler: prompts are for trying one after another
-    const text = isTextUNet(model.config) ? TEXT_DEFAULTS : {};
+    const text = isTextUNet(model.config) ? TEXT_DEFAULTS : model.source === 'example' && isUNet2D(model.config) ? EMOJI_DEFAULTS : {};
     // a link's settings (validated for this model) over the defaults
     const settings = { ...SAMPLING_DEFAULTS, batch: 1, label: byDefault, ...text, ...settingsFromUrl(location.search, model) };
     // a model without a "no label" class always draws a class

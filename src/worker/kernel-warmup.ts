@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import { explainFailure } from '../engine/failures';
 import { SAMPLE_BATCHES } from '../protocol';
 import type { DeviceGate } from './device-gate';
-import type { DigitMeter } from './meter';
+import type { Meters } from './meter';
 import type { HeldModel, ModelRegistry } from './model-registry';
 import type { Post } from './service';
 import { samplingShapes, warmUpSampling } from './warmup';
@@ -23,7 +23,7 @@ export class KernelWarmup {
     private readonly post: Post<'engine'>,
     private readonly device: DeviceGate,
     /** The meter's classifier runs with sampling on the models it fits: its kernels are warmed up too. */
-    private readonly meter: DigitMeter,
+    private readonly meter: Meters,
     models: ModelRegistry,
   ) {
     models.onActivate.add((m) => this.warmUp(m));

@@ -4,7 +4,7 @@ import { yieldToEvents } from '../engine/yield';
 import { closeness, nearestPairDistances, nearestRows, yardstickQueries, type Rows } from '../memorisation/nearest';
 import type { ChannelRequest, ImageBatch, ImageCheck, NearestImage, Yardstick } from '../protocol';
 import type { DeviceGate } from './device-gate';
-import type { DigitMeter } from './meter';
+import type { ClassifierMeter, Meters } from './meter';
 import type { ModelRegistry, TrainingImages } from './model-registry';
 import type { ChannelService, Post } from './service';
 import { loadShippedDigits } from './shipped-digits';
@@ -16,7 +16,7 @@ interface SearchSet {
   channels: number;
   names: string[];
   pixelYardstick: Float64Array;
-  /** Classifier features and their yardstick: digits models only. */
+  /** Classifier features and their yardstick: images a meter's classifier embeds (28×28 grey, 32×32 colour) only. */
   features: Rows | null;
   featureYardstick: Float64Array | null;
   description: string;
@@ -27,7 +27,7 @@ const FEATURE_BATCH = 250;
 
 /**
  * The memorisation check in the worker: for each image asked about, the three nearest images of the
- * active model's training set by pixel distance and, for digits, by the meter classifier's features,
+ * active model's training set by pixel distance and, for digits and 32×32 colour, by a meter classifier's features,
  * each read against the data's own nearest-pair distances: the 'memorisation' channel.
  */
 export class MemorisationService implements ChannelService<'memorisation'> {
@@ -39,7 +39,7 @@ export class MemorisationService implements ChannelService<'memorisation'> {
     private readonly models: ModelRegistry,
     private readonly device: DeviceGate,
     /** The digit classifier, whose features are the second search (digits models only). */
-    private readonly meter: DigitMeter,
+    private readonly meter: Meters,
     /** How files are fetched (Node's tests read them from disk). */
     private readonly fetchFile: (url: string) => Promise<Response> = (url) => fetch(url),
   ) {}
@@ -74,7 +74,8 @@ export class MemorisationService implements ChannelService<'memorisation'> {
   }
 
   private async answer(request: number, set: SearchSet, queries: Uint8Array[]): Promise<void> {
-    const queryFeatures = set.features ? (await this.embed(queries, set.size)).values : null;
+    const meter = this.meter.embedding(set.size, set.channels);
+    const queryFeatures = set.features && meter ? (await this.embed(meter, queries, set.size, set.channels)).values : null;
     const checks: ImageCheck[] = queries.map((query, b) => {
       const byPixels = nearestRows(query, set.pixels, K);
       const check: ImageCheck = {
@@ -151,7 +152,7 @@ export class MemorisationService implements ChannelService<'memorisation'> {
     const pixels: Rows = { values, count: values.length / per, dim: per };
     let features: Rows | null = null;
     let featureYardstick: Float64Array | null = null;
-    const meter = this.meter.for({ imageSize: size, inChannels: channels });
+    const meter = this.meter.embedding(size, channels);
     if (meter && (await meter.load())) {
       let joined: Float32Array | null = null;
       let width = 0;
@@ -160,7 +161,7 @@ export class MemorisationService implements ChannelService<'memorisation'> {
         const rows = Array.from({ length: Math.min(FEATURE_BATCH, pixels.count - start) }, (_, i) =>
           values.subarray((start + i) * per, (start + i + 1) * per),
         );
-        const part = await this.embed(rows, size);
+        const part = await this.embed(meter, rows, size, channels);
         width = part.width;
         joined ??= new Float32Array(pixels.count * width);
         joined.set(part.values, start * width);
@@ -174,16 +175,21 @@ export class MemorisationService implements ChannelService<'memorisation'> {
     return { pixels, size, channels, names, pixelYardstick, features, featureYardstick, description };
   }
 
-  /** The meter classifier's features of grey size×size byte images (the meter is loaded), [n·width]. */
-  private async embed(rows: Uint8Array[], size: number): Promise<{ values: Float32Array; width: number }> {
-    const per = size * size;
+  /** A meter classifier's features of size×size byte images (the meter is loaded), [n·width]. */
+  private async embed(
+    meter: ClassifierMeter,
+    rows: Uint8Array[],
+    size: number,
+    channels: number,
+  ): Promise<{ values: Float32Array; width: number }> {
+    const per = size * size * channels;
     const x = tf.tidy(() => {
       const bytes = new Float32Array(rows.length * per);
       rows.forEach((r, i) => bytes.set(r, i * per));
-      return tf.sub(tf.div(tf.tensor4d(bytes, [rows.length, size, size, 1]), 127.5), 1);
+      return tf.sub(tf.div(tf.tensor4d(bytes, [rows.length, size, size, channels]), 127.5), 1);
     });
     try {
-      return (await this.meter.features(x))!;
+      return (await meter.features(x))!;
     } finally {
       x.dispose();
     }

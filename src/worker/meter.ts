@@ -1,19 +1,23 @@
 import * as tf from '@tensorflow/tfjs';
 import { readLayout, toMnistFrame } from '../data/captioned-digits';
 import { DIGIT_PIXELS, DIGIT_SIZE } from '../data/mnist-split';
-import { FEATURE_LAYER } from '../eval/digit-classifier';
+import { EMOJI_CLASSIFIER, FEATURE_LAYER } from '../eval/classifier';
 import type { ModelConfig } from '../model/config';
 
+type Fits = Pick<ModelConfig, 'imageSize' | 'inChannels' | 'numClasses'> & { kind?: string };
+
 /**
- * The "it reads as…" meter: the evaluation's digit classifier (src/eval/digit-classifier.ts, trained
- * by `npm run eval`, served from public/models/digit-classifier) run on x̂0, so the page can show which
- * digit the model's current guess reads as, step by step; its feature layer is the memorisation
- * check's embedding. It fits 28×28 grey models, and the text model's grey pictures of one digit at a
- * size and a place, whose ink it frames as an MNIST digit first (as the eval does). Made once by the
- * Engine; the page says at start-up where the classifier is (`locate`); until then, and when it
- * cannot be loaded, it reads nothing.
+ * The "it reads as…" meter: one of the evaluation's classifiers (src/eval/classifier.ts, served
+ * from public/models/) run on x̂0, so the page can show which class the model's current guess reads
+ * as, step by step; its feature layer is the memorisation check's embedding. Two are made (Meters):
+ *  - digits: 28×28 grey models, and the text model's grey pictures of one digit at a size and a
+ *    place, whose ink it frames as an MNIST digit first (as the eval does);
+ *  - emoji: 32×32 colour models of the emoji's nine categories (the shipped emoji model and what is
+ *    fine-tuned from it), read by the emoji category classifier.
+ * The page says at start-up where each classifier is (`locate`); until then, and when it cannot be
+ * loaded, a meter reads nothing.
  */
-export class DigitMeter {
+export class ClassifierMeter {
   private source: string | tf.io.IOHandler | null = null;
   private model: Promise<tf.LayersModel | null> | null = null;
   /** The classifier once it is loaded (for the synchronous warm-up pass). */
@@ -21,9 +25,17 @@ export class DigitMeter {
   /** The classifier cut at its feature layer. */
   private embedding: tf.LayersModel | null = null;
 
-  /** Whether the meter can read a model's images: 28×28, one channel (digits), or a grey text model's (captioned digits). */
-  static fits(config: Pick<ModelConfig, 'imageSize' | 'inChannels'> & { kind?: string }): boolean {
-    return config.inChannels === 1 && (config.imageSize === DIGIT_SIZE || config.kind === 'text-unet');
+  constructor(
+    /** The images it reads: their side and channels. */
+    readonly size: number,
+    readonly channels: number,
+    /** Whether it reads the samples of a model of this config (as a meter; its embedding fits every image of its size). */
+    private readonly readsModel: (config: Fits) => boolean,
+  ) {}
+
+  /** Whether this meter reads a model's images. */
+  fits(config: Fits): boolean {
+    return this.readsModel(config);
   }
 
   /** Where the classifier is (a URL or an IO handler); starts loading it. */
@@ -33,9 +45,9 @@ export class DigitMeter {
     void this.load();
   }
 
-  /** The meter for a model's images: this one when it fits them, else null. */
-  for(config: Pick<ModelConfig, 'imageSize' | 'inChannels'> & { kind?: string }): DigitMeter | null {
-    return this.source !== null && DigitMeter.fits(config) ? this : null;
+  /** Whether it has a classifier to load. */
+  get located(): boolean {
+    return this.source !== null;
   }
 
   /** Loads the classifier (once); resolves to null when there is none or it cannot be loaded (the page then shows no meter). */
@@ -52,9 +64,9 @@ export class DigitMeter {
   /** The GPU warm-up's pass: runs the classifier on x0 and frees the result unread (nothing before it loaded). */
   warm(x0: tf.Tensor): void {
     const model = this.loaded;
-    const digits = x0.shape[1] === DIGIT_SIZE ? x0 : tf.zeros([x0.shape[0], DIGIT_SIZE, DIGIT_SIZE, 1]);
-    if (model) tf.dispose(tf.tidy(() => model.predict(tf.clipByValue(digits, -1, 1)) as tf.Tensor));
-    if (digits !== x0) digits.dispose();
+    const input = x0.shape[1] === this.size ? x0 : tf.zeros([x0.shape[0], this.size, this.size, this.channels]);
+    if (model) tf.dispose(tf.tidy(() => model.predict(tf.clipByValue(input, -1, 1)) as tf.Tensor));
+    if (input !== x0) input.dispose();
   }
 
   /** Pictures larger than a digit [B, S, S, 1], each one's ink framed as an MNIST digit [B, 28, 28, 1] (a blank picture stays blank). */
@@ -75,25 +87,25 @@ export class DigitMeter {
   }
 
   /**
-   * The ten class probabilities of each image of x0 [B, 28, 28, 1] — or [B, S, S, 1], its ink framed
-   * first — (values in [−1, 1]), [B·10]; null without a classifier.
+   * The class probabilities of each image of x0 [B, S, S, C] in [−1, 1] — a grey picture larger than
+   * a digit has its ink framed first — [B·K]; null without a classifier.
    */
   async read(x0: tf.Tensor): Promise<Float32Array | null> {
     const model = await this.load();
     if (!model) return null;
-    const digits = x0.shape[1] === DIGIT_SIZE ? x0 : await DigitMeter.framed(x0);
-    const probs = tf.tidy(() => model.predict(tf.clipByValue(digits, -1, 1)) as tf.Tensor);
+    const input = x0.shape[1] === this.size ? x0 : await ClassifierMeter.framed(x0);
+    const probs = tf.tidy(() => model.predict(tf.clipByValue(input, -1, 1)) as tf.Tensor);
     try {
       return (await probs.data()) as Float32Array;
     } finally {
       probs.dispose();
-      if (digits !== x0) digits.dispose();
+      if (input !== x0) input.dispose();
     }
   }
 
   /**
    * The classifier's feature layer (the embedding the eval's Fréchet distance uses) for x
-   * [B, 28, 28, 1] in [−1, 1]: [B·width] and the width; null without a classifier.
+   * [B, S, S, C] (its size and channels) in [−1, 1]: [B·width] and the width; null without a classifier.
    */
   async features(x: tf.Tensor): Promise<{ values: Float32Array; width: number } | null> {
     const model = await this.load();
@@ -106,5 +118,21 @@ export class DigitMeter {
     } finally {
       out.dispose();
     }
+  }
+}
+
+/** The page's meters: the digits' and the emoji's; a model is read by the one that fits it, if any. */
+export class Meters {
+  readonly digits = new ClassifierMeter(DIGIT_SIZE, 1, (c) => c.inChannels === 1 && (c.imageSize === DIGIT_SIZE || c.kind === 'text-unet'));
+  readonly emoji = new ClassifierMeter(32, 3, (c) => c.inChannels === 3 && c.imageSize === 32 && c.numClasses === EMOJI_CLASSIFIER.classes);
+
+  /** The meter that reads a model's samples (and has a classifier to), or null. */
+  for(config: Fits): ClassifierMeter | null {
+    return [this.digits, this.emoji].find((m) => m.located && m.fits(config)) ?? null;
+  }
+
+  /** The meter whose feature layer embeds images of this size and colour (the memorisation check's), or null. */
+  embedding(size: number, channels: number): ClassifierMeter | null {
+    return [this.digits, this.emoji].find((m) => m.located && m.size === size && m.channels === channels) ?? null;
   }
 }

@@ -4,6 +4,8 @@ import { loadModel } from '../model/io';
 import { classNames, type ModelMetadata } from '../model/metadata';
 import { drawsUnlabelled } from '../model/plans';
 import { UNet } from '../model/model';
+import { priorFor } from '../training/recipe';
+import { loadShippedModel } from './shipped-folder';
 import type { ImageItem } from '../data/dataset';
 import type { ModelInfo } from '../protocol';
 import type { Post } from './service';
@@ -44,6 +46,9 @@ export const info = (m: HeldModel): ModelInfo => ({
 export class ModelRegistry {
   private shippedModel: HeldModel | null = null;
   private activeModel: HeldModel | null = null;
+  /** The shipped colour model's folder, and the model once it was asked for (kept to fine-tune). */
+  private colourPriorUrl: string | null = null;
+  private colourPriorModel: Promise<HeldModel> | null = null;
   /** Called when the active model changes (the sampler stops, the GPU warm-up compiles its shapes). */
   readonly onActivate = new Set<(m: HeldModel) => void>();
 
@@ -67,6 +72,34 @@ export class ModelRegistry {
     return warning;
   }
 
+  /** Where the shipped colour model (a diffusers folder) lies; it loads when first asked for. */
+  locateColourPrior(url: string): void {
+    this.colourPriorUrl = url;
+  }
+
+  /**
+   * The shipped model that pictures of this size and colour fine-tune (recipe.ts's priorFor), or
+   * null when none fits: the digits model, or the emoji model (loaded on the first call, then kept).
+   */
+  async priorFor(size: number, channels: number): Promise<HeldModel | null> {
+    const prior = priorFor(size, channels);
+    if (prior === 'digits') return this.shipped;
+    if (prior !== 'emoji' || this.colourPriorUrl === null) return null;
+    const url = this.colourPriorUrl;
+    this.colourPriorModel ??= loadShippedModel(url).then(
+      (loaded) => ({ ...loaded, source: 'example' as const }),
+      (e: unknown) => {
+        this.colourPriorModel = null; // a later start tries again
+        throw e;
+      },
+    );
+    const held = await this.colourPriorModel;
+    const c = held.model.config;
+    if (c.imageSize !== size || c.inChannels !== channels)
+      throw new Error(`the shipped emoji model is ${c.imageSize}×${c.imageSize} with ${c.inChannels} channels, not ${size}×${size} colour`);
+    return held;
+  }
+
   get shipped(): HeldModel {
     if (!this.shippedModel) throw new Error('the engine is not initialised yet');
     return this.shippedModel;
@@ -86,9 +119,12 @@ export class ModelRegistry {
     for (const listener of this.onActivate) listener(this.activeModel);
   }
 
-  /** Says whether a trained model exists (a training run, or one saved in this browser) to use or export. */
-  announceTrained(available: boolean): void {
-    this.post({ channel: 'models', type: 'trained', available });
+  /**
+   * Says whether a trained model exists (a training run, or one saved in this browser) to use or
+   * export, and whether it is a UNet2DModel (fine-tuned from the emoji model), which also exports as a diffusers folder.
+   */
+  announceTrained(available: boolean, diffusers = false): void {
+    this.post({ channel: 'models', type: 'trained', available, diffusers: available && diffusers });
   }
 }
 

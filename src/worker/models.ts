@@ -1,15 +1,17 @@
+import { exportDiffusers } from '../model/diffusers/export';
 import { loadDiffusers } from '../model/diffusers/load';
-import { loadModel } from '../model/io';
+import { writeZip } from '../model/diffusers/zip';
 import { MODEL_FILE_EXTENSION, modelFromFiles, modelToFile } from '../model/model-file';
 import type { ChannelRequest } from '../protocol';
 import type { DeviceGate } from './device-gate';
 import type { HeldModel, ModelRegistry, TrainedModels } from './model-registry';
 import { fetchFromHub } from './hub';
+import { loadShippedModel } from './shipped-folder';
 import type { ChannelService, Post } from './service';
 
 const DOWNLOAD_POST_INTERVAL_MS = 100;
 
-/** The 'models' channel: use the trained or the shipped model, export the trained one, import a file. */
+/** The 'models' channel: use the trained model, a shipped one, a file or a hub model; export the trained one. */
 export class ModelsService implements ChannelService<'models'> {
   readonly channel = 'models';
   /** The hub download in progress, to cancel. */
@@ -30,11 +32,11 @@ export class ModelsService implements ChannelService<'models'> {
       case 'use':
         return this.registry.activate(request.which === 'trained' ? await this.trained.snapshot() : null);
       case 'export':
-        return await this.export(await this.trained.snapshot());
+        return await this.export(await this.trained.snapshot(), request.format);
       case 'import':
         return this.registry.activate({ ...(await modelFromFiles(request.files)), source: 'imported' });
       case 'example':
-        return this.registry.activate({ ...(await loadModel(request.url)), source: 'example' });
+        return this.registry.activate({ ...(await loadShippedModel(request.url)), source: 'example' });
     }
   }
 
@@ -62,11 +64,24 @@ export class ModelsService implements ChannelService<'models'> {
     }
   }
 
-  /** Sends `held` to the page as a .ddpm file (and frees it: it is a snapshot made for the export). */
-  private async export(held: HeldModel): Promise<void> {
+  /**
+   * Sends `held` to the page as a .ddpm file, or as a diffusers folder in a .zip (config.json,
+   * safetensors, scheduler_config.json, playground.json under a folder of the export's name, which
+   * diffusers' UNet2DModel.from_pretrained loads once unzipped); then frees it (a snapshot made for the export).
+   */
+  private async export(held: HeldModel, format: 'ddpm' | 'diffusers'): Promise<void> {
     try {
-      const data = await (await modelToFile(held.model, held.diffusion, held.metadata)).arrayBuffer();
-      this.post({ channel: 'models', type: 'file', data, name: `${this.trained.exportName(held)}${MODEL_FILE_EXTENSION}` }, [data]);
+      const name = this.trained.exportName(held);
+      let data: ArrayBuffer;
+      if (format === 'ddpm') data = await (await modelToFile(held.model, held.diffusion, held.metadata)).arrayBuffer();
+      else {
+        const folder = await exportDiffusers(held.model, held.diffusion, held.metadata);
+        const zip = writeZip(Object.fromEntries(Object.entries(folder).map(([file, bytes]) => [`${name}/${file}`, bytes])));
+        data = zip.buffer as ArrayBuffer;
+      }
+      this.post({ channel: 'models', type: 'file', data, name: `${name}${format === 'ddpm' ? MODEL_FILE_EXTENSION : '-diffusers.zip'}` }, [
+        data,
+      ]);
     } finally {
       held.model.dispose();
     }

@@ -10,7 +10,7 @@ import { isTextUNet } from '../model/config';
 import { START, tokenize } from '../text/tokenizer';
 import type { AttentionMaps, ChannelRequest, ImageBatch, SampleFrame, SampleSettings, SampleStart } from '../protocol';
 import type { DeviceGate } from './device-gate';
-import type { DigitMeter } from './meter';
+import type { Meters } from './meter';
 import type { HeldModel, ModelRegistry } from './model-registry';
 import type { ChannelService, Post } from './service';
 import { stripIndices } from './trajectory';
@@ -51,7 +51,7 @@ export class SamplingService implements ChannelService<'sampling'> {
     private readonly models: ModelRegistry,
     private readonly device: DeviceGate,
     /** Reads x̂0 as a digit on every frame sent, for the models it fits. */
-    private readonly meter: DigitMeter,
+    private readonly meter: Meters,
     /** Models whose network pass costs at least this many FLOPs are timed before their first run. */
     private readonly largeModelFlops = LARGE_MODEL_FLOPS,
   ) {

@@ -3,7 +3,7 @@ import { DeviceGate } from './device-gate';
 import { Engine } from './engine';
 import { KernelWarmup } from './kernel-warmup';
 import { MemorisationService } from './memorisation';
-import { DigitMeter } from './meter';
+import { Meters } from './meter';
 import { ModelRegistry } from './model-registry';
 import { ModelsService } from './models';
 import { SamplingService } from './sampling';
@@ -18,7 +18,7 @@ import { TrainingService } from './training';
  */
 export function createServices(post: (m: FromEngine, transfer?: Transferable[]) => void): ChannelService[] {
   const device = new DeviceGate();
-  const meter = new DigitMeter();
+  const meter = new Meters();
   const models = new ModelRegistry(post);
   new KernelWarmup(post, device, meter, models); // lives on through the listeners it registers
   const startup = new StartupService(post, models, meter);

@@ -2,13 +2,13 @@ import * as tf from '@tensorflow/tfjs';
 import { selectBackend } from '../engine/backend';
 import { explainFailure } from '../engine/failures';
 import type { ChannelRequest } from '../protocol';
-import type { DigitMeter } from './meter';
+import type { Meters } from './meter';
 import type { ModelRegistry } from './model-registry';
 import type { ChannelService, Post } from './service';
 
 /**
  * The 'engine' channel: start-up. Picks the backend, watches a WebGPU device for loss, tells the
- * meter where its classifier is, loads the shipped model and says 'ready'. `started` resolves then,
+ * meters where their classifiers are, loads the shipped model and says 'ready'. `started` resolves then,
  * for services with start-up work of their own.
  */
 export class StartupService implements ChannelService<'engine'> {
@@ -20,10 +20,17 @@ export class StartupService implements ChannelService<'engine'> {
   constructor(
     private readonly post: Post<'engine'>,
     private readonly models: ModelRegistry,
-    private readonly meter: DigitMeter,
+    private readonly meter: Meters,
   ) {}
 
-  async handle({ modelUrl, backend, classifierUrl, trainDigitsUrl }: ChannelRequest<'engine'>): Promise<void> {
+  async handle({
+    modelUrl,
+    backend,
+    classifierUrl,
+    emojiClassifierUrl,
+    trainDigitsUrl,
+    colourPriorUrl,
+  }: ChannelRequest<'engine'>): Promise<void> {
     const report = await selectBackend(backend);
     if (report.backend === 'webgpu') {
       // say so at once, even when idle, rather than failing on the next click
@@ -32,7 +39,9 @@ export class StartupService implements ChannelService<'engine'> {
       );
     }
     // the meter's classifier (400 kB) loads alongside the shipped model; the GPU warm-up waits for it
-    if (classifierUrl) this.meter.locate(classifierUrl);
+    if (classifierUrl) this.meter.digits.locate(classifierUrl);
+    if (emojiClassifierUrl) this.meter.emoji.locate(emojiClassifierUrl);
+    if (colourPriorUrl) this.models.locateColourPrior(colourPriorUrl);
     const warning = await this.models.loadShipped(modelUrl, trainDigitsUrl);
     this.post({ channel: 'engine', type: 'ready', report, warning });
     this.resolveStarted();

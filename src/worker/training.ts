@@ -1,13 +1,13 @@
 import { DEFAULT_DIFFUSION, type DiffusionConfig } from '../diffusion/scheduler';
 import { captionedDigitsExample, EXAMPLE_CANVAS } from '../data/captioned-example';
-import { isTextUNet, type ModelConfig } from '../model/config';
+import { isTextUNet, isUNet2D, type ModelConfig } from '../model/config';
 import { classNames, type ModelMetadata } from '../model/metadata';
 import { UNet } from '../model/model';
 import { FILMSTRIP_LENGTH, type ChannelRequest, type ExampleSet, type TrainSetup } from '../protocol';
 import { buildVocabulary } from '../text/tokenizer';
 import { measureSecondsPer1000Steps } from '../training/estimate';
 import { presetConfig, textPresetConfig } from '../training/presets';
-import { trainConfigFor } from '../training/recipe';
+import { priorFor, priorLabelMap, trainConfigFor } from '../training/recipe';
 import { TrainingSession, type RunOptions, type SessionHooks, type TrainProgress } from '../training/session';
 import { TrainingStore, type SavedData, type SavedPreview, type SavedRun } from '../training/store';
 import type { DeviceGate } from './device-gate';
@@ -17,6 +17,7 @@ import { loadShippedDigits } from './shipped-digits';
 import { TrainingData } from './training-data';
 
 const PROGRESS_INTERVAL_MS = 100;
+
 const CHECKPOINT_EVERY = 50;
 
 /**
@@ -29,7 +30,11 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
   private readonly data: TrainingData;
   private session: TrainingSession | null = null;
   private running: Promise<void> | null = null;
-  private meta: { classes: string[]; init: TrainSetup['init']; setup: TrainSetup | null } = { classes: [], init: 'tiny', setup: null };
+  private meta: { classes: string[]; init: string; finetunedFrom?: string; setup: TrainSetup | null } = {
+    classes: [],
+    init: 'tiny',
+    setup: null,
+  };
   /** The images the session trains on (the data may change after a run ends; its model's check keeps these). */
   private trainedOn: TrainingImages | null = null;
   /** The run's EMA previews (the newest FILMSTRIP_LENGTH), saved with its checkpoints. */
@@ -119,7 +124,8 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
           : null,
     });
     // a saved run's weights can be used (or exported) at once, without resuming it
-    this.models.announceTrained(!!saved || this.session !== null);
+    const config = this.session?.trainer.model.config ?? r?.checkpoint.config;
+    this.models.announceTrained(!!saved || this.session !== null, config !== undefined && isUNet2D(config));
   }
 
   private requireIdle(what: string): void {
@@ -139,19 +145,24 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     );
   }
 
-  /** The model a setup trains: a new one for the data (a text model on captions), or the shipped one to fine-tune. */
-  private plan(setup: TrainSetup): {
+  /**
+   * The model a setup trains: a new one for the data (a text model on captions), or the shipped
+   * model that fits the pictures to fine-tune — the digits model for 28×28 grey, the emoji model for
+   * 32×32 colour.
+   */
+  private async plan(setup: TrainSetup): Promise<{
     config: ModelConfig;
     diffusion: DiffusionConfig;
     init?: UNet;
     classes: string[];
     labelMap?: number[];
-  } {
+    finetunedFrom?: string;
+  }> {
     const { options, dataset } = this.data;
     const dataClasses = dataset.classNames;
     if (this.data.captioned) {
       if (setup.init === 'shipped')
-        throw new Error('the shipped digits model takes class labels, not captions: pick tiny or small to train a text model');
+        throw new Error('the shipped models take class labels, not captions: pick tiny or small to train a text model');
       const vocabulary = buildVocabulary(dataset.items.map((i) => i.caption ?? ''));
       return {
         config: textPresetConfig(setup.init, options.size, options.channels, vocabulary),
@@ -165,26 +176,27 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
         diffusion: DEFAULT_DIFFUSION,
         classes: dataClasses,
       };
-    const shipped = this.models.shipped;
-    const c = shipped.model.config;
-    if (c.imageSize !== options.size || c.inChannels !== options.channels)
+    const prior = await this.models.priorFor(options.size, options.channels);
+    if (!prior)
       throw new Error(
-        `fine-tuning the shipped model needs ${c.imageSize}×${c.imageSize} ${c.inChannels === 1 ? 'grey' : 'RGB'} images; the data set is ${options.size}×${options.size} ${options.channels === 1 ? 'grey' : 'RGB'}`,
+        `no shipped model fits ${options.size}×${options.size} ${options.channels === 1 ? 'grey' : 'colour'} pictures: fine-tuning needs 28×28 grey (the digits model) or 32×32 colour (the emoji model)`,
       );
-    const classes = this.shippedClasses();
-    // folders named like the shipped classes ('0'…'9') keep their class; anything else trains "no label"
-    const labelMap = dataClasses.map((n) => (classes.includes(n) ? classes.indexOf(n) : c.numClasses));
-    return { config: c, diffusion: shipped.diffusion, init: shipped.model, classes, labelMap };
-  }
-
-  private shippedClasses(): string[] {
-    const { metadata, model } = this.models.shipped;
-    return classNames(metadata, model.config.numClasses);
+    const c = prior.model.config;
+    const classes = classNames(prior.metadata, c.numClasses);
+    const labelMap = priorLabelMap(dataClasses, classes, c.numClasses);
+    return {
+      config: c,
+      diffusion: prior.diffusion,
+      init: prior.model,
+      classes,
+      labelMap,
+      finetunedFrom: `the shipped ${priorFor(options.size, options.channels)} model`,
+    };
   }
 
   private async estimate(setup: TrainSetup): Promise<void> {
     await this.device.ready();
-    const { config, diffusion } = this.plan(setup);
+    const { config, diffusion } = await this.plan(setup);
     this.estimateCancelled = false;
     const secondsPer1000Steps = await measureSecondsPer1000Steps(config, diffusion, trainConfigFor(setup), setup.batchSize, {
       onStep: (done, total) => this.post({ channel: 'training', type: 'estimateProgress', done, total }),
@@ -199,7 +211,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     await this.data.settled();
     const { dataset, options } = this.data;
     if (dataset.items.length === 0) throw new Error('add some images first');
-    const plan = this.plan(setup);
+    const plan = await this.plan(setup);
     const run: RunOptions = {
       batchSize: setup.batchSize,
       totalSteps: setup.totalSteps,
@@ -210,7 +222,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
       classNames: plan.classes,
     };
     this.session?.dispose();
-    this.meta = { classes: plan.classes, init: setup.init, setup };
+    this.meta = { classes: plan.classes, init: setup.init, finetunedFrom: plan.finetunedFrom, setup };
     this.trainedOn = this.data.trainingImages();
     this.film = [];
     this.latest = null;
@@ -250,10 +262,11 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     await this.data.restore(saved.data.options, saved.data.items, isTextUNet(saved.run.checkpoint.config));
     const run = saved.run.run;
     this.session?.dispose();
-    const init = saved.run.init as TrainSetup['init'];
+    const config = saved.run.checkpoint.config;
     this.meta = {
-      classes: init === 'shipped' ? this.shippedClasses() : this.data.dataset.classNames,
-      init,
+      classes: run.classNames ?? this.data.dataset.classNames,
+      init: saved.run.init,
+      finetunedFrom: saved.run.init === 'shipped' ? `the shipped ${priorFor(config.imageSize, config.inChannels)} model` : undefined,
       setup: saved.run.setup ?? null,
     };
     this.trainedOn = this.data.trainingImages();
@@ -325,7 +338,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
     // the run holds the device: a GPU warm-up begun meanwhile (a model chosen) ends first, and one
     // asked for during the run waits for its end
     const release = await this.device.hold();
-    this.models.announceTrained(true);
+    this.models.announceTrained(true, isUNet2D(session.trainer.model.config));
     this.running = session.run().then(async (reason) => {
       this.flushProgress();
       this.running = null;
@@ -354,7 +367,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
       trainedSteps: session.trainer.step,
       images,
       ...(this.meta.classes.length ? { classes: this.meta.classes } : {}),
-      ...(this.meta.init === 'shipped' ? { finetunedFrom: 'the shipped MNIST model' } : {}),
+      ...(this.meta.finetunedFrom ? { finetunedFrom: this.meta.finetunedFrom } : {}),
     };
     return {
       model,

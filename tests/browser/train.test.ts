@@ -5,6 +5,8 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { clearLongTasks, collectConsoleProblems, launchChromium, longTasks, trackLongTasks, FINISHED } from './chromium';
 import { encodePng } from '../../scripts/png';
+import { loadDiffusers } from '../../src/model/diffusers/load';
+import { ZipReader } from '../../src/model/diffusers/zip';
 import { bmp, corruptPng, gif, hugePng, notAnImage, png, svg, truncatedPng } from '../fixtures/images';
 
 /**
@@ -392,20 +394,55 @@ describe('training in the browser', () => {
     expect(await text('data-suggestion')).toMatch(
       /Your pictures are colour, typically 64×64: they train at 32×32 colour \(64×64 keeps more detail/,
     );
-    // not the grey digits model (it cannot be fine-tuned on them), and no false "your pictures are 28×28 grey"
-    expect(await page.locator('[data-testid=train-model] option[value=shipped]').isDisabled()).toBe(true);
-    await expect.poll(() => page.inputValue('[data-testid=train-model]')).not.toBe('shipped');
-    expect(await page.locator('[data-testid=train-init-hint]').count()).toBe(0);
-    // the person's choice wins, and the pictures' reason goes
+    // 32×32 colour: not the grey digits model but the emoji model fits them, and they fine-tune it by default (issue 27)
+    await expect.poll(() => page.inputValue('[data-testid=train-model]')).toBe('shipped');
+    expect(await page.locator('[data-testid=train-model] option[value=shipped]').textContent()).toBe('fine-tune the emoji model');
+    expect(await text('train-init-hint')).toMatch(/^Your pictures are 32×32 colour, so training starts from the shipped emoji model/);
+    // the person's choice wins, and the pictures' reason goes; at 16 px no shipped model fits: a new one
     await page.selectOption('[data-testid=data-size]', '16');
     await expect.poll(() => page.locator('[data-testid=data-suggestion]').count()).toBe(0);
     expect(await page.inputValue('[data-testid=data-channels]')).toBe('3');
-    // the estimate gives counts, not the grey digits' quality stages (issue 26, item 7)
+    expect(await page.locator('[data-testid=train-model] option[value=shipped]').isDisabled()).toBe(true);
+    await expect.poll(() => page.inputValue('[data-testid=train-model]')).toBe('tiny');
+    expect(await page.locator('[data-testid=train-init-hint]').count()).toBe(0);
+    // the estimate gives the stages measured on colour pictures (bench:ttq's emoji), not the grey digits' (issue 27)
     await page.selectOption('[data-testid=train-model]', 'tiny');
     await page.click('[data-testid=train-estimate]');
-    await expect.poll(() => text('train-expectation'), { timeout: 60_000 }).toMatch(/measured for grey digit pictures only/);
-    expect(await text('train-expectation')).toMatch(/After 2 min: [\d,]+ images\. /);
-    expect(await text('train-expectation')).not.toMatch(/—|noise|blobs|shapes|recognisable/);
+    await expect.poll(() => text('train-expectation'), { timeout: 60_000 }).toMatch(/A rough guide from emoji pictures/);
+    expect(await text('train-expectation')).toMatch(/After 2 min: [\d,]+ images — (colour noise|coarse patches of colour|soft blobs)/);
+    expect(await text('train-expectation')).not.toMatch(/ink|digit|recognisable/);
+  });
+
+  it('fine-tunes the shipped emoji model on 32×32 colour pictures (issue 27)', async () => {
+    await page.selectOption('[data-testid=data-size]', '32');
+    await expect.poll(() => page.locator('[data-testid=train-model] option[value=shipped]').isDisabled()).toBe(false);
+    await train(2, { model: 'shipped', batch: 4, lr: 0.0002 });
+    await expect.poll(() => text('train-stopped'), { timeout: 120_000 }).toMatch(/Training finished/);
+    // a fine-tuned UNet2DModel exports as a diffusers folder (issue 24): zipped, it loads back as the same model with its categories
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('[data-testid=export-diffusers]')]);
+    expect(download.suggestedFilename()).toMatch(/^ddpm-32px-step2-diffusers\.zip$/);
+    const zip = new ZipReader(new Uint8Array(readFileSync(await download.path())));
+    const folder = 'ddpm-32px-step2/';
+    expect(zip.names().sort()).toEqual(
+      ['config.json', 'diffusion_pytorch_model.safetensors', 'playground.json', 'scheduler_config.json'].map((f) => folder + f),
+    );
+    const json = async (f: string) => JSON.parse(new TextDecoder().decode(await zip.read(folder + f))) as unknown;
+    const loaded = await loadDiffusers({
+      config: await json('config.json'),
+      scheduler: await json('scheduler_config.json'),
+      playground: await json('playground.json'),
+      weights: { name: 'diffusion_pytorch_model.safetensors', bytes: await zip.read(`${folder}diffusion_pytorch_model.safetensors`) },
+    });
+    expect(loaded.model.config).toMatchObject({ kind: 'unet2d', imageSize: 32, inChannels: 3, numClasses: 9, noLabelClass: 9 });
+    expect(loaded.metadata.classes).toContain('Animals & Nature');
+    loaded.model.dispose();
+    await page.click('[data-testid=use-trained]');
+    // the emoji model's UNet2DModel, its categories and its "no label" row (the pictures have no folders)
+    await expect.poll(() => text('active-model')).toMatch(/the model trained here \(32×32 RGB, 1\.12M parameters\)/);
+    expect(await page.locator('[data-testid=label] option').allTextContents()).toEqual(
+      expect.arrayContaining(['Animals & Nature', 'Flags', 'anything (no label)']),
+    );
+    await page.click('[data-testid=use-shipped]');
   });
 
   it('a size and colour chosen while an upload is decoding apply to every file of it, and stay chosen (issue 26, item 3)', async () => {

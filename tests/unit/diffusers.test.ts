@@ -6,6 +6,7 @@ import { diffusersLayout } from '../../src/model/diffusers/folder';
 import { loadDiffusers, parseSchedulerConfig, type DiffusersFiles } from '../../src/model/diffusers/load';
 import { exportDiffusers } from '../../src/model/diffusers/export';
 import { readSafetensors } from '../../src/model/diffusers/safetensors';
+import { crc32, writeZip, ZipReader } from '../../src/model/diffusers/zip';
 import { unpickleStateDict } from '../../src/model/diffusers/torch-pickle';
 import { DEFAULT_DIFFUSION } from '../../src/diffusion/scheduler';
 import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
@@ -208,6 +209,17 @@ describe("diffusers' UNet2DModel", () => {
     expect(() => parseUNet2DConfig({ ...config, time_embedding_type: 'fourier' })).toThrow(/time_embedding_type 'fourier'/);
     expect(() => parseUNet2DConfig({ ...config, block_out_channels: [16, 30] })).toThrow(/30 channels do not split into 4 groups/);
     expect(() => parseUNet2DConfig({ ...config, sample_size: 7 })).toThrow(/cannot be halved/);
+  });
+});
+
+describe('the page’s zipped diffusers folder', () => {
+  it('writeZip stores each file with its CRC-32, and ZipReader reads them back', async () => {
+    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926); // the check value of CRC-32/ISO-HDLC
+    const weights = Uint8Array.from({ length: 1000 }, (_, i) => (i * 31) & 0xff);
+    const zip = new ZipReader(writeZip({ 'm/config.json': '{"a": 1}\n', 'm/diffusion_pytorch_model.safetensors': weights }));
+    expect(zip.names()).toEqual(['m/config.json', 'm/diffusion_pytorch_model.safetensors']);
+    expect(new TextDecoder().decode(await zip.read('m/config.json'))).toBe('{"a": 1}\n');
+    expect(await zip.read('m/diffusion_pytorch_model.safetensors')).toEqual(weights);
   });
 });
 

@@ -7,7 +7,7 @@ import { closeness, nearestPairDistances, nearestRows, type Rows } from '../../s
 import { DEFAULT_UNET_CONFIG } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
 import { MemorisationService, toBytes } from '../../src/worker/memorisation';
-import { DigitMeter } from '../../src/worker/meter';
+import { Meters } from '../../src/worker/meter';
 import { ModelRegistry, type TrainingImages } from '../../src/worker/model-registry';
 import type { ImageBatch, MemorisationEvent, MemorisationResult } from '../../src/protocol';
 import { DeviceGate } from '../../src/worker/device-gate';
@@ -129,8 +129,8 @@ describe('the memorisation service', () => {
       source,
       ...(trainedOn ? { trainedOn } : {}),
     });
-    const meter = new DigitMeter();
-    if (classifier) meter.locate(fileHandler(classifier));
+    const meter = new Meters();
+    if (classifier) meter.digits.locate(fileHandler(classifier));
     const service = new MemorisationService((m) => void posted.push(m), models, new DeviceGate(), meter, fromDisk);
     const s = {
       check: (request: number, images: ImageBatch) => service.handle({ channel: 'memorisation', type: 'check', request, images }),

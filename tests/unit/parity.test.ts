@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { asTimestep, DDPMScheduler } from '../../src/diffusion';
 import { guidedNoise } from '../../src/pipeline/sample';
 import { loadModel } from '../../src/model/io';
-import { fileHandler } from '../../scripts/node-io';
+import { fileHandler, loadModelFrom } from '../../scripts/node-io';
 import { expectClose, values, type ParityIO } from './helpers';
 
 /**
@@ -12,18 +12,20 @@ import { expectClose, values, type ParityIO } from './helpers';
  * Fixtures come from tools/torch/make_fixtures.py: weights, inputs, and PyTorch's outputs.
  */
 
-// [name, model directory, inputs/outputs]; shipped-mnist is the model in public/, written by tools/torch/export.py
+// [name, model directory, inputs/outputs]; shipped-* are the models in public/, written by tools/torch/export.py and train_emoji.py
 const CASES = [
   ['mnist-like', 'tests/fixtures/parity/mnist-like', 'tests/fixtures/parity/mnist-like/io.json'],
   ['rgb-attention', 'tests/fixtures/parity/rgb-attention', 'tests/fixtures/parity/rgb-attention/io.json'],
   ['shipped-mnist', 'public/models/mnist', 'tests/fixtures/parity/shipped-mnist-io.json'],
   ['shipped-captioned-digits', 'public/models/captioned-digits', 'tests/fixtures/parity/shipped-captioned-digits-io.json'],
+  // a diffusers folder (tools/torch/train_emoji.py --export … --fixture-name shipped-emoji), the "no label" row included
+  ['shipped-emoji', 'public/models/emoji', 'tests/fixtures/parity/shipped-emoji-io.json'],
 ];
 
 describe.each(CASES)('PyTorch parity: %s', (name, dir, ioPath) => {
   it('gives PyTorch’s outputs within 1e-4', async () => {
     const io = JSON.parse(readFileSync(ioPath, 'utf8')) as ParityIO & { ids?: number[][] };
-    const { model } = await loadModel(fileHandler(dir));
+    const { model } = await loadModelFrom(dir);
     expect(model.numParams).toBe(io.numParams);
     const x = tf.tensor4d(io.x, io.shape);
     const condition = io.ids

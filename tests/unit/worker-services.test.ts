@@ -7,7 +7,7 @@ import { loadModel } from '../../src/model/io';
 import type { FromEngine, SampleSettings, SampleStart, SamplingEvent, ToEngine } from '../../src/protocol';
 import { fileHandler } from '../../scripts/node-io';
 import { DeviceGate } from '../../src/worker/device-gate';
-import { DigitMeter } from '../../src/worker/meter';
+import { Meters } from '../../src/worker/meter';
 import { ModelRegistry } from '../../src/worker/model-registry';
 import { SamplingService } from '../../src/worker/sampling';
 import { createEngine, createServices } from '../../src/worker/services';
@@ -25,7 +25,7 @@ function sampling() {
   const post = (m: FromEngine) => void posted.push(m);
   const models = new ModelRegistry(post);
   models.activate({ model: UNet.create(tiny, 1), diffusion, metadata: {}, source: 'imported' });
-  const sampling = new SamplingService(post, models, new DeviceGate(), new DigitMeter());
+  const sampling = new SamplingService(post, models, new DeviceGate(), new Meters());
   // the service as the page drives it: through its channel's requests
   const service = {
     start: (run: number, s: SampleSettings, from?: SampleStart) =>
@@ -48,7 +48,7 @@ describe('the worker services', () => {
       type: 'start',
       setup: { init: 'tiny', batchSize: 4, totalSteps: 10, learningRate: 1e-3, flip: false, previewEvery: 0 },
     });
-    await engine.handle({ channel: 'models', type: 'export' });
+    await engine.handle({ channel: 'models', type: 'export', format: 'ddpm' });
     expect(posted).toEqual([
       { channel: 'sampling', type: 'error', message: expect.stringMatching(/not initialised/) as string },
       { channel: 'training', type: 'error', message: expect.stringMatching(/add some images first/) as string },
@@ -141,7 +141,7 @@ describe('a large model is timed before its first run', () => {
     const posted: FromEngine[] = [];
     const post = (m: FromEngine) => void posted.push(m);
     const models = new ModelRegistry(post);
-    new SamplingService(post, models, new DeviceGate(), new DigitMeter(), 1e6);
+    new SamplingService(post, models, new DeviceGate(), new Meters(), 1e6);
     const small = UNet.create({ ...tiny, baseChannels: 4, channelMults: [1] }, 1);
     models.activate({ model: small, diffusion, metadata: {}, source: 'imported' });
     const large = UNet.create(tiny, 1);
@@ -212,7 +212,7 @@ describe('behaviour kept through the architecture change', () => {
     const post = (m: FromEngine) => void posted.push(m);
     const models = new ModelRegistry(post);
     models.activate({ ...(await loadModel(fileHandler('public/models/mnist/model.json'))), source: 'shipped' });
-    const sampling = new SamplingService(post, models, new DeviceGate(), new DigitMeter());
+    const sampling = new SamplingService(post, models, new DeviceGate(), new Meters());
     const runs: Record<string, SampleSettings> = {
       'ddim-10-label7-g1.5-seed3': { sampler: 'ddim', steps: 10, eta: 0, batch: 2, label: 7, guidance: 1.5, seed: 3 },
       'dpm-20-nolabel-seed11': { sampler: 'dpm-solver++', steps: 20, eta: 0, batch: 1, label: null, guidance: 1.5, seed: 11 },

@@ -1,10 +1,12 @@
 """The colour prior's data: Google's Noto emoji from the npm package emoji-datasource-google
 (16.0.0; images Apache-2.0, the package's LICENSE is copied beside the data), as 32×32 RGB pictures
-labelled by the package's category, with a fixed tenth held out for evaluation.
+labelled by the package's category, with a fixed tenth held out for evaluation. With --style
+twitter, the same emoji in a style the prior never saw — Twitter's Twemoji (emoji-datasource-twitter
+16.0.0; graphics CC-BY 4.0, © Twitter, Inc and other contributors) — for the colour bench.
 
-  /usr/bin/python3 tools/torch/emoji_data.py [--out tools/torch/runs/emoji] [--size 32]
+  /usr/bin/python3 tools/torch/emoji_data.py [--style google|twitter] [--out tools/torch/runs/emoji] [--size 32]
 
-The package (74 MB) is fetched once with `npm pack` into --out (nothing is added to package.json:
+The package (~70 MB) is fetched once with `npm pack` into --out (nothing is added to package.json:
 only training the prior and the colour bench need it). Every emoji with a Google image is used, with
 its skin-tone variants, except the category 'Component' (skin-tone swatches, hair parts): 3,781
 pictures in 9 categories. A picture is drawn over black and shrunk with a box filter, as the page
@@ -30,7 +32,7 @@ import tarfile
 import numpy as np
 from PIL import Image
 
-PACKAGE = "emoji-datasource-google@16.0.0"
+VERSION = "16.0.0"
 CATEGORIES = [
     "Smileys & Emotion",
     "People & Body",
@@ -49,13 +51,14 @@ def held_out(unified: str) -> bool:
     return int(hashlib.sha1(unified.upper().encode()).hexdigest(), 16) % 10 == 0
 
 
-def fetch(out: str) -> str:
-    """The package's tarball in `out`, fetched with npm pack unless it is there already."""
-    found = glob.glob(os.path.join(out, "emoji-datasource-google-*.tgz"))
+def fetch(out: str, style: str) -> str:
+    """The style's package tarball in `out`, fetched with npm pack unless it is there already."""
+    pattern = os.path.join(out, f"emoji-datasource-{style}-*.tgz")
+    found = glob.glob(pattern)
     if found:
         return found[0]
-    subprocess.run(["npm", "pack", PACKAGE, "--pack-destination", out], check=True, stdout=subprocess.DEVNULL)
-    return glob.glob(os.path.join(out, "emoji-datasource-google-*.tgz"))[0]
+    subprocess.run(["npm", "pack", f"emoji-datasource-{style}@{VERSION}", "--pack-destination", out], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return glob.glob(pattern)[0]
 
 
 def picture(png: bytes, size: int) -> np.ndarray:
@@ -68,11 +71,13 @@ def picture(png: bytes, size: int) -> np.ndarray:
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--out", default="tools/torch/runs/emoji")
+    p.add_argument("--style", default="google", choices=["google", "twitter"])
+    p.add_argument("--out", default="", help="default: tools/torch/runs/emoji (google), tools/torch/runs/emoji-twitter")
     p.add_argument("--size", type=int, default=32)
     a = p.parse_args()
+    a.out = a.out or ("tools/torch/runs/emoji" if a.style == "google" else f"tools/torch/runs/emoji-{a.style}")
     os.makedirs(a.out, exist_ok=True)
-    tgz = fetch(a.out)
+    tgz = fetch(a.out, a.style)
     with tarfile.open(tgz) as tar:
         files = {m.name: m for m in tar.getmembers() if m.isfile()}
         read = lambda name: tar.extractfile(files[f"package/{name}"]).read()  # noqa: E731
@@ -81,11 +86,11 @@ def main():
             f.write(read("LICENSE"))
         images, labels, held, unified = [], [], [], []
         for e in sorted(emoji, key=lambda e: e["sort_order"]):
-            if not e.get("has_img_google") or e["category"] not in CATEGORIES:
+            if not e.get(f"has_img_{a.style}") or e["category"] not in CATEGORIES:
                 continue
-            variants = [e] + [v for v in (e.get("skin_variations") or {}).values() if v.get("has_img_google")]
+            variants = [e] + [v for v in (e.get("skin_variations") or {}).values() if v.get(f"has_img_{a.style}")]
             for v in variants:
-                images.append(picture(read(f"img/google/64/{v['image']}"), a.size))
+                images.append(picture(read(f"img/{a.style}/64/{v['image']}"), a.size))
                 labels.append(CATEGORIES.index(e["category"]))
                 held.append(held_out(e["unified"]))
                 unified.append(v["unified"])

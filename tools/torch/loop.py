@@ -29,6 +29,8 @@ def add_args(p, *, out, steps, ema, ckpt_every):
     p.add_argument("--min-lr", type=float, default=5e-5)
     p.add_argument("--warmup", type=int, default=500)
     p.add_argument("--ema", type=float, default=ema)
+    p.add_argument("--reset-ema", type=int, default=0,
+                   help="1: on resuming, start the EMA again from the weights as they are (a short run's EMA still holds much of the random start: 0.9995^3000 = 22 %%)")
     p.add_argument("--schedule", choices=["linear", "cosine"], default="linear")
     p.add_argument("--T", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
@@ -142,6 +144,9 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
     if os.path.exists(args.out):
         step, history, minutes = restore(args.out, config, model, ema, opt, gen, device)
         procs.log(f"resumed from {args.out} at step {step} ({minutes:.0f} min trained before)")
+        if args.reset_ema:
+            ema.load_state_dict(model.state_dict())
+            procs.log("the EMA starts again from the current weights (--reset-ema)")
     elif start is not None:
         begun = start(model, ema, opt, gen)
         if begun is not None:

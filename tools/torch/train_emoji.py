@@ -4,8 +4,10 @@ emoji's category, with label dropout for classifier-free guidance: class 9 is "n
 
   /usr/bin/python3 tools/torch/emoji_data.py                       # → tools/torch/runs/emoji/emoji-32.npz
   /usr/bin/python3 tools/torch/train_emoji.py --stop-after-minutes 150
-      # writes tools/torch/runs/emoji.pt (git-ignored) and resumes from it if it exists
-  /usr/bin/python3 tools/torch/train_emoji.py --export public/models/emoji
+      # writes tools/torch/runs/emoji.pt (git-ignored) and resumes from it if it exists; the shipped
+      # model is this run to step 3,000 (its EMA restarted at 2,000: --ema 0.998 --reset-ema 1);
+      # --steps 20000 continues it
+  /usr/bin/python3 tools/torch/train_emoji.py --export public/models/emoji --fixture-name shipped-emoji
       # the EMA weights as a diffusers folder: config.json, diffusion_pytorch_model.safetensors,
       # scheduler_config.json, and playground.json (the category names and the "no label" class)
 
@@ -46,16 +48,17 @@ def config_for(args, classes: int) -> dict:
 
 def main():
     p = argparse.ArgumentParser()
-    add_args(p, out="tools/torch/runs/emoji.pt", steps=40000, ema=0.9995, ckpt_every=250)
+    add_args(p, out="tools/torch/runs/emoji.pt", steps=3000, ema=0.9995, ckpt_every=250)
     p.add_argument("--data", default="tools/torch/runs/emoji/emoji-32.npz", help="what emoji_data.py wrote")
     p.add_argument("--label-dropout", type=float, default=0.1)
-    p.add_argument("--flip", type=int, default=0, help="mirror pictures left–right at random")
-    p.add_argument("--channels", default="64,128,128")
+    p.add_argument("--flip", type=int, default=1, help="mirror pictures left–right at random")
+    p.add_argument("--channels", default="32,64,64", help="per level (the shipped model's; chosen by speed, docs/colour.md)")
     p.add_argument("--layers", type=int, default=1, help="resnets per level (layers_per_block)")
     p.add_argument("--attention", default="2", help="levels with attention")
     p.add_argument("--head-dim", type=int, default=32)
-    p.add_argument("--groups", type=int, default=32)
+    p.add_argument("--groups", type=int, default=16)
     p.add_argument("--export", default="", help="write the checkpoint's EMA as a diffusers folder here, and stop")
+    p.add_argument("--fixture-name", default="", help="with --export: also tests/fixtures/parity/<name>-io.json (shipping it: shipped-emoji)")
     args = p.parse_args()
 
     data = np.load(args.data)
@@ -63,7 +66,7 @@ def main():
     with open(os.path.join(folder, "categories.txt")) as f:
         categories = [line.strip() for line in f if line.strip()]
     if args.export:
-        return export(args.out, args.export, categories)
+        return export(args.out, args.export, categories, args.fixture_name)
     config = config_for(args, len(categories))
     procs = Processes(args)
     device = procs.device
@@ -86,12 +89,16 @@ def main():
           header=f"emoji {len(x_train)} (held out {held})", extra={"categories": categories})
 
 
-def export(ckpt_path: str, out: str, categories: list):
-    """The EMA weights as a diffusers folder that UNet2DModel.from_pretrained loads, with the page's playground.json."""
+def export(ckpt_path: str, out: str, categories: list, fixture_name: str):
+    """The EMA weights as a diffusers folder that UNet2DModel.from_pretrained loads, with the page's
+    playground.json and a model card (README.md, with the images' licence); with fixture_name, also
+    a parity fixture: PyTorch's output on the stored (F16) weights."""
     ck = torch.load(ckpt_path, map_location="cpu")
     model = UNet2DModel(ck["config"])
     model.load_state_dict(ck["ema"])
     save_pretrained(model, out, "F16")
+    if fixture_name:
+        write_fixture(model, fixture_name, no_label=len(categories))
     d = ck["diffusion"]
     with open(os.path.join(out, "scheduler_config.json"), "w") as f:
         linear = d["betaSchedule"] == "linear"
@@ -101,7 +108,48 @@ def export(ckpt_path: str, out: str, categories: list):
     with open(os.path.join(out, "playground.json"), "w") as f:
         json.dump({"classes": categories, "noLabelClass": len(categories), "steps": ck["step"],
                    "trainingMinutes": round(ck.get("minutes", 0), 1)}, f, indent=2)
+    with open(os.path.join(out, "README.md"), "w") as f:
+        f.write(MODEL_CARD.format(step=ck["step"], images=ck["step"] * ck["args"]["batch"], params=sum(v.numel() for v in ck["ema"].values()),
+                                  mirrored=", mirrored left–right at random" if ck["args"]["flip"] else ""))
     print(f"exported step {ck['step']} (ema) to {out}")
+
+
+def write_fixture(model, name: str, no_label: int):
+    """tests/fixtures/parity/<name>-io.json: inputs (NHWC, as the engine takes them) and the model's ε on its F16-rounded weights."""
+    with torch.no_grad():
+        for p in model.parameters():
+            p.copy_(p.half().float())
+        gen = torch.Generator().manual_seed(0)
+        x = torch.randn(3, 3, 32, 32, generator=gen)
+        t = torch.tensor([5, 500, 999])
+        labels = torch.tensor([0, 4, no_label])
+        y = model(x, t, labels)
+    io = {"x": x.permute(0, 2, 3, 1).reshape(-1).tolist(), "shape": [3, 32, 32, 3], "t": t.tolist(), "labels": labels.tolist(),
+          "y": y.permute(0, 2, 3, 1).reshape(-1).tolist(), "numParams": sum(p.numel() for p in model.parameters())}
+    path = os.path.join(os.path.dirname(__file__), "..", "..", "tests", "fixtures", "parity", f"{name}-io.json")
+    with open(path, "w") as f:
+        json.dump(io, f)
+    print(f"wrote {os.path.normpath(path)}")
+
+
+MODEL_CARD = """# emoji, 32 px colour — the DDPM Playground's colour prior
+
+A class-conditional diffusers `UNet2DModel` ({params:,} parameters) trained by
+`tools/torch/train_emoji.py` (DDPM, Ho et al. 2020, L_simple, linear β schedule, T = 1000) on the
+Noto Color Emoji at 32×32 over black, the class being the emoji's category (playground.json: the
+nine category names; row 9 of the class embedding means "no label", trained by 10 % label dropout
+for classifier-free guidance). EMA weights at step {step:,} ({images:,} images, batch 64{mirrored}).
+A fixed tenth of the emoji, chosen by code point (tools/torch/emoji_data.py,
+held_out.txt), was never trained on.
+
+Load it with `UNet2DModel.from_pretrained` (diffusers) or the playground (model bar: "Emoji, 32 px colour").
+
+## Licence of the training images
+
+The Noto Color Emoji images are © Google, licensed under the Apache License 2.0
+(https://www.apache.org/licenses/LICENSE-2.0); they came from the npm package
+`emoji-datasource-google` 16.0.0 (© 2013 Cal Henderson, MIT). These weights were trained on them.
+"""
 
 
 if __name__ == "__main__":

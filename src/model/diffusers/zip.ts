@@ -111,3 +111,65 @@ export class ZipReader {
     return Number(v);
   }
 }
+
+/** CRC-32 (ISO 3309, the zip format's), by the byte-wise table. */
+const CRC_TABLE = Uint32Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  return c >>> 0;
+});
+export function crc32(bytes: Uint8Array): number {
+  let c = 0xffffffff;
+  for (const b of bytes) c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/**
+ * A zip archive of `files` (path → bytes or text), stored without compression (safetensors weights
+ * barely deflate): local headers and data, then the central directory and its end record. What the
+ * page saves a diffusers folder as; any unzip tool, and ZipReader, read it. Under 4 GB in all (no Zip64).
+ */
+export function writeZip(files: Record<string, Uint8Array | string>): Uint8Array {
+  const entries = Object.entries(files).map(([name, data]) => {
+    const bytes = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+    return { name: new TextEncoder().encode(name), bytes, crc: crc32(bytes), offset: 0 };
+  });
+  const localSize = entries.reduce((n, e) => n + 30 + e.name.length + e.bytes.length, 0);
+  const centralSize = entries.reduce((n, e) => n + 46 + e.name.length, 0);
+  if (localSize + centralSize + 22 >= 2 ** 32) throw new RangeError('a zip of 4 GB or more needs Zip64, which this writer does not write');
+  const out = new Uint8Array(localSize + centralSize + 22);
+  const view = new DataView(out.buffer);
+  let at = 0;
+  /** The fields local and central headers share from "version needed" on: version, flags, method, time, date (1980-01-01), CRC, sizes, name length. */
+  const common = (p: number, e: (typeof entries)[number]) => {
+    view.setUint16(p, 20, true);
+    view.setUint16(p + 8, 0x21, true);
+    view.setUint32(p + 10, e.crc, true);
+    view.setUint32(p + 14, e.bytes.length, true);
+    view.setUint32(p + 18, e.bytes.length, true);
+    view.setUint16(p + 22, e.name.length, true);
+  };
+  for (const e of entries) {
+    e.offset = at;
+    view.setUint32(at, LOCAL, true);
+    common(at + 4, e);
+    out.set(e.name, at + 30);
+    out.set(e.bytes, at + 30 + e.name.length);
+    at += 30 + e.name.length + e.bytes.length;
+  }
+  const central = at;
+  for (const e of entries) {
+    view.setUint32(at, CENTRAL, true);
+    view.setUint16(at + 4, 20, true); // version made by
+    common(at + 6, e);
+    view.setUint32(at + 42, e.offset, true);
+    out.set(e.name, at + 46);
+    at += 46 + e.name.length;
+  }
+  view.setUint32(at, EOCD, true);
+  view.setUint16(at + 8, entries.length, true);
+  view.setUint16(at + 10, entries.length, true);
+  view.setUint32(at + 12, at - central, true);
+  view.setUint32(at + 16, central, true);
+  return out;
+}

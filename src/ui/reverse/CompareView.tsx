@@ -10,7 +10,7 @@ import { comparisonDone, type Frames } from './compare-samples';
  * live, with its steps, its time and what its result reads as; the bar is their mean progress.
  * Finished, their samples export as one PNG (and the memorisation check takes them all).
  */
-export function CompareView({ frames, running }: { frames: Frames; running: boolean }) {
+export function CompareView({ frames, running, names }: { frames: Frames; running: boolean; names: string[] }) {
   const progress = SAMPLER_NAMES.reduce((sum, name) => sum + (frames[name] ? (frames[name].index + 1) / frames[name].total : 0), 0);
   const done = comparisonDone(frames);
   return (
@@ -38,7 +38,7 @@ export function CompareView({ frames, running }: { frames: Frames; running: bool
                 {probs && best !== null && (
                   <>
                     <br />
-                    reads as {best} ({Math.round(probs[best] * 100)} %)
+                    reads as {names[best] ?? best} ({Math.round(probs[best] * 100)} %)
                   </>
                 )}
               </figcaption>

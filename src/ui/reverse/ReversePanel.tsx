@@ -5,6 +5,7 @@ import { runSteps, SAMPLERS } from '../../pipeline/defaults';
 import type { ModelInfo } from '../../protocol';
 import type { EngineClient } from '../engine-client';
 import { GuidanceStrip } from '../GuidanceStrip';
+import { meterNames } from '../Meter';
 import { MemorisationCheck } from '../MemorisationCheck';
 import { useFieldValidity } from '../NumberField';
 import type { SamplingChannel } from '../sampling-channel';
@@ -162,7 +163,7 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
       )}
       {comparing ? (
         <Suspense fallback={null}>
-          <CompareView frames={compare} running={running} />
+          <CompareView frames={compare} running={running} names={meterNames(model)} />
         </Suspense>
       ) : (
         <>
@@ -173,14 +174,14 @@ export function ReversePanel({ engine, sampling, model, warmup, autoStart }: Pro
             stats={stats}
             onLive={selected ? () => select(null) : null}
           />
-          <Triptych shown={shown} label={asked} meter={meter} />
+          <Triptych shown={shown} label={asked} names={meterNames(model)} meter={meter} />
           {shown?.attention && (
             <Suspense fallback={null}>
               <AttentionView shown={shown} />
             </Suspense>
           )}
           {stripGuidances && frame && frame.xt.batch === stripGuidances.length && (settings.label !== null || settings.prompt) && (
-            <GuidanceStrip frame={frame} guidances={stripGuidances} label={asked} />
+            <GuidanceStrip frame={frame} guidances={stripGuidances} label={asked} names={meterNames(model)} />
           )}
           <Trajectory strip={strip} recorded={recorded} running={running} onSelect={select} />
         </>

@@ -46,7 +46,17 @@ export function stepText(f: { t: SampleFrame['t']; at: SampleFrame['at'] }): str
 }
 
 /** x_t, ε̂ and x̂0 large, with the meter under x̂0 when the model is one it reads. */
-export function Triptych({ shown, label, meter }: { shown: SampleFrame | null; label: number | null; meter: RunView['meter'] }) {
+export function Triptych({
+  shown,
+  label,
+  names,
+  meter,
+}: {
+  shown: SampleFrame | null;
+  label: number | null;
+  names: string[];
+  meter: RunView['meter'];
+}) {
   return (
     <div className="triptych">
       <figure>
@@ -66,7 +76,7 @@ export function Triptych({ shown, label, meter }: { shown: SampleFrame | null; l
         <figcaption>
           x̂<sub>0</sub> — its guess of the final image
         </figcaption>
-        {shown?.reads && <Meter reads={shown.reads} batch={shown.xt.batch} label={label} history={meter} />}
+        {shown?.reads && <Meter reads={shown.reads} batch={shown.xt.batch} label={label} names={names} history={meter} />}
       </figure>
     </div>
   );

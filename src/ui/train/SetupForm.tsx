@@ -1,5 +1,13 @@
 import { useCallback, useEffect, useState } from 'react';
-import { DEFAULT_SETUP, defaultLearningRate, MAX_LEARNING_RATE, MIN_LEARNING_RATE, qualityStage } from '../../training/recipe';
+import {
+  DEFAULT_SETUP,
+  defaultLearningRate,
+  MAX_LEARNING_RATE,
+  MIN_LEARNING_RATE,
+  priorFor,
+  PRIORS,
+  qualityStage,
+} from '../../training/recipe';
 import { NumberField, useFieldValidity } from '../NumberField';
 import type { DataSummary, TrainSetup } from '../../protocol';
 
@@ -12,11 +20,18 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
   /** The person picked the model themselves: no more automatic choice. */
   const [initChosen, setInitChosen] = useState(false);
 
-  // Pictures the shipped model fits (28×28 grey) fine-tune it by default: measured by bench:ttq, it
-  // draws the new class in 91 % of samples after two minutes, where a new tiny model is at 9–11 %.
-  // captions train a text model: the shipped one takes class labels
-  const fineTuneOk = !summary || (!summary.captions && summary.options.size === 28 && summary.options.channels === 1);
+  // Pictures a shipped model fits (28×28 grey: the digits model; 32×32 colour: the emoji model)
+  // fine-tune it by default: measured by bench:ttq, both reach a recognisable result far sooner than
+  // a new model (docs/quality.md). Captions train a text model: the shipped ones take class labels.
+  const prior = summary && !summary.captions ? priorFor(summary.options.size, summary.options.channels) : null;
+  const fineTuneOk = !summary || prior !== null;
   const hasData = (summary?.count ?? 0) > 0;
+  // a new data set (the last one cleared) gets the model chosen for it again
+  const [hadData, setHadData] = useState(hasData);
+  if (hadData !== hasData) {
+    setHadData(hasData);
+    if (!hasData) setInitChosen(false);
+  }
   useEffect(() => {
     if (initChosen || !hasData) return;
     const wanted: TrainSetup['init'] = fineTuneOk ? 'shipped' : DEFAULT_SETUP.init;
@@ -50,39 +65,40 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
     setSetup(saved);
     setInitChosen(true);
   }, []);
-  return { setup, set, chooseInit, initChosen, fineTuneOk, fields, load };
+  return { setup, set, chooseInit, initChosen, fineTuneOk, prior, fields, load };
 }
 
 const EXPECT_AFTER_MINUTES = [2, 5, 10];
 
+/** What fine-tuning the emoji model gives, as bench:ttq measured it on 343 emoji it never saw (docs/colour.md). */
+const EMOJI_FINE_TUNE_NOTE =
+  'on emoji it had not seen, it drew emoji-like shapes on black after two minutes (22 % read as their category), where a new model drew colour noise (9 %).';
+
 /**
- * What a run of this setup should give after a few minutes here: images/s, and the quality stage
- * where one was measured for pictures like these (grey ones); for colour pictures only the counts.
+ * What a run of this setup should give after a few minutes here: images/s, and the quality stage a
+ * new model reaches, as bench:ttq measured it on pictures like these (grey: digits; colour: emoji).
  */
 export function Expectation({ seconds, setup, channels }: { seconds: number; setup: TrainSetup; channels: number }) {
+  const colour = channels === 3;
   const imagesPerSecond = (setup.batchSize * 1000) / seconds;
   const runMinutes = (seconds * setup.totalSteps) / 1000 / 60;
-  const measured = qualityStage(0, channels) !== null;
   return (
     <p className="muted" data-testid="train-expectation">
       ≈ {imagesPerSecond.toFixed(imagesPerSecond < 10 ? 1 : 0)} images/s here.{' '}
       {setup.init === 'shipped'
-        ? 'Fine-tuning starts from the shipped digits model, so samples are digits from the first preview on.'
+        ? colour
+          ? `Fine-tuning starts from ${PRIORS.emoji.name}, so samples are emoji-like shapes on black from the first preview on.`
+          : `Fine-tuning starts from ${PRIORS.digits.name}, so samples are digits from the first preview on.`
         : EXPECT_AFTER_MINUTES.filter((m, i) => i === 0 || m <= runMinutes).map((m) => {
             const images = Math.min(imagesPerSecond * m * 60, setup.batchSize * setup.totalSteps);
-            const stage = qualityStage(images, channels);
             return (
               <span key={m}>
-                After {m} min: {Math.round(images).toLocaleString()} images{stage ? ` — ${stage}` : ''}.{' '}
+                After {m} min: {Math.round(images).toLocaleString()} images — {qualityStage(images, channels)}.{' '}
               </span>
             );
           })}
       {setup.init !== 'shipped' && (
-        <span className="note">
-          {measured
-            ? 'A rough guide from digit pictures, not a promise for every data set.'
-            : 'How good samples get in that time has been measured for grey digit pictures only, not for colour ones: the previews will show it.'}
-        </span>
+        <span className="note">A rough guide from {colour ? 'emoji' : 'digit'} pictures, not a promise for every data set.</span>
       )}
     </p>
   );
@@ -95,7 +111,7 @@ interface Props {
 
 /** Step 2 of training: which model, how long, how fast. */
 export function SetupForm({ form, busy }: Props) {
-  const { setup, set, chooseInit, initChosen, fineTuneOk, fields } = form;
+  const { setup, set, chooseInit, initChosen, fineTuneOk, prior, fields } = form;
   return (
     <>
       <h3>2. Model and training</h3>
@@ -110,8 +126,12 @@ export function SetupForm({ form, busy }: Props) {
           >
             <option value="tiny">tiny (fast)</option>
             <option value="small">small (cleaner)</option>
-            <option value="shipped" disabled={!fineTuneOk} title="the shipped digits model; needs 28×28 grey pictures without captions">
-              fine-tune the digits model
+            <option
+              value="shipped"
+              disabled={!fineTuneOk}
+              title="a shipped model: the digits model for 28×28 grey pictures, the emoji model for 32×32 colour ones (without captions)"
+            >
+              fine-tune {prior ? PRIORS[prior].name : 'a shipped model'}
             </option>
           </select>
         </label>
@@ -180,11 +200,12 @@ export function SetupForm({ form, busy }: Props) {
           />
         </label>
       </div>
-      {setup.init === 'shipped' && !initChosen && (
+      {setup.init === 'shipped' && !initChosen && prior && (
         <p className="muted" data-testid="train-init-hint">
-          Your pictures are 28×28 grey, so training starts from the shipped digits model: it learns a new kind of picture far faster than a
-          new model does (on one digit class, 91 % of its samples are that digit after two minutes, against about 10 % from scratch). Pick
-          tiny or small to start from scratch.
+          {prior === 'digits'
+            ? 'Your pictures are 28×28 grey, so training starts from the shipped digits model: it learns a new kind of picture far faster than a new model does (on one digit class, 91 % of its samples are that digit after two minutes, against about 10 % from scratch).'
+            : `Your pictures are 32×32 colour, so training starts from the shipped emoji model: ${EMOJI_FINE_TUNE_NOTE}`}{' '}
+          Pick tiny or small to start from scratch.
         </p>
       )}
     </>

@@ -106,7 +106,11 @@ export function TrainPanel({ engine }: { engine: EngineClient }) {
         <div className="warning" role="alertdialog" aria-label="Replace the saved model?" data-testid="train-replace">
           A new run replaces the {saved.finished ? 'model trained' : 'run saved'} so far ({saved.step} steps on {saved.images} images) once
           it saves its first checkpoint.{' '}
-          <button type="button" onClick={() => engine.send({ channel: 'models', type: 'export' })} data-testid="train-replace-export">
+          <button
+            type="button"
+            onClick={() => engine.send({ channel: 'models', type: 'export', format: 'ddpm' })}
+            data-testid="train-replace-export"
+          >
             Export it first
           </button>{' '}
           {!saved.finished && (

@@ -1,0 +1,193 @@
+/**
+ * `npm run eval:emoji`: the colour counterpart of `npm run eval` — the emoji category classifier and
+ * what it says of a colour model.
+ *   npm run eval:emoji -- [--model DIR] [--per-class N] [--sampler dpm-solver++] [--steps 20] [--guidance 3] [--seed S]
+ *                         [--retrain] [--grids DIR] [--out FILE]
+ * 1. The classifier (src/eval/classifier.ts, EMOJI_CLASSIFIER): trained on the emoji the colour prior
+ *    trained on (tools/torch/emoji_data.py's .npz, all but the held-out tenth) when
+ *    public/models/emoji-classifier has none (or --retrain), then saved there for the page's meter;
+ *    its accuracy on the held-out tenth, overall and per category.
+ * 2. The Fréchet floor: the distance between the classifier features of the held-out tenth and of as
+ *    many training emoji (real against real: what a perfect model would score at this count).
+ * 3. With --model (a class-conditional colour model, e.g. public/models/emoji): N samples per
+ *    category, judged — the share the classifier reads as the asked category, and their Fréchet
+ *    distance to the held-out tenth (and its ratio to the floor). A grid per run in --grids.
+ * JSON on stdout (and --out), progress on stderr. Needs the .npz (Python once); npm test does not.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { accuracy, classify, EMOJI_CLASSIFIER, trainClassifier } from '../src/eval/classifier';
+import { frechetDistanceOf } from '../src/eval/frechet';
+import { generate } from '../src/pipeline/generate';
+import type { SamplerName } from '../src/pipeline/defaults';
+import { parseArgs, UsageError } from './args';
+import { loadClassifier, saveClassifier } from './classifier';
+import { sampleGrid } from './digit-pictures';
+import { EMOJI_DATA, EMOJI_SIZE, loadEmoji } from './emoji';
+import { useNodeBackend } from './node-backend';
+import { loadModelFrom } from './node-io';
+import { encodePng } from './png';
+
+export const EMOJI_CLASSIFIER_DIR = 'public/models/emoji-classifier';
+const TRAINING = { epochs: 30, batchSize: 64, seed: 0 };
+const USAGE =
+  'usage: npm run eval:emoji -- [--model DIR] [--per-class N] [--sampler ddpm|ddim|dpm-solver++] [--steps S] [--guidance G] [--seed S] [--retrain] [--grids DIR] [--out FILE]';
+const log = (m: string) => process.stderr.write(`${m}\n`);
+const round = (x: number) => Number(x.toPrecision(4));
+
+export async function main(argv: string[]): Promise<number> {
+  const retrain = argv.includes('--retrain');
+  let a;
+  try {
+    a = parseArgs(
+      argv.filter((arg) => arg !== '--retrain'),
+      {
+        model: { kind: 'string' },
+        'per-class': { kind: 'int', min: 1, max: 1000 },
+        sampler: { kind: 'string', choices: ['ddpm', 'ddim', 'dpm-solver++'] },
+        steps: { kind: 'int', min: 1, max: 1000 },
+        guidance: { kind: 'number', min: 0, max: 20 },
+        seed: { kind: 'int', min: 0, max: 2 ** 31 },
+        grids: { kind: 'string' },
+        out: { kind: 'string' },
+      },
+      { model: '', 'per-class': 40, sampler: 'dpm-solver++', steps: 20, guidance: 3, seed: 0, grids: '', out: '' },
+    );
+  } catch (e) {
+    if (e instanceof UsageError) {
+      console.error(`error: ${e.message}\n${USAGE}`);
+      return 2;
+    }
+    throw e;
+  }
+  await useNodeBackend('wasm');
+  const data = await loadEmoji(EMOJI_DATA);
+  const split = (held: boolean) =>
+    data.images.map((image, i) => ({ image, label: data.labels[i] })).filter((_, i) => data.heldOut[i] === held);
+  const train = split(false);
+  const heldOut = split(true);
+
+  // 1. the classifier
+  let classifier = retrain ? null : await loadClassifier(EMOJI_CLASSIFIER_DIR);
+  const trained = classifier === null;
+  if (classifier === null) {
+    log(`training the emoji classifier on ${train.length} emoji (${TRAINING.epochs} epochs)`);
+    classifier = await trainClassifier(
+      train.map((e) => e.image),
+      train.map((e) => e.label),
+      {
+        ...TRAINING,
+        onEpoch: (epoch, loss, s) => log(`  epoch ${epoch + 1}/${TRAINING.epochs}: loss ${loss.toFixed(4)} (${s.toFixed(0)} s)`),
+      },
+      EMOJI_CLASSIFIER,
+    );
+  }
+  const real = await classify(
+    classifier,
+    heldOut.map((e) => e.image),
+  );
+  const heldOutAccuracy = accuracy(
+    real.labels,
+    heldOut.map((e) => e.label),
+  );
+  const perCategory = Object.fromEntries(
+    data.categories.map((name, k) => {
+      const idx = heldOut.map((e, i) => (e.label === k ? i : -1)).filter((i) => i >= 0);
+      return [name, { heldOut: idx.length, accuracy: round(idx.filter((i) => real.labels[i] === k).length / Math.max(1, idx.length)) }];
+    }),
+  );
+  const balanced =
+    data.categories.reduce((sum, name) => sum + (perCategory[name] as { accuracy: number }).accuracy, 0) / data.categories.length;
+  if (trained) {
+    await saveClassifier(classifier, EMOJI_CLASSIFIER_DIR, {
+      trainedOn: `${train.length} Noto emoji at 32×32 (tools/torch/emoji_data.py, the held-out tenth left out)`,
+      categories: data.categories,
+      ...TRAINING,
+      heldOutAccuracy,
+      heldOutBalancedAccuracy: balanced,
+    });
+    log(`saved the classifier to ${EMOJI_CLASSIFIER_DIR}`);
+  }
+  log(
+    `classifier held-out accuracy: ${(100 * heldOutAccuracy).toFixed(1)} % on ${heldOut.length} emoji; the mean over categories ${(100 * balanced).toFixed(1)} %`,
+  );
+
+  // 2. the floor: held-out against as many training emoji (every 10th, a spread over categories)
+  const reference = train.filter((_, i) => i % Math.floor(train.length / heldOut.length) === 0).slice(0, heldOut.length);
+  const floor = frechetDistanceOf(
+    real.features,
+    (
+      await classify(
+        classifier,
+        reference.map((e) => e.image),
+      )
+    ).features,
+  );
+  log(`real-vs-real Fréchet floor: ${floor.toFixed(3)} (N = ${heldOut.length})`);
+
+  // 3. a model's samples
+  let samples: Record<string, unknown> | null = null;
+  if (a.model !== '') {
+    const { model, diffusion } = await loadModelFrom(String(a.model));
+    try {
+      const c = model.config;
+      if (c.imageSize !== EMOJI_SIZE || c.inChannels !== 3 || c.numClasses !== data.categories.length)
+        throw new UsageError(`--model must be a 32×32 colour model of the ${data.categories.length} emoji categories`);
+      const per = Number(a['per-class']);
+      const labels = data.categories.flatMap((_, k) => Array<number>(per).fill(k));
+      const started = performance.now();
+      const images = await generate(model, diffusion, labels, {
+        sampler: a.sampler as SamplerName,
+        steps: Number(a.steps),
+        guidance: Number(a.guidance),
+        seed: Number(a.seed),
+        batchSize: 30,
+        onBatch: (done, total) => process.stderr.write(`\r  sampling ${done}/${total}`),
+      });
+      log('');
+      const judged = await classify(classifier, images);
+      const right = accuracy(judged.labels, labels);
+      const frechet = frechetDistanceOf(judged.features.slice(0, heldOut.length), real.features);
+      samples = {
+        model: String(a.model),
+        sampler: `${String(a.sampler)} ${Number(a.steps)} steps, guidance ${Number(a.guidance)}`,
+        perCategory: per,
+        categoryRight: round(right),
+        categoryRightEach: Object.fromEntries(
+          data.categories.map((name, k) => [name, round(judged.labels.filter((l, i) => labels[i] === k && l === k).length / per)]),
+        ),
+        frechet: round(frechet),
+        frechetRatio: round(frechet / floor),
+        frechetSamples: Math.min(images.length, heldOut.length),
+        seconds: round((performance.now() - started) / 1000),
+      };
+      log(`category read right ${(100 * right).toFixed(1)} %; Fréchet ${frechet.toFixed(2)} (${(frechet / floor).toFixed(2)}× floor)`);
+      if (a.grids !== '') {
+        await mkdir(String(a.grids), { recursive: true });
+        const g = sampleGrid(images, labels, Math.min(per, 16), data.categories.length, EMOJI_SIZE, 3);
+        const path = join(String(a.grids), `emoji-${String(a.sampler)}${Number(a.steps)}-g${Number(a.guidance)}.png`);
+        await writeFile(path, encodePng(g.pixels, g.width, g.height, 3));
+        log(`wrote ${path} (a row per category, in categories.txt's order)`);
+      }
+    } finally {
+      model.dispose();
+    }
+  }
+  classifier.dispose();
+  const report = {
+    date: new Date().toISOString(),
+    classifier: {
+      heldOutAccuracy: round(heldOutAccuracy),
+      heldOutBalancedAccuracy: round(balanced),
+      heldOut: heldOut.length,
+      perCategory,
+      trainedNow: trained,
+    },
+    frechetFloor: round(floor),
+    ...(samples ? { samples } : {}),
+  };
+  const json = `${JSON.stringify(report, null, 2)}\n`;
+  if (a.out !== '') await writeFile(String(a.out), json);
+  process.stdout.write(json);
+  return 0;
+}
