@@ -17,7 +17,6 @@ import { loadShippedDigits } from './shipped-digits';
 import { TrainingData } from './training-data';
 
 const PROGRESS_INTERVAL_MS = 100;
-
 const CHECKPOINT_EVERY = 50;
 
 /**

@@ -22,7 +22,7 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
 
   // Pictures a shipped model fits (28×28 grey: the digits model; 32×32 colour: the emoji model)
   // fine-tune it by default: measured by bench:ttq, both reach a recognisable result far sooner than
-  // a new model (docs/quality.md). Captions train a text model: the shipped ones take class labels.
+  // a new model (docs/quality.md, docs/colour.md). Captions train a text model: the shipped ones take class labels.
   const prior = summary && !summary.captions ? priorFor(summary.options.size, summary.options.channels) : null;
   const fineTuneOk = !summary || prior !== null;
   const hasData = (summary?.count ?? 0) > 0;
