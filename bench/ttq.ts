@@ -2,8 +2,8 @@
  * `npm run bench:ttq`: time to quality of the page's own training recipe, on wasm in Node (one
  * thread: tfjs-wasm has no threads in Node; the page gets one per core).
  *   npm run bench:ttq -- [--set digit|emoji|twemoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped]
- *                        [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--base C] [--mults 1,2,2] [--seed S]
- *                        [--grids DIR] [--out FILE]
+ *                        [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--min-snr G] [--base C] [--mults 1,2,2]
+ *                        [--seed S] [--guidance 1.5,3] [--grids DIR] [--out FILE]
  * Trains, as a person would, with the page's defaults (src/training/recipe.ts) unless an option
  * overrides one, on one of:
  *  - digit: the ~900 training digits of one MNIST class (unlabelled, src/data/mnist-split.ts); judged
@@ -16,8 +16,8 @@
  * samples read as the category asked for, and the Fréchet distance to the set itself, whose floor is
  * N of its own pictures against all of them. At each wall-clock mark (training time only: the
  * judging is not counted) it draws N DDIM-50 samples from the EMA weights, the way the page's
- * previews do (a class-conditional model: the categories in turn, at the page's guidance), and
- * reports the share recognised, the Fréchet distance, its floor at this N and their ratio. JSON on
+ * previews do (a class-conditional model: the categories in turn, at the page's guidance for the model
+ * trained, or at each of --guidance's scales, the first reported as the mark's own), and reports the share recognised, the Fréchet distance, its floor at this N and their ratio. JSON on
  * stdout (and --out), progress on stderr, a grid of the first 32 samples per mark in --grids.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -48,7 +48,7 @@ import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
 import type { TrainSetup } from '../src/training/recipe';
 
 const USAGE =
-  'usage: npm run bench:ttq -- [--set digit|emoji|twemoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped] [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--base C] [--mults 1,2,2] [--seed S] [--grids DIR] [--out FILE]';
+  'usage: npm run bench:ttq -- [--set digit|emoji|twemoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped] [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--min-snr G] [--base C] [--mults 1,2,2] [--seed S] [--guidance 1.5,3] [--grids DIR] [--out FILE]';
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const round = (x: number, digits = 3) => Number(x.toPrecision(digits));
 
@@ -63,6 +63,8 @@ export interface Mark {
   /** frechet / the real-vs-real distance at the same sample count. */
   frechetRatio: number;
   loss: number;
+  /** With several --guidance scales: the same judgement at each (the first is the mark's own). */
+  byGuidance?: { guidance: number; recognised: number; frechet: number; frechetRatio: number }[];
 }
 
 /** A grid of size×size tiles, 8 a row, 2 px apart on white. */
@@ -93,6 +95,11 @@ interface Task {
   recognised: (labels: number[]) => number;
   realFeatures: Float32Array[];
   floor: number;
+  /**
+   * The judge's ceiling (a colour set): the share its own pictures are read right, each category
+   * weighted as the samples ask for it — what samples as good as the pictures would score.
+   */
+  ceiling?: number;
   /** The model a fine-tune starts from, with its classes. */
   prior?: LoadedModel;
 }
@@ -137,12 +144,11 @@ async function emojiTask(set: 'emoji' | 'twemoji', n: number, classifier: tf.Lay
     dataset.add({ name: `${i}.png`, label: data.categories[label], pixels: Uint8Array.from(image, (v) => Math.round((v + 1) * 127.5)) }),
   );
   const present = [...new Set(mine.map((e) => e.label))].sort((a, b) => a - b);
-  const realFeatures = (
-    await classify(
-      classifier,
-      mine.map((e) => e.image),
-    )
-  ).features;
+  const real = await classify(
+    classifier,
+    mine.map((e) => e.image),
+  );
+  const realFeatures = real.features;
   const stride = Math.max(1, Math.floor(mine.length / n));
   const floor = frechetDistanceOf(
     (
@@ -157,6 +163,10 @@ async function emojiTask(set: 'emoji' | 'twemoji', n: number, classifier: tf.Lay
     realFeatures,
   );
   const asked = Array.from({ length: n }, (_, i) => present[i % present.length]);
+  const readRight = (k: number) => {
+    const of = mine.flatMap((e, i) => (e.label === k ? [real.labels[i] === k] : []));
+    return of.filter(Boolean).length / of.length;
+  };
   return {
     what: { set, images: mine.length, categories: present.map((k) => data.categories[k]) },
     dataset,
@@ -168,6 +178,7 @@ async function emojiTask(set: 'emoji' | 'twemoji', n: number, classifier: tf.Lay
     recognised: (labels) => labels.filter((l, i) => l === asked[i]).length / n,
     realFeatures,
     floor,
+    ceiling: asked.reduce((sum, k) => sum + readRight(k), 0) / n,
     ...(init === 'shipped' ? { prior: await loadModelFrom('public/models/emoji') } : {}),
   };
 }
@@ -189,9 +200,11 @@ export async function main(argv: string[]): Promise<number> {
         ema: { kind: 'number', min: 0, max: 0.99999 },
         warmup: { kind: 'int', min: -1, max: 100_000 },
         flip: { kind: 'int', min: -1, max: 1 },
+        'min-snr': { kind: 'number', min: 0, max: 1000 },
         base: { kind: 'int', min: 0, max: 256 },
         mults: { kind: 'string' },
         seed: { kind: 'int', min: 0, max: 2 ** 31 },
+        guidance: { kind: 'string' },
         grids: { kind: 'string' },
         out: { kind: 'string' },
       },
@@ -207,9 +220,11 @@ export async function main(argv: string[]): Promise<number> {
         ema: -1,
         warmup: -1,
         flip: -1,
+        'min-snr': 0,
         base: 0,
         mults: '',
         seed: 0,
+        guidance: '',
         grids: '',
         out: '',
       },
@@ -228,6 +243,11 @@ export async function main(argv: string[]): Promise<number> {
   }
   const n = Number(a.samples);
   const colour = a.set !== 'digit';
+  const asked = a.guidance === '' ? [] : String(a.guidance).split(',').map(Number);
+  if (asked.some((g) => !(g >= 0 && g <= 20))) {
+    console.error(`error: --guidance must be scales between 0 and 20, e.g. 1.5,3; got '${a.guidance}'\n${USAGE}`);
+    return 2;
+  }
   await useNodeBackend('wasm');
   const classifierDir = colour ? EMOJI_CLASSIFIER_DIR : CLASSIFIER_DIR;
   const classifier = await loadClassifier(classifierDir);
@@ -242,6 +262,10 @@ export async function main(argv: string[]): Promise<number> {
     ? await emojiTask(a.set as 'emoji' | 'twemoji', n, classifier, init)
     : await digitTask(Number(a.digit), n, classifier, init);
   const { dataset, size, channels } = task;
+  // a digit set is one class, sampled unguided; a colour set's categories at --guidance's scales, or at the
+  // page's: what a fine-tuned model keeps of its prior's own settings (the emoji model's 3), else 1.5
+  const pageGuidance = task.prior?.metadata.sampling?.guidance ?? SAMPLING_DEFAULTS.guidance;
+  const guidances = !colour ? [1] : asked.length > 0 ? asked : [pageGuidance];
 
   // 2. the page's recipe, with the overrides asked for
   const setup = {
@@ -256,6 +280,7 @@ export async function main(argv: string[]): Promise<number> {
     ...trainConfigFor(setup),
     ...(Number(a.ema) >= 0 ? { emaDecay: Number(a.ema) } : {}),
     ...(Number(a.warmup) >= 0 ? { warmupSteps: Number(a.warmup) } : {}),
+    ...(Number(a['min-snr']) > 0 ? { minSnrGamma: Number(a['min-snr']) } : {}),
   };
   const prior = task.prior;
   const diffusion = prior?.diffusion ?? DEFAULT_DIFFUSION;
@@ -272,7 +297,7 @@ export async function main(argv: string[]): Promise<number> {
   const modelLabel = (k: number | null): number | null =>
     k === null || config.numClasses === 0 ? null : prior ? k : dataClasses.indexOf(task.categories[k]);
   log(
-    `bench:ttq: ${JSON.stringify(task.what)}, ${setup.init} U-Net, batch ${setup.batchSize}, flip ${setup.flip}, ${JSON.stringify(trainConfig)}; marks at ${marks.join(', ')} min; floor FD ${task.floor.toFixed(2)} at N = ${n}`,
+    `bench:ttq: ${JSON.stringify(task.what)}, ${setup.init} U-Net, batch ${setup.batchSize}, flip ${setup.flip}, ${JSON.stringify(trainConfig)}; marks at ${marks.join(', ')} min; floor FD ${task.floor.toFixed(2)} at N = ${n}${task.ceiling !== undefined ? `; the set's own pictures read ${(100 * task.ceiling).toFixed(1)} % right` : ''}`,
   );
   let trainingMs = 0;
   let lastStepAt = 0;
@@ -312,37 +337,50 @@ export async function main(argv: string[]): Promise<number> {
     const reason = await session.run();
     if (reason.kind === 'diverged' || reason.kind === 'error') throw new Error(`training failed: ${reason.message}`);
     const step = session.trainer.step;
-    const images = await generate(session.samplingModel, diffusion, colour ? task.asked.map(modelLabel) : Array<null>(n).fill(null), {
-      sampler: 'ddim',
-      steps: 50,
-      guidance: colour ? SAMPLING_DEFAULTS.guidance : 1,
-      seed: 1000,
-      batchSize: 32,
-    });
-    const judged = await classify(classifier, images);
-    const recognised = task.recognised(judged.labels);
-    const frechet = frechetDistanceOf(judged.features, task.realFeatures);
+    const judged = [];
+    for (const guidance of guidances) {
+      const images = await generate(session.samplingModel, diffusion, colour ? task.asked.map(modelLabel) : Array<null>(n).fill(null), {
+        sampler: 'ddim',
+        steps: 50,
+        guidance,
+        seed: 1000,
+        batchSize: 32,
+      });
+      const read = await classify(classifier, images);
+      const frechet = frechetDistanceOf(read.features, task.realFeatures);
+      judged.push({
+        guidance,
+        recognised: round(task.recognised(read.labels)),
+        frechet: round(frechet),
+        frechetRatio: round(frechet / task.floor),
+      });
+      if (a.grids !== '') {
+        await mkdir(String(a.grids), { recursive: true });
+        const g = grid(images.slice(0, 32), size, channels);
+        const scale = guidances.length > 1 ? `-g${guidance}` : '';
+        const name = `ttq-${colour ? `${String(a.set)}-` : ''}${setup.init}-${marks[nextMark]}min${scale}.png`;
+        await writeFile(join(String(a.grids), name), encodePng(g.pixels, g.width, g.height, channels as 1 | 3));
+      }
+    }
     const minutes = trainingMs / 60_000;
+    const { recognised, frechet, frechetRatio } = judged[0];
     const mark: Mark = {
       minutes: round(minutes),
       step,
       imagesSeen: step * setup.batchSize,
       imagesPerSecond: round((step * setup.batchSize) / (trainingMs / 1000)),
-      recognised: round(recognised),
-      frechet: round(frechet),
-      frechetRatio: round(frechet / task.floor),
+      recognised,
+      frechet,
+      frechetRatio,
       loss: round(loss),
+      ...(judged.length > 1 ? { byGuidance: judged } : {}),
     };
     results.push(mark);
-    log(
-      `  ${minutes.toFixed(1)} min, step ${step} (${mark.imagesPerSecond} img/s): recognised ${(100 * recognised).toFixed(1)} %, FD ${frechet.toFixed(2)} (${mark.frechetRatio}× floor), loss ${loss.toFixed(4)}`,
+    const each = judged.map(
+      (j) =>
+        `${guidances.length > 1 ? `g${j.guidance}: ` : ''}recognised ${(100 * j.recognised).toFixed(1)} %, FD ${j.frechet} (${j.frechetRatio}× floor)`,
     );
-    if (a.grids !== '') {
-      await mkdir(String(a.grids), { recursive: true });
-      const g = grid(images.slice(0, 32), size, channels);
-      const name = `ttq-${colour ? `${String(a.set)}-` : ''}${setup.init}-${marks[nextMark]}min.png`;
-      await writeFile(join(String(a.grids), name), encodePng(g.pixels, g.width, g.height, channels as 1 | 3));
-    }
+    log(`  ${minutes.toFixed(1)} min, step ${step} (${mark.imagesPerSecond} img/s): ${each.join('; ')}, loss ${loss.toFixed(4)}`);
     if (reason.kind === 'finished') {
       log(`  the run reached its ${setup.totalSteps} steps before the ${marks[nextMark]}-minute mark`);
       break;
@@ -357,8 +395,9 @@ export async function main(argv: string[]): Promise<number> {
     recipe: { init: setup.init, batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, config, trainConfig },
     judge: {
       samples: n,
-      sampler: `DDIM-50, η = 0, EMA weights${colour ? `, guidance ${SAMPLING_DEFAULTS.guidance}, the categories in turn` : ''}`,
+      sampler: `DDIM-50, η = 0, EMA weights${colour ? `, guidance ${guidances.join(' and ')}, the categories in turn` : ''}`,
       frechetFloor: round(task.floor),
+      ...(task.ceiling !== undefined ? { ceiling: round(task.ceiling) } : {}),
     },
     marks: results,
   };

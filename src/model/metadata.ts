@@ -14,8 +14,34 @@ export interface ModelMetadata {
   images?: number;
   /** The model it was fine-tuned from, in words. */
   finetunedFrom?: string;
+  /** The sampling settings the page opens it on, measured best for it (the emoji model's playground.json; kept by its fine-tunes). */
+  sampling?: SamplingHint;
   /** Anything else the exporter wrote (tools/torch/export.py: steps, batchSize, emaDecay, …), kept as is. */
   [fact: string]: unknown;
+}
+
+/** A model's own first sampling settings; the page applies those that fit it (a sampler it knows, a class it has). */
+export interface SamplingHint {
+  sampler?: string;
+  steps?: number;
+  guidance?: number;
+  label?: number;
+}
+
+/** A sampling hint as data: an object whose fields, when present, have the types and ranges the page accepts; else null. */
+export function parseSamplingHint(raw: unknown): SamplingHint | null {
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) return null;
+  const h = raw as Record<string, unknown>;
+  const ok = (key: string, valid: (v: unknown) => boolean) => !(key in h) || valid(h[key]);
+  const integer = (min: number, max: number) => (v: unknown) => Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
+  const fits =
+    ok('sampler', (v) => typeof v === 'string') &&
+    ok('steps', integer(1, 1000)) &&
+    ok('guidance', (v) => typeof v === 'number' && v >= 0 && v <= 20) &&
+    ok('label', integer(0, 100_000));
+  if (!fits) return null;
+  const pick = ['sampler', 'steps', 'guidance', 'label'].filter((k) => k in h);
+  return Object.fromEntries(pick.map((k) => [k, h[k]]));
 }
 
 /**
@@ -33,6 +59,11 @@ export function parseModelMetadata(raw: unknown): ModelMetadata {
   drop('trainedSteps', (v) => Number.isInteger(v));
   drop('images', (v) => Number.isInteger(v));
   drop('finetunedFrom', (v) => typeof v === 'string');
+  if ('sampling' in m) {
+    const hint = parseSamplingHint(m.sampling);
+    if (hint) m.sampling = hint;
+    else delete m.sampling;
+  }
   return m;
 }
 

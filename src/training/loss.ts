@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import { snr, type Schedule } from '../diffusion/schedule';
 import type { Scheduler } from '../diffusion/scheduler';
 import type { UNet } from '../model/model';
 import type { EncodedText } from '../model/unet';
@@ -26,5 +27,17 @@ export function ddpmLoss(
     const given = condition instanceof tf.Tensor ? { labels: condition } : { text: condition };
     const eps = model.predict(xt, t, { ...given, training });
     return tf.mean<tf.Tensor1D>(tf.square(tf.sub(noise, eps)), [1, 2, 3]);
+  });
+}
+
+/**
+ * Min-SNR-γ loss weights (Hang et al. 2023, eq. 8 for an ε-predicting model): min(SNR_t, γ) / SNR_t
+ * per drawn timestep, SNR_t = ᾱ_t / (1 − ᾱ_t). Timesteps whose SNR is above γ (the nearly clean
+ * ones, which L_simple over-weights) count less; the noisy ones keep weight 1. γ = 5 in the paper.
+ */
+export function minSnrWeights(schedule: Schedule, t: ArrayLike<number>, gamma: number): Float32Array {
+  return Float32Array.from(t, (ti) => {
+    const s = snr(schedule, ti);
+    return Math.min(s, gamma) / s;
   });
 }

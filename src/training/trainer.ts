@@ -6,7 +6,7 @@ import { UNet } from '../model/model';
 import { planOf } from '../model/plans';
 import { PAD_ID, START_ID } from '../text/tokenizer';
 import { FlatLayout, FusedAdam, flatVariable } from './fused-optimizer';
-import { ddpmLoss } from './loss';
+import { ddpmLoss, minSnrWeights } from './loss';
 
 /** Optimisation settings (the defaults follow common small-DDPM recipes). */
 export interface TrainConfig {
@@ -20,6 +20,8 @@ export interface TrainConfig {
   emaDecay: number;
   /** Probability of replacing a label by "no label", or a caption by the empty prompt (classifier-free guidance training). */
   labelDropout: number;
+  /** Min-SNR-γ weighting of the loss (Hang et al. 2023; minSnrWeights); absent or 0: L_simple, every timestep alike. */
+  minSnrGamma?: number;
 }
 
 export const DEFAULT_TRAIN_CONFIG: TrainConfig = {
@@ -140,9 +142,11 @@ export class Trainer {
       const noise = this.rng.randn(x0.shape);
       const y = drawn.labels ? tf.tensor1d(drawn.labels, 'int32') : undefined;
       const ids = drawn.tokens ? tf.tensor2d(drawn.tokens, undefined, 'int32') : undefined; // [B, L]
+      const gamma = this.config.minSnrGamma ?? 0;
+      const weights = gamma > 0 ? tf.tensor1d(minSnrWeights(this.forward.schedule, drawn.t, gamma)) : null;
       const { value, grads } = tf.variableGrads(() => {
         perExample = tf.keep(ddpmLoss(this.model, this.forward, x0, t, noise, ids ? this.model.encode(ids) : y));
-        return tf.mean<tf.Scalar>(perExample);
+        return tf.mean<tf.Scalar>(weights ? tf.mul(perExample, weights) : perExample);
       }, vars);
       const gradNorm = this.adam.step(
         vars.map((v) => grads[v.name]),

@@ -1,5 +1,5 @@
-import { isTextUNet, isUNet2D } from '../model/config';
-import { SAMPLING_DEFAULTS } from '../pipeline/defaults';
+import { isTextUNet } from '../model/config';
+import { SAMPLER_NAMES, SAMPLING_DEFAULTS } from '../pipeline/defaults';
 import type { ImageBatch, ModelInfo, SampleSettings, SampleStart } from '../protocol';
 import { pick } from './pixels';
 import type { EngineClient } from './engine-client';
@@ -22,11 +22,21 @@ export const TEXT_DEFAULTS: Partial<SampleSettings> = {
 };
 
 /**
- * The shipped emoji model's first settings: Smileys & Emotion; DPM-Solver++, 20 steps; guidance 3,
- * which reads the asked category in 42 % of samples against 29 % at 1.5, with the lower Fréchet
- * distance (docs/colour.md).
+ * What a model's own metadata says to open it on (the emoji model's playground.json: DPM-Solver++
+ * 20 steps at guidance 3, Smileys & Emotion — docs/colour.md — kept by the models fine-tuned from
+ * it): the settings that fit it, a sampler the page has and a class the model has.
  */
-export const EMOJI_DEFAULTS: Partial<SampleSettings> = { label: 0, guidance: 3, sampler: 'dpm-solver++', steps: 20 };
+export function hintedSettings(model: ModelInfo): Partial<SampleSettings> {
+  const hint = model.metadata.sampling;
+  if (!hint) return {};
+  const sampler = SAMPLER_NAMES.find((s) => s === hint.sampler);
+  return {
+    ...(sampler ? { sampler } : {}),
+    ...(hint.steps !== undefined ? { steps: hint.steps } : {}),
+    ...(hint.guidance !== undefined && model.unlabelled ? { guidance: hint.guidance } : {}),
+    ...(hint.label !== undefined && hint.label < model.config.numClasses ? { label: hint.label } : {}),
+  };
+}
 
 /**
  * The sampling settings both panels share (the reverse panel edits them; the forward panel's
@@ -49,10 +59,11 @@ export class SamplingChannel {
   ) {
     const nc = model.config.numClasses;
     const byDefault = nc > 0 ? Math.min(3, nc - 1) : null;
-    // a text model starts on a prompt, and on the fast sampler: prompts are for trying one after another
-    const text = isTextUNet(model.config) ? TEXT_DEFAULTS : model.source === 'example' && isUNet2D(model.config) ? EMOJI_DEFAULTS : {};
+    // a text model starts on a prompt, and on the fast sampler: prompts are for trying one after another;
+    // another model on what its metadata says
+    const own = isTextUNet(model.config) ? TEXT_DEFAULTS : hintedSettings(model);
     // a link's settings (validated for this model) over the defaults
-    const settings = { ...SAMPLING_DEFAULTS, batch: 1, label: byDefault, ...text, ...settingsFromUrl(location.search, model) };
+    const settings = { ...SAMPLING_DEFAULTS, batch: 1, label: byDefault, ...own, ...settingsFromUrl(location.search, model) };
     // a model without a "no label" class always draws a class
     this.current = settings.label === null && !model.unlabelled ? { ...settings, label: byDefault } : settings;
   }

@@ -14,6 +14,8 @@ import { unetParams } from '../../src/model/flops';
 import { UNet } from '../../src/model/model';
 import { fromArtifacts, toArtifacts } from '../../src/model/io';
 import { drawsUnlabelled } from '../../src/model/plans';
+import { parseModelMetadata } from '../../src/model/metadata';
+import { hintedSettings } from '../../src/ui/sampling-channel';
 import { parseUNet2DConfig } from '../../src/model/unet2d-config';
 import { values, type ParityIO } from './helpers';
 
@@ -144,6 +146,30 @@ describe("diffusers' UNet2DModel", () => {
     (await load({ classes: ['a', 'b', 'c', 'd', 'e'] })).model.dispose();
     await expect(load({ classes: [] }, 'attn-f32')).rejects.toThrow(/names classes, but config.json's model has no class embedding/);
     await expect(load('cats')).rejects.toThrow(/playground.json is not a JSON object/);
+    // the sampling settings, when given, are checked too: a guidance of 100 or a class the model lacks
+    const named = { classes: ['a', 'b', 'c', 'd'], noLabelClass: 4 };
+    await expect(load({ ...named, sampling: { guidance: 100 } })).rejects.toThrow(/sampling must be an object of sampler/);
+    await expect(load({ ...named, sampling: { label: 4 } })).rejects.toThrow(/label \(a class, below 4\)/);
+    await expect(load({ ...named, sampling: 'fast' })).rejects.toThrow(/sampling must be/);
+  });
+
+  it("playground.json's sampling settings become the model's metadata, are kept by its diffusers export and open the page on them", async () => {
+    const sampling = { sampler: 'dpm-solver++', steps: 20, guidance: 3, label: 0 };
+    const files = { ...folder('cifar-like-f16'), playground: { classes: ['cat', 'dog', 'owl', 'fox'], noLabelClass: 4, sampling } };
+    const { model, diffusion, metadata } = await loadDiffusers(files);
+    expect(metadata.sampling).toEqual(sampling);
+    const out = await exportDiffusers(model, diffusion, metadata);
+    expect(JSON.parse(out['playground.json']!)).toEqual({ classes: ['cat', 'dog', 'owl', 'fox'], noLabelClass: 4, sampling });
+    const info = { config: model.config, diffusion, metadata, classes: [], unlabelled: true, source: 'trained' as const, numParams: 0 };
+    expect(hintedSettings(info)).toEqual({ sampler: 'dpm-solver++', steps: 20, guidance: 3, label: 0 });
+    // what does not fit is left to the page's defaults: a sampler it lacks, a class beyond the model's, guidance without "no label"
+    const odd = { ...info, metadata: { sampling: { sampler: 'euler', steps: 30, guidance: 2, label: 7 } } };
+    expect(hintedSettings(odd)).toEqual({ steps: 30, guidance: 2 });
+    expect(hintedSettings({ ...odd, unlabelled: false })).toEqual({ steps: 30 });
+    // a .ddpm's metadata is data too: a malformed hint is dropped, the rest kept
+    expect(parseModelMetadata({ classes: ['a'], sampling: { steps: 'many' } })).toEqual({ classes: ['a'] });
+    expect(parseModelMetadata({ sampling: { guidance: 3, extra: 1 } })).toEqual({ sampling: { guidance: 3 } });
+    model.dispose();
   });
 
   it('finds the files of a model folder and of a pipeline folder (unet/ and scheduler/), safetensors first, under a dropped folder’s name', () => {

@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { DDPMScheduler, GaussianRng, makeSchedule } from '../../src/diffusion';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
-import { ddpmLoss } from '../../src/training/loss';
+import { ddpmLoss, minSnrWeights } from '../../src/training/loss';
 import { Trainer, learningRateAt, emaDecayAt, DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
 import { easyBatch, expectNoLeak, values } from './helpers';
 
@@ -37,6 +37,54 @@ describe('L_simple (Algorithm 1, eq. 14)', () => {
     const expected = eps.reduce((s, e, i) => s + (nv[i] - e) ** 2, 0) / eps.length;
     expect(Math.abs(loss - expected)).toBeLessThan(1e-5 * expected);
     model.dispose();
+  });
+});
+
+describe('Min-SNR-γ weighting (Hang et al. 2023)', () => {
+  it("weighs each timestep by min(SNR_t, γ) / SNR_t, as diffusers' compute_snr recipe does for ε", () => {
+    const schedule = makeSchedule(diffusion);
+    const snr = (t: number) => schedule.alphasCumprod[t] / (1 - schedule.alphasCumprod[t]);
+    const w = minSnrWeights(schedule, [0, 50, 100, 500, 999], 5);
+    // t = 0: SNR = (1 − 10⁻⁴) / 10⁻⁴ ≈ 9999, so the nearly clean step counts 5 / 9999
+    expect(w[0]).toBeCloseTo(5 / 9999, 7);
+    expect(w[1]).toBeCloseTo(5 / snr(50), 7);
+    // the noisy steps (SNR ≤ γ) keep weight 1
+    expect(snr(500)).toBeLessThan(5);
+    expect([...w.slice(3)]).toEqual([1, 1]);
+    // the crossing: the first t whose SNR is at most γ has weight 1, the one before less
+    const cross = Array.from({ length: 1000 }, (_, t) => t).find((t) => snr(t) <= 5)!;
+    const [before, at] = minSnrWeights(schedule, [cross - 1, cross], 5);
+    expect(before).toBeLessThan(1);
+    expect(at).toBe(1);
+  });
+
+  it('the training step minimises the weighted mean of the per-example losses', async () => {
+    await tf.setBackend('wasm');
+    const four = easyBatch();
+    const x0 = tf.concat([four, four, four, four]); // 16 draws of t
+    four.dispose();
+    const step = async (minSnrGamma?: number) => {
+      const model = UNet.create(tinyConfig, 1);
+      const trainer = new Trainer(model, diffusion, { ...DEFAULT_TRAIN_CONFIG, minSnrGamma }, new GaussianRng(3));
+      const r = await trainer.trainStep(
+        x0,
+        Array.from({ length: 16 }, (_, i) => i % 2),
+      );
+      trainer.dispose();
+      model.dispose();
+      return r;
+    };
+    const plain = await step();
+    const weighted = await step(5);
+    // the same seed draws the same t, ε and the same per-example losses; only their weights differ
+    expect([...weighted.timesteps]).toEqual([...plain.timesteps]);
+    const mean = (xs: ArrayLike<number>) => Array.from(xs).reduce((s, x) => s + x, 0) / xs.length;
+    expect(plain.loss).toBeCloseTo(mean(plain.losses), 6);
+    const w = minSnrWeights(makeSchedule(diffusion), weighted.timesteps, 5);
+    expect(weighted.loss).toBeCloseTo(mean(Array.from(weighted.losses, (l, i) => l * w[i])), 6);
+    expect(w.some((wi) => wi < 0.99)).toBe(true); // the draw hit a clean step, so the test tells the two apart
+    x0.dispose();
+    await tf.setBackend('cpu');
   });
 });
 

@@ -5,11 +5,12 @@ emoji's category, with label dropout for classifier-free guidance: class 9 is "n
   /usr/bin/python3 tools/torch/emoji_data.py                       # → tools/torch/runs/emoji/emoji-32.npz
   /usr/bin/python3 tools/torch/train_emoji.py --stop-after-minutes 150
       # writes tools/torch/runs/emoji.pt (git-ignored) and resumes from it if it exists; the shipped
-      # model is this run to step 3,000 (its EMA restarted at 2,000: --ema 0.998 --reset-ema 1);
-      # --steps 20000 continues it
+      # model is this run to step 6,250 (its EMA restarted at 2,000: --ema 0.998 --reset-ema 1; then
+      # --steps 7000 --lr 5e-4 --ema 0.999 from 3,000, stopped on the clock); --steps 20000 continues it
   /usr/bin/python3 tools/torch/train_emoji.py --export public/models/emoji --fixture-name shipped-emoji
       # the EMA weights as a diffusers folder: config.json, diffusion_pytorch_model.safetensors,
-      # scheduler_config.json, and playground.json (the category names and the "no label" class)
+      # scheduler_config.json, and playground.json (the category names, the "no label" class and the
+      # sampling settings the page opens it on)
 
 The held-out tenth (emoji_data.py, held_out.txt) is never trained on. The loop is loop.py's
 (--device, --precision and torchrun as in train.py).
@@ -89,6 +90,11 @@ def main():
           header=f"emoji {len(x_train)} (held out {held})", extra={"categories": categories})
 
 
+# the settings the page opens the model on, measured best by npm run eval:emoji (docs/colour.md):
+# DPM-Solver++ 20 steps at guidance 3, the first category (Smileys & Emotion)
+SAMPLING = {"sampler": "dpm-solver++", "steps": 20, "guidance": 3, "label": 0}
+
+
 def export(ckpt_path: str, out: str, categories: list, fixture_name: str):
     """The EMA weights as a diffusers folder that UNet2DModel.from_pretrained loads, with the page's
     playground.json and a model card (README.md, with the images' licence); with fixture_name, also
@@ -106,7 +112,7 @@ def export(ckpt_path: str, out: str, categories: list, fixture_name: str):
                    "beta_schedule": "linear" if linear else "squaredcos_cap_v2", **({"beta_start": 1e-4, "beta_end": 0.02} if linear else {}),
                    "prediction_type": d["predictionType"], "variance_type": "fixed_small", "clip_sample": True}, f, indent=2)
     with open(os.path.join(out, "playground.json"), "w") as f:
-        json.dump({"classes": categories, "noLabelClass": len(categories), "steps": ck["step"],
+        json.dump({"classes": categories, "noLabelClass": len(categories), "sampling": SAMPLING, "steps": ck["step"],
                    "trainingMinutes": round(ck.get("minutes", 0), 1)}, f, indent=2)
     with open(os.path.join(out, "README.md"), "w") as f:
         f.write(MODEL_CARD.format(step=ck["step"], images=ck["step"] * ck["args"]["batch"], params=sum(v.numel() for v in ck["ema"].values()),

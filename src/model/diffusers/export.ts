@@ -65,7 +65,15 @@ export async function exportDiffusers(model: UNet, diffusion: DiffusionConfig, m
     'scheduler_config.json': `${JSON.stringify(toSchedulerConfig(diffusion), null, 2)}\n`,
     ...(config.numClassEmbeds !== null && (metadata.classes !== undefined || config.noLabelClass !== null)
       ? {
-          'playground.json': `${JSON.stringify({ classes: classNames(metadata, config.numClasses), noLabelClass: config.noLabelClass }, null, 2)}\n`,
+          'playground.json': `${JSON.stringify(
+            {
+              classes: classNames(metadata, config.numClasses),
+              noLabelClass: config.noLabelClass,
+              ...(metadata.sampling ? { sampling: metadata.sampling } : {}),
+            },
+            null,
+            2,
+          )}\n`,
         }
       : {}),
   };

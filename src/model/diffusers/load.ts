@@ -87,6 +87,7 @@ export async function loadDiffusers(files: DiffusersFiles): Promise<LoadedModel>
     format: 'diffusers',
     ...(files.source ? { source: files.source } : {}),
     ...(playground ? { classes: playground.classes } : {}),
+    ...(playground?.sampling ? { sampling: playground.sampling } : {}),
   };
   return { model: new UNet(config, tensors), diffusion, metadata };
 }
