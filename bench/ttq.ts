@@ -35,7 +35,7 @@ import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
 import { DEFAULT_SETUP, defaultLearningRate, priorLabelMap, trainConfigFor } from '../src/training/recipe';
 import { TrainingSession } from '../src/training/session';
 import { parseArgs, UsageError } from '../scripts/args';
-import { classify } from '../src/eval/classifier';
+import { classAccuracy, classify } from '../src/eval/classifier';
 import { CLASSIFIER_DIR, loadClassifier } from '../scripts/classifier';
 import { loadMnist, toSignedRange } from '../scripts/mnist';
 import { useNodeBackend } from '../scripts/node-backend';
@@ -163,10 +163,7 @@ async function emojiTask(set: 'emoji' | 'twemoji', n: number, classifier: tf.Lay
     realFeatures,
   );
   const asked = Array.from({ length: n }, (_, i) => present[i % present.length]);
-  const readRight = (k: number) => {
-    const of = mine.flatMap((e, i) => (e.label === k ? [real.labels[i] === k] : []));
-    return of.filter(Boolean).length / of.length;
-  };
+  const truth = mine.map((e) => e.label);
   return {
     what: { set, images: mine.length, categories: present.map((k) => data.categories[k]) },
     dataset,
@@ -178,7 +175,7 @@ async function emojiTask(set: 'emoji' | 'twemoji', n: number, classifier: tf.Lay
     recognised: (labels) => labels.filter((l, i) => l === asked[i]).length / n,
     realFeatures,
     floor,
-    ceiling: asked.reduce((sum, k) => sum + readRight(k), 0) / n,
+    ceiling: asked.reduce((sum, k) => sum + classAccuracy(real.labels, truth, k), 0) / n,
     ...(init === 'shipped' ? { prior: await loadModelFrom('public/models/emoji') } : {}),
   };
 }

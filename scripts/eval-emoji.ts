@@ -16,7 +16,7 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { accuracy, classify, EMOJI_CLASSIFIER, trainClassifier } from '../src/eval/classifier';
+import { accuracy, classAccuracy, classify, EMOJI_CLASSIFIER, trainClassifier } from '../src/eval/classifier';
 import { frechetDistanceOf } from '../src/eval/frechet';
 import { generate } from '../src/pipeline/generate';
 import type { SamplerName } from '../src/pipeline/defaults';
@@ -95,17 +95,25 @@ export async function main(argv: string[]): Promise<number> {
     classifier,
     train.map((e) => e.image),
   );
-  const readRight = (set: { label: number }[], labels: number[], k: number) => {
-    const of = set.flatMap((e, i) => (e.label === k ? [labels[i] === k] : []));
-    return of.filter(Boolean).length / Math.max(1, of.length);
-  };
   const perCategory = Object.fromEntries(
     data.categories.map((name, k) => [
       name,
       {
         heldOut: heldOut.filter((e) => e.label === k).length,
-        accuracy: round(readRight(heldOut, real.labels, k)),
-        trainingAccuracy: round(readRight(train, seen.labels, k)),
+        accuracy: round(
+          classAccuracy(
+            real.labels,
+            heldOut.map((e) => e.label),
+            k,
+          ),
+        ),
+        trainingAccuracy: round(
+          classAccuracy(
+            seen.labels,
+            train.map((e) => e.label),
+            k,
+          ),
+        ),
       },
     ]),
   );

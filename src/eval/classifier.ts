@@ -193,3 +193,9 @@ export async function classify(model: tf.LayersModel, images: Float32Array[], ba
 export function accuracy(predicted: number[], expected: number[]): number {
   return predicted.filter((p, i) => p === expected[i]).length / expected.length;
 }
+
+/** Share of the examples of class `k` (by `expected`) that are read as `k` (0 when there are none). */
+export function classAccuracy(predicted: number[], expected: number[], k: number): number {
+  const of = expected.flatMap((e, i) => (e === k ? [predicted[i] === k] : []));
+  return of.filter(Boolean).length / Math.max(1, of.length);
+}
