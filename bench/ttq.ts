@@ -1,7 +1,7 @@
 /**
  * `npm run bench:ttq`: time to quality of the page's own training recipe, on wasm in Node (one
  * thread: tfjs-wasm has no threads in Node; the page gets one per core).
- *   npm run bench:ttq -- [--set digit|emoji|twemoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped]
+ *   npm run bench:ttq -- [--set digit|emoji|twemoji|openmoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped]
  *                        [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--min-snr G] [--base C] [--mults 1,2,2]
  *                        [--seed S] [--guidance 1.5,3] [--grids DIR] [--out FILE]
  * Trains, as a person would, with the page's defaults (src/training/recipe.ts) unless an option
@@ -11,7 +11,8 @@
  *    digits model;
  *  - emoji: the colour prior's held-out tenth (343 Noto emoji it never saw, tools/torch/emoji_data.py),
  *    in folders named by category; 'shipped' fine-tunes the emoji model (public/models/emoji);
- *  - twemoji: the same emoji in a style the prior never saw (Twitter's, emoji_data.py --style twitter).
+ *  - twemoji, openmoji: the same held-out emoji in styles the prior never saw (Twitter's, emoji_data.py
+ *    --style twitter; OpenMoji's line art, --style openmoji).
  * The colour sets are judged by the emoji category classifier (npm run eval:emoji): the share of
  * samples read as the category asked for, and the Fréchet distance to the set itself, whose floor is
  * N of its own pictures against all of them. At each wall-clock mark (training time only: the
@@ -42,13 +43,13 @@ import { useNodeBackend } from '../scripts/node-backend';
 import { loadModelFrom } from '../scripts/node-io';
 import { encodePng } from '../scripts/png';
 import { sampleGrid } from '../scripts/digit-pictures';
-import { EMOJI_DATA, EMOJI_SIZE, loadEmoji, TWEMOJI_DATA } from '../scripts/emoji';
+import { EMOJI_SIZE, EMOJI_STYLES, type EmojiSetName, loadEmoji } from '../scripts/emoji';
 import { EMOJI_CLASSIFIER_DIR } from '../scripts/eval-emoji';
 import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
 import type { TrainSetup } from '../src/training/recipe';
 
 const USAGE =
-  'usage: npm run bench:ttq -- [--set digit|emoji|twemoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped] [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--min-snr G] [--base C] [--mults 1,2,2] [--seed S] [--guidance 1.5,3] [--grids DIR] [--out FILE]';
+  'usage: npm run bench:ttq -- [--set digit|emoji|twemoji|openmoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped] [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--min-snr G] [--base C] [--mults 1,2,2] [--seed S] [--guidance 1.5,3] [--grids DIR] [--out FILE]';
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const round = (x: number, digits = 3) => Number(x.toPrecision(digits));
 
@@ -136,8 +137,8 @@ async function digitTask(digit: number, n: number, classifier: tf.LayersModel, i
 }
 
 /** A colour set: an emoji style's held-out tenth in category folders, judged against itself. */
-async function emojiTask(set: 'emoji' | 'twemoji', n: number, classifier: tf.LayersModel, init: string): Promise<Task> {
-  const data = await loadEmoji(set === 'emoji' ? EMOJI_DATA : TWEMOJI_DATA);
+async function emojiTask(set: EmojiSetName, n: number, classifier: tf.LayersModel, init: string): Promise<Task> {
+  const data = await loadEmoji(set);
   const mine = data.images.map((image, i) => ({ image, label: data.labels[i] })).filter((_, i) => data.heldOut[i]);
   const dataset = new ImageDataset({ size: EMOJI_SIZE, channels: 3, fit: 'crop' });
   mine.forEach(({ image, label }, i) =>
@@ -186,7 +187,7 @@ export async function main(argv: string[]): Promise<number> {
     a = parseArgs(
       argv,
       {
-        set: { kind: 'string', choices: ['digit', 'emoji', 'twemoji'] },
+        set: { kind: 'string', choices: ['digit', ...Object.keys(EMOJI_STYLES)] },
         digit: { kind: 'int', min: 0, max: 9 },
         minutes: { kind: 'string' },
         samples: { kind: 'int', min: 8, max: 1000 },
@@ -197,7 +198,7 @@ export async function main(argv: string[]): Promise<number> {
         ema: { kind: 'number', min: 0, max: 0.99999 },
         warmup: { kind: 'int', min: -1, max: 100_000 },
         flip: { kind: 'int', min: -1, max: 1 },
-        'min-snr': { kind: 'number', min: 0, max: 1000 },
+        'min-snr': { kind: 'number', min: -1, max: 1000 },
         base: { kind: 'int', min: 0, max: 256 },
         mults: { kind: 'string' },
         seed: { kind: 'int', min: 0, max: 2 ** 31 },
@@ -217,7 +218,7 @@ export async function main(argv: string[]): Promise<number> {
         ema: -1,
         warmup: -1,
         flip: -1,
-        'min-snr': 0,
+        'min-snr': -1, // the page's (trainConfigFor: Min-SNR-5 for a new model, L_simple for a fine-tune); 0: L_simple
         base: 0,
         mults: '',
         seed: 0,
@@ -255,9 +256,7 @@ export async function main(argv: string[]): Promise<number> {
 
   // 1. the data, as a person's upload (bytes; folders named by category for the colour sets)
   const init = String(a.init) as TrainSetup['init'];
-  const task = colour
-    ? await emojiTask(a.set as 'emoji' | 'twemoji', n, classifier, init)
-    : await digitTask(Number(a.digit), n, classifier, init);
+  const task = colour ? await emojiTask(a.set as EmojiSetName, n, classifier, init) : await digitTask(Number(a.digit), n, classifier, init);
   const { dataset, size, channels } = task;
   // a digit set is one class, sampled unguided; a colour set's categories at --guidance's scales, or at the
   // page's: what a fine-tuned model keeps of its prior's own settings (the emoji model's 3), else 1.5
@@ -277,7 +276,7 @@ export async function main(argv: string[]): Promise<number> {
     ...trainConfigFor(setup),
     ...(Number(a.ema) >= 0 ? { emaDecay: Number(a.ema) } : {}),
     ...(Number(a.warmup) >= 0 ? { warmupSteps: Number(a.warmup) } : {}),
-    ...(Number(a['min-snr']) > 0 ? { minSnrGamma: Number(a['min-snr']) } : {}),
+    ...(Number(a['min-snr']) >= 0 ? { minSnrGamma: Number(a['min-snr']) } : {}),
   };
   const prior = task.prior;
   const diffusion = prior?.diffusion ?? DEFAULT_DIFFUSION;

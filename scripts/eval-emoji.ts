@@ -23,7 +23,7 @@ import type { SamplerName } from '../src/pipeline/defaults';
 import { parseArgs, UsageError } from './args';
 import { loadClassifier, saveClassifier } from './classifier';
 import { sampleGrid } from './digit-pictures';
-import { EMOJI_DATA, EMOJI_SIZE, loadEmoji } from './emoji';
+import { EMOJI_SIZE, loadEmoji } from './emoji';
 import { useNodeBackend } from './node-backend';
 import { loadModelFrom } from './node-io';
 import { encodePng } from './png';
@@ -61,7 +61,7 @@ export async function main(argv: string[]): Promise<number> {
     throw e;
   }
   await useNodeBackend('wasm');
-  const data = await loadEmoji(EMOJI_DATA);
+  const data = await loadEmoji();
   const split = (held: boolean) =>
     data.images.map((image, i) => ({ image, label: data.labels[i] })).filter((_, i) => data.heldOut[i] === held);
   const train = split(false);

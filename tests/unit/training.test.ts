@@ -6,6 +6,7 @@ import { DDPMScheduler, GaussianRng, makeSchedule } from '../../src/diffusion';
 import { DEFAULT_UNET_CONFIG, type UNetConfig } from '../../src/model/config';
 import { UNet } from '../../src/model/model';
 import { ddpmLoss, minSnrWeights } from '../../src/training/loss';
+import { DEFAULT_SETUP, trainConfigFor } from '../../src/training/recipe';
 import { Trainer, learningRateAt, emaDecayAt, DEFAULT_TRAIN_CONFIG } from '../../src/training/trainer';
 import { easyBatch, expectNoLeak, values } from './helpers';
 
@@ -85,6 +86,12 @@ describe('Min-SNR-γ weighting (Hang et al. 2023)', () => {
     expect(w.some((wi) => wi < 0.99)).toBe(true); // the draw hit a clean step, so the test tells the two apart
     x0.dispose();
     await tf.setBackend('cpu');
+  });
+
+  it("is the page's recipe for a new model, and a fine-tune keeps L_simple (measured side by side: docs/quality.md, docs/colour.md)", () => {
+    expect(trainConfigFor(DEFAULT_SETUP).minSnrGamma).toBe(5);
+    expect(trainConfigFor({ ...DEFAULT_SETUP, init: 'small' }).minSnrGamma).toBe(5);
+    expect(trainConfigFor({ ...DEFAULT_SETUP, init: 'shipped' }).minSnrGamma ?? 0).toBe(0);
   });
 });
 
