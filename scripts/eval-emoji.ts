@@ -66,6 +66,8 @@ export async function main(argv: string[]): Promise<number> {
     data.images.map((image, i) => ({ image, label: data.labels[i] })).filter((_, i) => data.heldOut[i] === held);
   const train = split(false);
   const heldOut = split(true);
+  const trainLabels = train.map((e) => e.label);
+  const heldOutLabels = heldOut.map((e) => e.label);
 
   // 1. the classifier
   let classifier = retrain ? null : await loadClassifier(EMOJI_CLASSIFIER_DIR);
@@ -74,7 +76,7 @@ export async function main(argv: string[]): Promise<number> {
     log(`training the emoji classifier on ${train.length} emoji (${TRAINING.epochs} epochs)`);
     classifier = await trainClassifier(
       train.map((e) => e.image),
-      train.map((e) => e.label),
+      trainLabels,
       {
         ...TRAINING,
         onEpoch: (epoch, loss, s) => log(`  epoch ${epoch + 1}/${TRAINING.epochs}: loss ${loss.toFixed(4)} (${s.toFixed(0)} s)`),
@@ -86,10 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     classifier,
     heldOut.map((e) => e.image),
   );
-  const heldOutAccuracy = accuracy(
-    real.labels,
-    heldOut.map((e) => e.label),
-  );
+  const heldOutAccuracy = accuracy(real.labels, heldOutLabels);
   // the pictures it learned from, read again: a sample as good as the model's training pictures reads this well
   const seen = await classify(
     classifier,
@@ -99,21 +98,9 @@ export async function main(argv: string[]): Promise<number> {
     data.categories.map((name, k) => [
       name,
       {
-        heldOut: heldOut.filter((e) => e.label === k).length,
-        accuracy: round(
-          classAccuracy(
-            real.labels,
-            heldOut.map((e) => e.label),
-            k,
-          ),
-        ),
-        trainingAccuracy: round(
-          classAccuracy(
-            seen.labels,
-            train.map((e) => e.label),
-            k,
-          ),
-        ),
+        heldOut: heldOutLabels.filter((l) => l === k).length,
+        accuracy: round(classAccuracy(real.labels, heldOutLabels, k)),
+        trainingAccuracy: round(classAccuracy(seen.labels, trainLabels, k)),
       },
     ]),
   );

@@ -58,6 +58,7 @@ def held_out(unified: str) -> bool:
     return int(hashlib.sha1(unified.upper().encode()).hexdigest(), 16) % 10 == 0
 
 
+GOOGLE_OUT = "tools/torch/runs/emoji"  # where the Google style (the prior's data) is written
 OPENMOJI_VERSION = "17.0.0"
 # OpenMoji's groups, in CATEGORIES' order
 OPENMOJI_GROUPS = ["smileys-emotion", "people-body", "animals-nature", "food-drink", "travel-places",
@@ -110,7 +111,7 @@ def openmoji(out: str):
     import cairosvg  # Debian's python3-cairosvg; only this style needs it
 
     pkg = Package(fetch(out, "openmoji", OPENMOJI_VERSION))
-    google = Package(fetch("tools/torch/runs/emoji", "emoji-datasource-google", VERSION))
+    google = Package(fetch(GOOGLE_OUT, "emoji-datasource-google", VERSION))
     spelling = {e["unified"].replace("-FE0F", ""): e["unified"] for e in json.loads(google.read("emoji.json"))}
     emoji = json.loads(pkg.read("data/openmoji.json"))
 
@@ -137,7 +138,7 @@ def main():
     p.add_argument("--out", default="", help="default: tools/torch/runs/emoji (google), tools/torch/runs/emoji-<style>")
     p.add_argument("--size", type=int, default=32)
     a = p.parse_args()
-    a.out = a.out or ("tools/torch/runs/emoji" if a.style == "google" else f"tools/torch/runs/emoji-{a.style}")
+    a.out = a.out or (GOOGLE_OUT if a.style == "google" else f"{GOOGLE_OUT}-{a.style}")
     os.makedirs(a.out, exist_ok=True)
     pictures, licence = openmoji(a.out) if a.style == "openmoji" else datasource(a.style, a.out)
     with open(os.path.join(a.out, "LICENSE"), "wb") as f:
