@@ -3,7 +3,7 @@
  * thread: tfjs-wasm has no threads in Node; the page gets one per core).
  *   npm run bench:ttq -- [--set digit|emoji|twemoji|openmoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped]
  *                        [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--min-snr G] [--base C] [--mults 1,2,2]
- *                        [--seed S] [--guidance 1.5,3] [--grids DIR] [--out FILE]
+ *                        [--size 16|32] [--seed S] [--guidance 1.5,3] [--grids DIR] [--out FILE]
  * Trains, as a person would, with the page's defaults (src/training/recipe.ts) unless an option
  * overrides one, on one of:
  *  - digit: the ~900 training digits of one MNIST class (unlabelled, src/data/mnist-split.ts); judged
@@ -13,6 +13,9 @@
  *    in folders named by category; 'shipped' fine-tunes the emoji model (public/models/emoji);
  *  - twemoji, openmoji: the same held-out emoji in styles the prior never saw (Twitter's, emoji_data.py
  *    --style twitter; OpenMoji's line art, --style openmoji).
+ * A new colour model may train at --size 16 (each 2×2 block of the pictures averaged); the judge
+ * reads 32 px, so its samples and the set's own pictures alike are enlarged back bilinearly before
+ * they are judged, and the floor and ceiling are those of the enlarged set.
  * The colour sets are judged by the emoji category classifier (npm run eval:emoji): the share of
  * samples read as the category asked for, and the Fréchet distance to the set itself, whose floor is
  * N of its own pictures against all of them. At each wall-clock mark (training time only: the
@@ -49,7 +52,7 @@ import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
 import type { TrainSetup } from '../src/training/recipe';
 
 const USAGE =
-  'usage: npm run bench:ttq -- [--set digit|emoji|twemoji|openmoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped] [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--min-snr G] [--base C] [--mults 1,2,2] [--seed S] [--guidance 1.5,3] [--grids DIR] [--out FILE]';
+  'usage: npm run bench:ttq -- [--set digit|emoji|twemoji|openmoji] [--digit D] [--minutes 2,5,10] [--samples N] [--init tiny|small|shipped] [--batch B] [--lr L] [--steps S] [--ema E] [--warmup W] [--flip 0|1] [--min-snr G] [--base C] [--mults 1,2,2] [--size 16|32] [--seed S] [--guidance 1.5,3] [--grids DIR] [--out FILE]';
 const log = (m: string) => process.stderr.write(`${m}\n`);
 const round = (x: number, digits = 3) => Number(x.toPrecision(digits));
 
@@ -103,6 +106,38 @@ interface Task {
   ceiling?: number;
   /** The model a fine-tune starts from, with its classes. */
   prior?: LoadedModel;
+  /** Pictures at the task's size as the classifier reads them (a colour set at 16 px: enlarged to 32). */
+  judgeView: (images: Float32Array[]) => Promise<Float32Array[]>;
+}
+
+/** A size×size picture (NHWC) at half the size, each 2×2 block averaged. */
+function halve(image: Float32Array, size: number, channels: number): Float32Array {
+  const half = size / 2;
+  const out = new Float32Array(half * half * channels);
+  for (let y = 0; y < half; y++)
+    for (let x = 0; x < half; x++)
+      for (let c = 0; c < channels; c++) {
+        const at = (yy: number, xx: number) => image[(yy * size + xx) * channels + c];
+        out[(y * half + x) * channels + c] =
+          (at(2 * y, 2 * x) + at(2 * y, 2 * x + 1) + at(2 * y + 1, 2 * x) + at(2 * y + 1, 2 * x + 1)) / 4;
+      }
+  return out;
+}
+
+/** Pictures enlarged from `from` to `to` px, bilinearly with half-pixel centres (a browser's smooth scaling). */
+async function enlarge(images: Float32Array[], from: number, to: number, channels: number): Promise<Float32Array[]> {
+  const big = tf.tidy(() =>
+    tf.image.resizeBilinear(
+      tf.tensor4d(Float32Array.from(images.flatMap((i) => [...i])), [images.length, from, from, channels]),
+      [to, to],
+      false,
+      true,
+    ),
+  );
+  const values = (await big.data()) as Float32Array;
+  big.dispose();
+  const each = to * to * channels;
+  return images.map((_, i) => values.slice(i * each, (i + 1) * each));
 }
 
 /** The digit set: one MNIST class, unlabelled, judged against its held-out digits. */
@@ -133,32 +168,35 @@ async function digitTask(digit: number, n: number, classifier: tf.LayersModel, i
     floor,
     // 'shipped' fine-tunes the page's digits model, as the page does: the unlabelled pictures train its "no label" class
     ...(init === 'shipped' ? { prior: await loadModelFrom('public/models/mnist') } : {}),
+    judgeView: (images) => Promise.resolve(images),
   };
 }
 
 /** A colour set: an emoji style's held-out tenth in category folders, judged against itself. */
-async function emojiTask(set: EmojiSetName, n: number, classifier: tf.LayersModel, init: string): Promise<Task> {
+async function emojiTask(set: EmojiSetName, n: number, classifier: tf.LayersModel, init: string, size: number): Promise<Task> {
   const data = await loadEmoji(set);
-  const mine = data.images.map((image, i) => ({ image, label: data.labels[i] })).filter((_, i) => data.heldOut[i]);
-  const dataset = new ImageDataset({ size: EMOJI_SIZE, channels: 3, fit: 'crop' });
+  const mine = data.images
+    .map((image, i) => ({ image: size === EMOJI_SIZE ? image : halve(image, EMOJI_SIZE, 3), label: data.labels[i] }))
+    .filter((_, i) => data.heldOut[i]);
+  const judgeView = (images: Float32Array[]) => (size === EMOJI_SIZE ? Promise.resolve(images) : enlarge(images, size, EMOJI_SIZE, 3));
+  const dataset = new ImageDataset({ size, channels: 3, fit: 'crop' });
   mine.forEach(({ image, label }, i) =>
     dataset.add({ name: `${i}.png`, label: data.categories[label], pixels: Uint8Array.from(image, (v) => Math.round((v + 1) * 127.5)) }),
   );
   const present = [...new Set(mine.map((e) => e.label))].sort((a, b) => a - b);
-  const real = await classify(
-    classifier,
-    mine.map((e) => e.image),
-  );
+  const real = await classify(classifier, await judgeView(mine.map((e) => e.image)));
   const realFeatures = real.features;
   const stride = Math.max(1, Math.floor(mine.length / n));
   const floor = frechetDistanceOf(
     (
       await classify(
         classifier,
-        mine
-          .filter((_, i) => i % stride === 0)
-          .map((e) => e.image)
-          .slice(0, n),
+        await judgeView(
+          mine
+            .filter((_, i) => i % stride === 0)
+            .map((e) => e.image)
+            .slice(0, n),
+        ),
       )
     ).features,
     realFeatures,
@@ -166,9 +204,9 @@ async function emojiTask(set: EmojiSetName, n: number, classifier: tf.LayersMode
   const asked = Array.from({ length: n }, (_, i) => present[i % present.length]);
   const truth = mine.map((e) => e.label);
   return {
-    what: { set, images: mine.length, categories: present.map((k) => data.categories[k]) },
+    what: { set, images: mine.length, size, categories: present.map((k) => data.categories[k]) },
     dataset,
-    size: EMOJI_SIZE,
+    size,
     channels: 3,
     classifier,
     categories: data.categories,
@@ -178,6 +216,7 @@ async function emojiTask(set: EmojiSetName, n: number, classifier: tf.LayersMode
     floor,
     ceiling: asked.reduce((sum, k) => sum + classAccuracy(real.labels, truth, k), 0) / n,
     ...(init === 'shipped' ? { prior: await loadModelFrom('public/models/emoji') } : {}),
+    judgeView,
   };
 }
 
@@ -201,6 +240,7 @@ export async function main(argv: string[]): Promise<number> {
         'min-snr': { kind: 'number', min: -1, max: 1000 },
         base: { kind: 'int', min: 0, max: 256 },
         mults: { kind: 'string' },
+        size: { kind: 'int', min: 16, max: 32 },
         seed: { kind: 'int', min: 0, max: 2 ** 31 },
         guidance: { kind: 'string' },
         grids: { kind: 'string' },
@@ -221,6 +261,7 @@ export async function main(argv: string[]): Promise<number> {
         'min-snr': -1, // the page's (trainConfigFor: Min-SNR-5 for a new model, L_simple for a fine-tune); 0: L_simple
         base: 0,
         mults: '',
+        size: EMOJI_SIZE,
         seed: 0,
         guidance: '',
         grids: '',
@@ -246,6 +287,13 @@ export async function main(argv: string[]): Promise<number> {
     console.error(`error: --guidance must be scales between 0 and 20, e.g. 1.5,3; got '${a.guidance}'\n${USAGE}`);
     return 2;
   }
+  const pictureSize = Number(a.size);
+  if (pictureSize !== EMOJI_SIZE && (pictureSize !== EMOJI_SIZE / 2 || !colour || a.init === 'shipped')) {
+    console.error(
+      `error: --size ${pictureSize}: a new colour model trains at ${EMOJI_SIZE} or ${EMOJI_SIZE / 2} px (a fine-tune at its prior's size)\n${USAGE}`,
+    );
+    return 2;
+  }
   await useNodeBackend('wasm');
   const classifierDir = colour ? EMOJI_CLASSIFIER_DIR : CLASSIFIER_DIR;
   const classifier = await loadClassifier(classifierDir);
@@ -256,7 +304,9 @@ export async function main(argv: string[]): Promise<number> {
 
   // 1. the data, as a person's upload (bytes; folders named by category for the colour sets)
   const init = String(a.init) as TrainSetup['init'];
-  const task = colour ? await emojiTask(a.set as EmojiSetName, n, classifier, init) : await digitTask(Number(a.digit), n, classifier, init);
+  const task = colour
+    ? await emojiTask(a.set as EmojiSetName, n, classifier, init, pictureSize)
+    : await digitTask(Number(a.digit), n, classifier, init);
   const { dataset, size, channels } = task;
   // a digit set is one class, sampled unguided; a colour set's categories at --guidance's scales, or at the
   // page's: what a fine-tuned model keeps of its prior's own settings (the emoji model's 3), else 1.5
@@ -342,7 +392,7 @@ export async function main(argv: string[]): Promise<number> {
         seed: 1000,
         batchSize: 32,
       });
-      const read = await classify(classifier, images);
+      const read = await classify(classifier, await task.judgeView(images));
       const frechet = frechetDistanceOf(read.features, task.realFeatures);
       judged.push({
         guidance,

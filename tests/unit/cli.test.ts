@@ -9,6 +9,7 @@ import { readSafetensors } from '../../src/model/diffusers/safetensors';
 import { main as exportDiffusersMain } from '../../scripts/export-diffusers';
 import { main as predictMain } from '../../scripts/predict';
 import { main as sampleMain } from '../../scripts/sample';
+import { main as ttqMain } from '../../bench/ttq';
 
 /** `npm run sample` and `npm run eval` (issue 5): what they write, and bad arguments refused with a message and exit code 2. */
 const dir = mkdtempSync(join(tmpdir(), 'ddpm-cli-'));
@@ -335,6 +336,21 @@ describe('npm run predict', () => {
     const { code, err } = await run(exportDiffusersMain, ['--model', 'public/models/mnist', '--out', join(dir, 'no')]);
     expect(code).toBe(2);
     expect(err).toMatch(/not a UNet2DModel: it has no diffusers form/);
+  });
+});
+
+describe('npm run bench:ttq', () => {
+  it.each([
+    [['--size', '24', '--set', 'emoji'], /--size 24: a new colour model trains at 32 or 16 px/],
+    [['--size', '16', '--set', 'emoji', '--init', 'shipped'], /a fine-tune at its prior's size/],
+    [['--size', '16', '--set', 'digit'], /--size 16: a new colour model/],
+    [['--minutes', '5,2'], /--minutes must be increasing positive numbers/],
+    [['--guidance', '1.5,30', '--set', 'emoji'], /--guidance must be scales between 0 and 20/],
+  ])('refuses %j with a message and exit code 2, before it loads anything', async (argv, message) => {
+    const { code, err } = await run(ttqMain, argv);
+    expect(code).toBe(2);
+    expect(err).toMatch(message);
+    expect(err).toMatch(/^usage: npm run bench:ttq/m);
   });
 });
 

@@ -5,9 +5,10 @@ emoji's category, with label dropout for classifier-free guidance: class 9 is "n
   /usr/bin/python3 tools/torch/emoji_data.py                       # → tools/torch/runs/emoji/emoji-32.npz
   /usr/bin/python3 tools/torch/train_emoji.py --stop-after-minutes 150
       # writes tools/torch/runs/emoji.pt (git-ignored) and resumes from it if it exists; the shipped
-      # model is this run to step 9,500 (its EMA restarted at 2,000: --ema 0.998 --reset-ema 1; then
+      # model is this run to step 13,000 (its EMA restarted at 2,000: --ema 0.998 --reset-ema 1; then
       # --steps 7000 --lr 5e-4 --ema 0.999 from 3,000, stopped on the clock at 6,250; then --steps 9500
-      # --lr 5e-4 --ema 0.999 from there); --steps 20000 continues it
+      # --lr 5e-4 --ema 0.999 from there; then --steps 13500, and from 11,750 --steps 13000, with the
+      # same --lr and --ema); --steps 20000 continues it
   /usr/bin/python3 tools/torch/train_emoji.py --export public/models/emoji --fixture-name shipped-emoji
       # the EMA weights as a diffusers folder: config.json, diffusion_pytorch_model.safetensors,
       # scheduler_config.json, and playground.json (the category names, the "no label" class and the
