@@ -36,7 +36,7 @@ import { classNames } from '../src/model/metadata';
 import { generate } from '../src/pipeline/generate';
 import { presetConfig } from '../src/training/presets';
 import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
-import { DEFAULT_SETUP, defaultLearningRate, priorLabelMap, trainConfigFor } from '../src/training/recipe';
+import { DEFAULT_SETUP, defaultLearningRate, priorFor, priorLabelMap, trainConfigFor } from '../src/training/recipe';
 import { TrainingSession } from '../src/training/session';
 import { parseArgs, UsageError } from '../scripts/args';
 import { classAccuracy, classify } from '../src/eval/classifier';
@@ -241,7 +241,7 @@ export async function main(argv: string[]): Promise<number> {
         samples: 64,
         init: DEFAULT_SETUP.init === 'shipped' ? 'tiny' : DEFAULT_SETUP.init,
         batch: DEFAULT_SETUP.batchSize,
-        lr: 0, // the page's for the model chosen (defaultLearningRate: a fifth for a fine-tune)
+        lr: 0, // the page's for the model chosen (defaultLearningRate: its prior's for a fine-tune)
         steps: DEFAULT_SETUP.totalSteps,
         ema: -1,
         warmup: -1,
@@ -306,7 +306,7 @@ export async function main(argv: string[]): Promise<number> {
     ...DEFAULT_SETUP,
     init,
     batchSize: Number(a.batch),
-    learningRate: Number(a.lr) || defaultLearningRate(init),
+    learningRate: Number(a.lr) || defaultLearningRate(init, priorFor(size, channels)),
     totalSteps: Number(a.steps),
     ...(Number(a.flip) >= 0 ? { flip: Number(a.flip) === 1 } : {}),
   };

@@ -373,6 +373,9 @@ describe('training in the browser', () => {
   it('colour pictures train in colour at their own size (at most 32), from scratch, and say why (issue 26, item 2)', async () => {
     await page.click('[data-testid=data-clear]');
     await expect.poll(() => text('data-count')).toMatch(/^0 images/);
+    // a learning rate at the model's default is one nobody changed: it follows the model chosen below
+    await page.fill('[data-testid=train-lr]', '0.001');
+    await page.press('[data-testid=train-lr]', 'Enter');
     const emoji = Array.from({ length: 4 }, (_, k) => {
       const px = new Uint8Array(64 * 64 * 3);
       for (let i = 0; i < 64 * 64; i++) px.set([200, 40 * k, 30], 3 * i); // orange to red, one per picture
@@ -397,6 +400,8 @@ describe('training in the browser', () => {
     // 32×32 colour: not the grey digits model but the emoji model fits them, and they fine-tune it by default (issue 27)
     await expect.poll(() => page.inputValue('[data-testid=train-model]')).toBe('shipped');
     expect(await page.locator('[data-testid=train-model] option[value=shipped]').textContent()).toBe('fine-tune the emoji model');
+    // at the emoji model's own rate, not the digits model's 2·10⁻⁴ (bench:ttq: its fine-tunes drift less at it)
+    expect(await page.inputValue('[data-testid=train-lr]')).toBe('0.00005');
     expect(await text('train-init-hint')).toMatch(/^Your pictures are 32×32 colour, so training starts from the shipped emoji model/);
     // the person's choice wins, and the pictures' reason goes; at 16 px no shipped model fits: a new one
     await page.selectOption('[data-testid=data-size]', '16');
@@ -404,6 +409,7 @@ describe('training in the browser', () => {
     expect(await page.inputValue('[data-testid=data-channels]')).toBe('3');
     expect(await page.locator('[data-testid=train-model] option[value=shipped]').isDisabled()).toBe(true);
     await expect.poll(() => page.inputValue('[data-testid=train-model]')).toBe('tiny');
+    expect(await page.inputValue('[data-testid=train-lr]')).toBe('0.001');
     expect(await page.locator('[data-testid=train-init-hint]').count()).toBe(0);
     // the estimate gives the stages measured on colour pictures (bench:ttq's emoji), not the grey digits' (issue 27)
     await page.selectOption('[data-testid=train-model]', 'tiny');

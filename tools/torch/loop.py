@@ -1,7 +1,7 @@
 """The training loop every tools/torch trainer shares (train.py: the digits; train_text.py: the
 captioned digits): the processes (torchrun: data-parallel over DistributedDataParallel, rank 0 logs
 and writes the checkpoint) and the device, the model, its EMA and AdamW, resuming a checkpoint,
-Algorithm 1 of Ho et al. 2020 on L_simple with the LR schedule, a progress line every 50 steps,
+Algorithm 1 of Ho et al. 2020 on L_simple (or its Min-SNR-γ weighting) with the LR schedule, a progress line every 50 steps,
 a checkpoint every --ckpt-every steps and a stop on the clock (--stop-after-minutes).
 
 A trainer gives what differs: its flags, how to build its model, how to draw a batch (clean images
@@ -15,7 +15,6 @@ import time
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 
 def add_args(p, *, out, steps, ema, ckpt_every):
@@ -32,6 +31,8 @@ def add_args(p, *, out, steps, ema, ckpt_every):
     p.add_argument("--reset-ema", type=int, default=0,
                    help="1: on resuming, start the EMA again from the weights as they are (a short run's EMA still holds much of the random start: 0.9995^3000 = 22 %%)")
     p.add_argument("--schedule", choices=["linear", "cosine"], default="linear")
+    p.add_argument("--min-snr", type=float, default=0,
+                   help="γ of the Min-SNR-γ loss weights (Hang et al. 2023; the page trains new models with 5); 0: L_simple")
     p.add_argument("--T", type=int, default=1000)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--threads", type=int, default=2)
@@ -161,6 +162,10 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
     ac = linear_alphas_cumprod(args.T) if args.schedule == "linear" else cosine_alphas_cumprod(args.T)
     sqrt_ac = torch.tensor(np.sqrt(ac), dtype=torch.float32, device=device)
     sqrt_1mac = torch.tensor(np.sqrt(1 - ac), dtype=torch.float32, device=device)
+    # Min-SNR-γ (Hang et al. 2023, eq. 8 for ε-prediction): min(SNR_t, γ) / SNR_t, SNR_t = ᾱ_t / (1 − ᾱ_t),
+    # as src/training/loss.ts's minSnrWeights; γ = 0 gives every timestep weight 1 (L_simple)
+    snr = ac / (1 - ac)
+    weight = torch.tensor(np.minimum(snr, args.min_snr) / snr if args.min_snr > 0 else np.ones_like(snr), dtype=torch.float32, device=device)
     procs.log(f"params {sum(p.numel() for p in model.parameters())}  {header}  config {config}  device {device}  "
               f"{'bf16 autocast' if procs.bf16 else 'fp32'}  processes {world}  images per step {args.batch * world}")
 
@@ -185,7 +190,8 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
         xt = sqrt_ac[t][:, None, None, None] * x0 + sqrt_1mac[t][:, None, None, None] * eps  # eq. (4)
         with torch.autocast(device_type=device.type, dtype=torch.bfloat16, enabled=procs.bf16):
             pred = net(xt, t, condition)
-        loss = F.mse_loss(pred.float(), eps)  # L_simple, eq. (14), in float32
+        # L_simple, eq. (14), in float32, each image's error weighted by its timestep's weight
+        loss = (weight[t] * (pred.float() - eps).square().mean(dim=(1, 2, 3))).mean()
         for g in opt.param_groups:
             g["lr"] = lr_at_step(args, step)
         update(model, ema, opt, loss, args.ema)

@@ -9,6 +9,9 @@ emoji's category, with label dropout for classifier-free guidance: class 9 is "n
       # --steps 7000 --lr 5e-4 --ema 0.999 from 3,000, stopped on the clock at 6,250; then --steps 9500
       # --lr 5e-4 --ema 0.999 from there; then --steps 13500, and from 11,750 --steps 13000, with the
       # same --lr and --ema); --steps 20000 continues it
+  /usr/bin/python3 tools/torch/train_emoji.py --out tools/torch/runs/emoji-wide.pt --channels 48,96,96 \
+      --steps 13000 --lr 5e-4 --ema 0.999 --min-snr 5
+      # the wider layout, with the Min-SNR-5 weights the page trains new models with (docs/colour.md)
   /usr/bin/python3 tools/torch/train_emoji.py --export public/models/emoji --fixture-name shipped-emoji
       # the EMA weights as a diffusers folder: config.json, diffusion_pytorch_model.safetensors,
       # scheduler_config.json, and playground.json (the category names, the "no label" class and the
@@ -117,7 +120,8 @@ def export(ckpt_path: str, out: str, categories: list, fixture_name: str):
         json.dump({"classes": categories, "noLabelClass": len(categories), "sampling": SAMPLING, "steps": ck["step"],
                    "trainingMinutes": round(ck.get("minutes", 0), 1)}, f, indent=2)
     with open(os.path.join(out, "README.md"), "w") as f:
-        f.write(MODEL_CARD.format(step=ck["step"], images=ck["step"] * ck["args"]["batch"], params=sum(v.numel() for v in ck["ema"].values()),
+        gamma = ck["args"].get("min_snr", 0)
+        f.write(MODEL_CARD.format(loss=f"L_simple weighted by Min-SNR-{gamma:g} (Hang et al. 2023)" if gamma else "L_simple", step=ck["step"], images=ck["step"] * ck["args"]["batch"], params=sum(v.numel() for v in ck["ema"].values()),
                                   mirrored=", mirrored left–right at random" if ck["args"]["flip"] else ""))
     print(f"exported step {ck['step']} (ema) to {out}")
 
@@ -143,7 +147,7 @@ def write_fixture(model, name: str, no_label: int):
 MODEL_CARD = """# emoji, 32 px colour — the DDPM Playground's colour prior
 
 A class-conditional diffusers `UNet2DModel` ({params:,} parameters) trained by
-`tools/torch/train_emoji.py` (DDPM, Ho et al. 2020, L_simple, linear β schedule, T = 1000) on the
+`tools/torch/train_emoji.py` (DDPM, Ho et al. 2020, {loss}, linear β schedule, T = 1000) on the
 Noto Color Emoji at 32×32 over black, the class being the emoji's category (playground.json: the
 nine category names; row 9 of the class embedding means "no label", trained by 10 % label dropout
 for classifier-free guidance). EMA weights at step {step:,} ({images:,} images, batch 64{mirrored}).

@@ -32,6 +32,15 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
     setHadData(hasData);
     if (!hasData) setInitChosen(false);
   }
+  // a learning rate nobody changed follows the model choice: fine-tuning wants a smaller one, and
+  // each shipped model its own (PRIORS); so it follows the pictures' prior too (grey digits → colour)
+  const [ratePrior, setRatePrior] = useState(prior);
+  if (ratePrior !== prior) {
+    setRatePrior(prior);
+    setSetup((s) =>
+      s.learningRate === defaultLearningRate(s.init, ratePrior) ? { ...s, learningRate: defaultLearningRate(s.init, prior) } : s,
+    );
+  }
   useEffect(() => {
     if (initChosen || !hasData) return;
     const wanted: TrainSetup['init'] = fineTuneOk ? 'shipped' : DEFAULT_SETUP.init;
@@ -41,16 +50,15 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
         : {
             ...s,
             init: wanted,
-            learningRate: s.learningRate === defaultLearningRate(s.init) ? defaultLearningRate(wanted) : s.learningRate,
+            learningRate: s.learningRate === defaultLearningRate(s.init, prior) ? defaultLearningRate(wanted, prior) : s.learningRate,
           },
     );
-  }, [initChosen, hasData, fineTuneOk]);
+  }, [initChosen, hasData, fineTuneOk, prior]);
 
   const set = <K extends keyof TrainSetup>(k: K, v: TrainSetup[K]) => {
     setSetup((s) => {
       const next = { ...s, [k]: v };
-      // a learning rate nobody changed follows the model choice (fine-tuning wants a smaller one)
-      if (k === 'init' && s.learningRate === defaultLearningRate(s.init)) next.learningRate = defaultLearningRate(next.init);
+      if (k === 'init' && s.learningRate === defaultLearningRate(s.init, prior)) next.learningRate = defaultLearningRate(next.init, prior);
       return next;
     });
     onChange();
@@ -72,7 +80,7 @@ const EXPECT_AFTER_MINUTES = [2, 5, 10];
 
 /** What fine-tuning the emoji model gives, as bench:ttq measured it on 343 emoji it never saw (docs/colour.md). */
 const EMOJI_FINE_TUNE_NOTE =
-  'on emoji it had not seen, after two minutes 64 % of its samples read as their category, where a new model drew colour noise (9 %).';
+  'on emoji it had not seen, after two minutes 62.5 % of its samples read as their category, where a new model drew colour noise (9 %).';
 
 /**
  * What a run of this setup should give after a few minutes here: images/s, and the quality stage a
