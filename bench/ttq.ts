@@ -39,7 +39,7 @@ import { DEFAULT_DIFFUSION } from '../src/diffusion/scheduler';
 import { DEFAULT_SETUP, defaultLearningRate, priorFor, priorLabelMap, trainConfigFor } from '../src/training/recipe';
 import { TrainingSession } from '../src/training/session';
 import { parseArgs, UsageError } from '../scripts/args';
-import { classAccuracy, classify } from '../src/eval/classifier';
+import { batchTensor, classAccuracy, classify } from '../src/eval/classifier';
 import { CLASSIFIER_DIR, loadClassifier } from '../scripts/classifier';
 import { loadMnist, toSignedRange } from '../scripts/mnist';
 import { useNodeBackend } from '../scripts/node-backend';
@@ -126,14 +126,7 @@ function halve(image: Float32Array, size: number, channels: number): Float32Arra
 
 /** Pictures enlarged from `from` to `to` px, bilinearly with half-pixel centres (a browser's smooth scaling). */
 async function enlarge(images: Float32Array[], from: number, to: number, channels: number): Promise<Float32Array[]> {
-  const big = tf.tidy(() =>
-    tf.image.resizeBilinear(
-      tf.tensor4d(Float32Array.from(images.flatMap((i) => [...i])), [images.length, from, from, channels]),
-      [to, to],
-      false,
-      true,
-    ),
-  );
+  const big = tf.tidy(() => tf.image.resizeBilinear(batchTensor(images, from, channels), [to, to], false, true));
   const values = (await big.data()) as Float32Array;
   big.dispose();
   const each = to * to * channels;

@@ -110,7 +110,7 @@ export function shift(image: Float32Array, dx: number, dy: number, size = DIGIT_
 }
 
 /** One batch tensor [N, S, S, C] from flat images. */
-function batchTensor(images: Float32Array[], size: number, channels: number): tf.Tensor4D {
+export function batchTensor(images: Float32Array[], size: number, channels: number): tf.Tensor4D {
   const pixels = size * size * channels;
   const flat = new Float32Array(images.length * pixels);
   images.forEach((image, i) => flat.set(image, i * pixels));

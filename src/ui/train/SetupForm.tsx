@@ -11,6 +11,17 @@ import {
 import { NumberField, useFieldValidity } from '../NumberField';
 import type { DataSummary, TrainSetup } from '../../protocol';
 
+/** What a learning rate's default depends on: the model chosen and the pictures' prior. */
+type RateFor = Parameters<typeof defaultLearningRate>;
+
+/**
+ * A learning rate nobody changed (the default for what it was set for) follows to the default of
+ * the new model or prior: fine-tuning wants a smaller one, and each shipped model its own (PRIORS).
+ * One the person chose stays.
+ */
+const followingRate = (rate: number, from: RateFor, to: RateFor) =>
+  rate === defaultLearningRate(...from) ? defaultLearningRate(...to) : rate;
+
 export const duration = (s: number) =>
   !Number.isFinite(s) ? '…' : s < 90 ? `${Math.round(s)} s` : s < 5400 ? `${Math.round(s / 60)} min` : `${(s / 3600).toFixed(1)} h`;
 
@@ -32,14 +43,11 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
     setHadData(hasData);
     if (!hasData) setInitChosen(false);
   }
-  // a learning rate nobody changed follows the model choice: fine-tuning wants a smaller one, and
-  // each shipped model its own (PRIORS); so it follows the pictures' prior too (grey digits → colour)
+  // the learning rate follows the pictures' prior as well as the model choice (grey digits → colour)
   const [ratePrior, setRatePrior] = useState(prior);
   if (ratePrior !== prior) {
     setRatePrior(prior);
-    setSetup((s) =>
-      s.learningRate === defaultLearningRate(s.init, ratePrior) ? { ...s, learningRate: defaultLearningRate(s.init, prior) } : s,
-    );
+    setSetup((s) => ({ ...s, learningRate: followingRate(s.learningRate, [s.init, ratePrior], [s.init, prior]) }));
   }
   useEffect(() => {
     if (initChosen || !hasData) return;
@@ -50,7 +58,7 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
         : {
             ...s,
             init: wanted,
-            learningRate: s.learningRate === defaultLearningRate(s.init, prior) ? defaultLearningRate(wanted, prior) : s.learningRate,
+            learningRate: followingRate(s.learningRate, [s.init, prior], [wanted, prior]),
           },
     );
   }, [initChosen, hasData, fineTuneOk, prior]);
@@ -58,7 +66,7 @@ export function useTrainSetup(summary: DataSummary | null, onChange: () => void)
   const set = <K extends keyof TrainSetup>(k: K, v: TrainSetup[K]) => {
     setSetup((s) => {
       const next = { ...s, [k]: v };
-      if (k === 'init' && s.learningRate === defaultLearningRate(s.init, prior)) next.learningRate = defaultLearningRate(next.init, prior);
+      if (k === 'init') next.learningRate = followingRate(s.learningRate, [s.init, prior], [next.init, prior]);
       return next;
     });
     onChange();
