@@ -12,7 +12,7 @@ attention_head_dim null (one head) or a head width; center_input_sample; norm_ep
 save_pretrained(model, config, dir, fmt) writes config.json and diffusion_pytorch_model.safetensors
 (F32, F16 or BF16, by the project's own safetensors writer) or diffusion_pytorch_model.bin
 (torch.save); old_attention_names renames to_q/to_k/to_v/to_out.0 to the query/key/value/proj_attn
-that older hub checkpoints use.
+that older hub checkpoints use. load_pretrained(dir) reads such a folder's safetensors back.
 """
 import json
 import math
@@ -283,6 +283,34 @@ def write_safetensors(tensors: dict, path: str, dtype: str = "F32") -> None:
         f.write(text)
         for b in blobs:
             f.write(b)
+
+
+def read_safetensors(path: str) -> dict:
+    """write_safetensors' inverse: name → float32 tensor (F32, F16 or BF16 in the file)."""
+    with open(path, "rb") as f:
+        n = struct.unpack("<Q", f.read(8))[0]
+        header = json.loads(f.read(n))
+        body = f.read()
+    tensors = {}
+    for name, h in header.items():
+        if name == "__metadata__":
+            continue
+        start, end = h["data_offsets"]
+        raw = bytearray(body[start:end])
+        if h["dtype"] == "BF16":
+            t = torch.frombuffer(raw, dtype=torch.int16).view(torch.bfloat16)
+        else:
+            t = torch.frombuffer(raw, dtype=SAFETENSORS_DTYPES[h["dtype"]])
+        tensors[name] = t.float().reshape(h["shape"])
+    return tensors
+
+
+def load_pretrained(out_dir: str) -> UNet2DModel:
+    """A folder save_pretrained wrote (safetensors): the model of its config.json with its weights."""
+    with open(os.path.join(out_dir, "config.json")) as f:
+        model = UNet2DModel(json.load(f))
+    model.load_state_dict(read_safetensors(os.path.join(out_dir, "diffusion_pytorch_model.safetensors")))
+    return model
 
 
 def save_pretrained(model: UNet2DModel, out_dir: str, fmt: str = "F32", old_attention_names: bool = False) -> None:

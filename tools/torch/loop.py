@@ -63,12 +63,13 @@ def update(model, ema, opt, loss, ema_decay):
             pe.mul_(ema_decay).add_(pm, alpha=1 - ema_decay)
 
 
-def lr_at_step(args, s):
-    """Linear warm-up over --warmup steps, then a cosine from --lr down to --min-lr at --steps."""
-    if s < args.warmup:
-        return args.lr * (s + 1) / args.warmup
-    frac = min(1.0, (s - args.warmup) / max(1, args.steps - args.warmup))
-    return args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * frac))
+def lr_at_step(args, s, began=0):
+    """The run's schedule: a linear warm-up over --warmup steps, then a cosine from --lr down to
+    --min-lr at --steps. A run begins at step 0, or at `began` when it continues a model's weights
+    with a fresh optimiser (its schedule starts there)."""
+    warm = min(1.0, (s - began + 1) / args.warmup)
+    frac = min(1.0, max(0, s - began - args.warmup) / max(1, args.steps - began - args.warmup))
+    return warm * (args.min_lr + 0.5 * (args.lr - args.min_lr) * (1 + math.cos(math.pi * frac)))
 
 
 def time_to_stop(args, t_start, device, world) -> bool:
@@ -127,8 +128,9 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
 
     config: the model's config as JSON (a checkpoint must match it); build: () → a new nn.Module of
     it, whose forward is (x_t, t, condition); draw(gen, batch) → (x0 on the device, condition), the condition
-    dropped at random for guidance; start(model, ema, opt, gen) → (step, minutes) or None: where a
-    new run starts (a released checkpoint, a shipped model's weights); extra: more to keep in the
+    dropped at random for guidance; start(model, ema, opt, gen) → (step, minutes, warm) or None: where a
+    new run starts (a released checkpoint, a shipped model's weights), warm true when its optimiser is
+    fresh and a schedule of its own starts at that step; extra: more to keep in the
     checkpoint (what the data was). Returns the EMA model.
     """
     device, world, lead = procs.device, procs.world, procs.lead
@@ -139,11 +141,11 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
     ema.requires_grad_(False)
     opt = torch.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.0)
     gen = torch.Generator().manual_seed(args.seed)
-    step, history, minutes = 0, [], 0.0
+    step, history, minutes, began = 0, [], 0.0, 0
     diffusion = {"numTrainTimesteps": args.T, "betaSchedule": args.schedule, "predictionType": "epsilon"}
 
     if os.path.exists(args.out):
-        step, history, minutes = restore(args.out, config, model, ema, opt, gen, device)
+        step, history, minutes, began = restore(args.out, config, model, ema, opt, gen, device)
         procs.log(f"resumed from {args.out} at step {step} ({minutes:.0f} min trained before)")
         if args.reset_ema:
             ema.load_state_dict(model.state_dict())
@@ -151,7 +153,8 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
     elif start is not None:
         begun = start(model, ema, opt, gen)
         if begun is not None:
-            step, minutes = begun
+            step, minutes, warm = begun
+            began = step if warm else 0
     if world > 1:
         # each process draws its own batches: a stream per (seed, rank, step it started at)
         gen.manual_seed(args.seed * 1_000_003 + procs.rank * 7_919 + step)
@@ -176,7 +179,7 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
             return
         tmp = args.out + ".tmp"
         torch.save({"config": config, "diffusion": diffusion, "model": model.state_dict(), "ema": ema.state_dict(),
-                    "opt": opt.state_dict(), "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "step": step,
+                    "opt": opt.state_dict(), "gen": gen.get_state(), "torch_rng": torch.get_rng_state(), "step": step, "began": began,
                     "history": history, "minutes": minutes + (time.time() - t_start) / 60, "args": vars(args),
                     **(extra or {})}, tmp)
         os.replace(tmp, args.out)
@@ -193,7 +196,7 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
         # L_simple, eq. (14), in float32, each image's error weighted by its timestep's weight
         loss = (weight[t] * (pred.float() - eps).square().mean(dim=(1, 2, 3))).mean()
         for g in opt.param_groups:
-            g["lr"] = lr_at_step(args, step)
+            g["lr"] = lr_at_step(args, step, began)
         update(model, ema, opt, loss, args.ema)
         step += 1
         lv = loss.item()
@@ -201,7 +204,7 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
         if step % 50 == 0 and lead:
             history.append([step, running])
             ips = (step - s_start) * args.batch * world / (time.time() - t_start)
-            print(f"step {step}/{args.steps}  loss {running:.4f}  {ips:.0f} img/s  lr {lr_at_step(args, step):.2e}  "
+            print(f"step {step}/{args.steps}  loss {running:.4f}  {ips:.0f} img/s  lr {lr_at_step(args, step, began):.2e}  "
                   f"ETA {(args.steps - step) * args.batch * world / ips / 60:.0f} min", flush=True)
         if step % args.ckpt_every == 0 or step == args.steps:
             save()
@@ -217,7 +220,8 @@ def train(args, procs, config, build, draw, *, start=None, header="", extra=None
 
 
 def restore(path, config, model, ema, opt, gen, device):
-    """A checkpoint's model, EMA, optimiser and RNG states into these; returns (step, history, minutes)."""
+    """A checkpoint's model, EMA, optimiser and RNG states into these; returns (step, history,
+    minutes, the step its run began at)."""
     ck = torch.load(path, map_location=device)
     assert ck["config"] == config, f"checkpoint config {ck['config']} differs from {config}"
     model.load_state_dict(ck["model"])
@@ -225,4 +229,4 @@ def restore(path, config, model, ema, opt, gen, device):
     opt.load_state_dict(ck["opt"])
     gen.set_state(ck["gen"].cpu())
     torch.set_rng_state(ck["torch_rng"].cpu())
-    return ck["step"], ck["history"], ck.get("minutes", 0.0)
+    return ck["step"], ck["history"], ck.get("minutes", 0.0), ck.get("began", 0)

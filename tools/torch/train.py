@@ -69,9 +69,9 @@ def main():
         """A new run continues the released checkpoint, optimiser and RNG states included."""
         if not (args.resume_from and os.path.exists(args.resume_from)):
             return None
-        step, _, minutes = restore(args.resume_from, cfg.to_json(), model, ema, opt, gen, device)
+        step, _, minutes, _ = restore(args.resume_from, cfg.to_json(), model, ema, opt, gen, device)
         procs.log(f"resumed from {args.resume_from} at step {step}")
-        return step, minutes
+        return step, minutes, False
 
     train(args, procs, cfg.to_json(), lambda: UNet(cfg), draw, start=start, header=f"train images {len(x_train)}")
 

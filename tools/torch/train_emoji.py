@@ -12,6 +12,11 @@ emoji's category, with label dropout for classifier-free guidance: class 9 is "n
   /usr/bin/python3 tools/torch/train_emoji.py --out tools/torch/runs/emoji-wide.pt --channels 48,96,96 \
       --steps 13000 --lr 5e-4 --ema 0.999 --min-snr 5
       # the wider layout, with the Min-SNR-5 weights the page trains new models with (docs/colour.md)
+  /usr/bin/python3 tools/torch/train_emoji.py --out tools/torch/runs/emoji-more.pt --init-from public/models/emoji \
+      --steps 20000 --lr 5e-4 --warmup 100 --ema 0.999
+      # continues the shipped model where its checkpoint is gone: model and EMA from its weights, the
+      # step count and clock from playground.json, a fresh optimiser on a schedule of its own (warm-up,
+      # then the cosine from --lr to --min-lr at --steps)
   /usr/bin/python3 tools/torch/train_emoji.py --export public/models/emoji --fixture-name shipped-emoji
       # the EMA weights as a diffusers folder: config.json, diffusion_pytorch_model.safetensors,
       # scheduler_config.json, and playground.json (the category names, the "no label" class and the
@@ -29,7 +34,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
-from diffusers_unet import UNet2DModel, save_pretrained  # noqa: E402
+from diffusers_unet import UNet2DModel, load_pretrained, save_pretrained  # noqa: E402
 from loop import Processes, add_args, train  # noqa: E402
 
 
@@ -63,6 +68,7 @@ def main():
     p.add_argument("--attention", default="2", help="levels with attention")
     p.add_argument("--head-dim", type=int, default=32)
     p.add_argument("--groups", type=int, default=16)
+    p.add_argument("--init-from", default="", help="a new --out starts from this diffusers folder's weights (the shipped model: public/models/emoji)")
     p.add_argument("--export", default="", help="write the checkpoint's EMA as a diffusers folder here, and stop")
     p.add_argument("--fixture-name", default="", help="with --export: also tests/fixtures/parity/<name>-io.json (shipping it: shipped-emoji)")
     args = p.parse_args()
@@ -90,8 +96,21 @@ def main():
             x0 = torch.where(mirror[:, None, None, None], x0.flip(3), x0)
         return x0, y
 
+    def start(model, ema, opt, gen):
+        """--init-from: model and EMA from a diffusers folder's weights, a fresh optimiser."""
+        if not args.init_from:
+            return None
+        shipped = load_pretrained(args.init_from)
+        assert shipped.config == UNet2DModel(config).config, f"{args.init_from} has another config than this run's"
+        model.load_state_dict(shipped.state_dict())
+        ema.load_state_dict(shipped.state_dict())
+        with open(os.path.join(args.init_from, "playground.json")) as f:
+            about = json.load(f)
+        procs.log(f"started from the weights in {args.init_from} (step {about['steps']}); the optimiser starts afresh")
+        return int(about["steps"]), float(about.get("trainingMinutes", 0)), True
+
     held = int(data["held_out"].sum())
-    train(args, procs, config, lambda: UNet2DModel(config), draw,
+    train(args, procs, config, lambda: UNet2DModel(config), draw, start=start,
           header=f"emoji {len(x_train)} (held out {held})", extra={"categories": categories})
 
 

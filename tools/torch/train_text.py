@@ -86,7 +86,7 @@ def main():
             about = json.load(f)["userDefinedMetadata"]
         step, minutes = int(about.get("steps", 0)), float(about.get("trainingMinutes", 0))
         procs.log(f"started from the weights in {args.init_from} (its EMA, step {step}); the optimiser starts afresh")
-        return step, minutes
+        return step, minutes, False
 
     data = {k: meta[k] for k in ("source", "canvas", "count", "captionsPerPicture", "seed")}
     train(args, procs, cfg.to_json(), lambda: TextUNet(cfg), draw, start=start,
