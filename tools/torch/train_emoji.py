@@ -8,12 +8,12 @@ emoji's category, with label dropout for classifier-free guidance: class 9 is "n
       # model is this run to step 13,000 (its EMA restarted at 2,000: --ema 0.998 --reset-ema 1; then
       # --steps 7000 --lr 5e-4 --ema 0.999 from 3,000, stopped on the clock at 6,250; then --steps 9500
       # --lr 5e-4 --ema 0.999 from there; then --steps 13500, and from 11,750 --steps 13000, with the
-      # same --lr and --ema); --steps 20000 continues it
+      # same --lr and --ema), then continued to step 21,000 from the exported folder (--init-from, below)
   /usr/bin/python3 tools/torch/train_emoji.py --out tools/torch/runs/emoji-wide.pt --channels 48,96,96 \
       --steps 13000 --lr 5e-4 --ema 0.999 --min-snr 5
       # the wider layout, with the Min-SNR-5 weights the page trains new models with (docs/colour.md)
   /usr/bin/python3 tools/torch/train_emoji.py --out tools/torch/runs/emoji-more.pt --init-from public/models/emoji \
-      --steps 20000 --lr 5e-4 --warmup 100 --ema 0.999
+      --steps 21000 --lr 2e-4 --min-lr 2e-5 --warmup 100 --ema 0.999
       # continues the shipped model where its checkpoint is gone: model and EMA from its weights, the
       # step count and clock from playground.json, a fresh optimiser on a schedule of its own (warm-up,
       # then the cosine from --lr to --min-lr at --steps)
@@ -101,7 +101,7 @@ def main():
         if not args.init_from:
             return None
         shipped = load_pretrained(args.init_from)
-        assert shipped.config == UNet2DModel(config).config, f"{args.init_from} has another config than this run's"
+        assert shipped.config == model.config, f"{args.init_from} has another config than this run's"
         model.load_state_dict(shipped.state_dict())
         ema.load_state_dict(shipped.state_dict())
         with open(os.path.join(args.init_from, "playground.json")) as f:
