@@ -18,10 +18,15 @@
  * they are judged, and the floor and ceiling are those of the enlarged set.
  * The colour sets are judged by the emoji category classifier (npm run eval:emoji): the share of
  * samples read as the category asked for, and the Fréchet distance to the set itself, whose floor is
- * N of its own pictures against all of them. At each wall-clock mark (training time only: the
- * judging is not counted) it draws N DDIM-50 samples from the EMA weights, the way the page's
+ * N of its own pictures (spread evenly over the set) against all of them; beside it, the distance of
+ * N other pictures of its kind (the style's training emoji, not in the set) says what real pictures
+ * that are not the set's own score. At each wall-clock mark (training time
+ * only: the judging is not counted) it draws N DDIM-50 samples from the EMA weights, the way the page's
  * previews do (a class-conditional model: the categories in turn, at the page's guidance for the model
- * trained, or at each of --guidance's scales, the first reported as the mark's own), and reports the share recognised, the Fréchet distance, its floor at this N and their ratio. JSON on
+ * trained, or at each of --guidance's scales, the first reported as the mark's own), and reports the
+ * share recognised, the Fréchet distance, its floor at this N and their ratio. The distance of a
+ * colour set is measured on N samples asked for the categories of the floor's N pictures (the set's
+ * own mix, src/eval/mix.ts): those drawn in turn reused, more drawn where a category needs them. JSON on
  * stdout (and --out), progress on stderr, a grid of the first 32 samples per mark in --grids.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -29,6 +34,7 @@ import { join } from 'node:path';
 import { ImageDataset } from '../src/data/dataset';
 import { DIGIT_SIZE } from '../src/data/mnist-split';
 import { frechetDistanceOf } from '../src/eval/frechet';
+import { askInMix } from '../src/eval/mix';
 import * as tf from '@tensorflow/tfjs';
 import type { ModelConfig } from '../src/model/config';
 import type { LoadedModel } from '../src/model/io';
@@ -95,8 +101,10 @@ interface Task {
   /** The classifier's class names, and the class each sample is asked to show. */
   categories: string[];
   asked: number[];
-  /** Judged samples: the share read as asked. */
+  /** The first N of `asked` judged: the share read as asked. */
   recognised: (labels: number[]) => number;
+  /** The samples (indices into `asked`) the Fréchet distance is measured on: N, in the floor's mix. */
+  measured: number[];
   realFeatures: Float32Array[];
   floor: number;
   /**
@@ -104,6 +112,13 @@ interface Task {
    * weighted as the samples ask for it — what samples as good as the pictures would score.
    */
   ceiling?: number;
+  /**
+   * The distance from the set of N other pictures of its kind (a colour set: the style's training
+   * emoji, which the set does not hold, spread evenly over them). The floor is the set's own
+   * pictures, which only samples that redraw the set reach; this is what real pictures that are not
+   * the set's score.
+   */
+  others?: number;
   /** The model a fine-tune starts from, with its classes. */
   prior?: LoadedModel;
   /** Pictures at the task's size as the classifier reads them (a colour set at 16 px: enlarged to 32). */
@@ -157,6 +172,7 @@ async function digitTask(digit: number, n: number, classifier: tf.LayersModel, i
     categories: Array.from({ length: 10 }, (_, d) => String(d)),
     asked: Array<number>(n).fill(digit),
     recognised: (labels) => labels.filter((l) => l === digit).length / n,
+    measured: Array.from({ length: n }, (_, i) => i),
     realFeatures,
     floor,
     // 'shipped' fine-tunes the page's digits model, as the page does: the unlabelled pictures train its "no label" class
@@ -168,9 +184,15 @@ async function digitTask(digit: number, n: number, classifier: tf.LayersModel, i
 /** A colour set: an emoji style's held-out tenth in category folders, judged against itself. */
 async function emojiTask(set: EmojiSetName, n: number, classifier: tf.LayersModel, init: string, size: number): Promise<Task> {
   const data = await loadEmoji(set);
-  const mine = data.images
-    .map((image, i) => ({ image: size === EMOJI_SIZE ? image : halve(image, EMOJI_SIZE, 3), label: data.labels[i] }))
-    .filter((_, i) => data.heldOut[i]);
+  const pictures = data.images.map((image, i) => ({
+    image: size === EMOJI_SIZE ? image : halve(image, EMOJI_SIZE, 3),
+    label: data.labels[i],
+  }));
+  const mine = pictures.filter((_, i) => data.heldOut[i]);
+  const others = pictures.filter((_, i) => !data.heldOut[i]);
+  // k indices spread evenly over `length` (the sets are in category order, so every category has its share)
+  const spread = (length: number, k: number) =>
+    Array.from({ length: Math.min(k, length) }, (_, i) => Math.floor((i * length) / Math.min(k, length)));
   const judgeView = (images: Float32Array[]) => (size === EMOJI_SIZE ? Promise.resolve(images) : enlarge(images, size, EMOJI_SIZE, 3));
   const dataset = new ImageDataset({ size, channels: 3, fit: 'crop' });
   mine.forEach(({ image, label }, i) =>
@@ -179,10 +201,17 @@ async function emojiTask(set: EmojiSetName, n: number, classifier: tf.LayersMode
   const present = [...new Set(mine.map((e) => e.label))].sort((a, b) => a - b);
   const real = await classify(classifier, await judgeView(mine.map((e) => e.image)));
   const realFeatures = real.features;
-  // the floor: N of the set's own pictures (every stride-th), already read above, against all of them
-  const stride = Math.max(1, Math.floor(mine.length / n));
-  const floor = frechetDistanceOf(realFeatures.filter((_, i) => i % stride === 0).slice(0, n), realFeatures);
-  const asked = Array.from({ length: n }, (_, i) => present[i % present.length]);
+  // the floor: N of the set's own pictures, spread evenly, already read above, against all of them
+  const floorOf = spread(mine.length, n);
+  const floor = frechetDistanceOf(
+    floorOf.map((i) => realFeatures[i]),
+    realFeatures,
+  );
+  const inTurn = Array.from({ length: n }, (_, i) => present[i % present.length]);
+  const mix = askInMix(
+    inTurn,
+    floorOf.map((i) => mine[i].label),
+  );
   const truth = mine.map((e) => e.label);
   return {
     what: { set, images: mine.length, size, categories: present.map((k) => data.categories[k]) },
@@ -191,11 +220,16 @@ async function emojiTask(set: EmojiSetName, n: number, classifier: tf.LayersMode
     channels: 3,
     classifier,
     categories: data.categories,
-    asked,
-    recognised: (labels) => labels.filter((l, i) => l === asked[i]).length / n,
+    asked: [...inTurn, ...mix.extra],
+    recognised: (labels) => labels.slice(0, n).filter((l, i) => l === inTurn[i]).length / n,
+    measured: mix.pick,
     realFeatures,
     floor,
-    ceiling: asked.reduce((sum, k) => sum + classAccuracy(real.labels, truth, k), 0) / n,
+    others: frechetDistanceOf(
+      (await classify(classifier, await judgeView(spread(others.length, n).map((i) => others[i].image)))).features,
+      realFeatures,
+    ),
+    ceiling: inTurn.reduce((sum, k) => sum + classAccuracy(real.labels, truth, k), 0) / n,
     ...(init === 'shipped' ? { prior: await loadModelFrom('public/models/emoji') } : {}),
     judgeView,
   };
@@ -324,7 +358,7 @@ export async function main(argv: string[]): Promise<number> {
   const modelLabel = (k: number | null): number | null =>
     k === null || config.numClasses === 0 ? null : prior ? k : dataClasses.indexOf(task.categories[k]);
   log(
-    `bench:ttq: ${JSON.stringify(task.what)}, ${setup.init} U-Net, batch ${setup.batchSize}, flip ${setup.flip}, ${JSON.stringify(trainConfig)}; marks at ${marks.join(', ')} min; floor FD ${task.floor.toFixed(2)} at N = ${n}${task.ceiling !== undefined ? `; the set's own pictures read ${(100 * task.ceiling).toFixed(1)} % right` : ''}`,
+    `bench:ttq: ${JSON.stringify(task.what)}, ${setup.init} U-Net, batch ${setup.batchSize}, flip ${setup.flip}, ${JSON.stringify(trainConfig)}; marks at ${marks.join(', ')} min; floor FD ${task.floor.toFixed(2)} at N = ${n}${task.others !== undefined ? `; ${n} other pictures of its kind: FD ${task.others.toFixed(2)} (${(task.others / task.floor).toFixed(2)}× floor)` : ''}${task.ceiling !== undefined ? `; the set's own pictures read ${(100 * task.ceiling).toFixed(1)} % right` : ''}`,
   );
   let trainingMs = 0;
   let lastStepAt = 0;
@@ -374,7 +408,10 @@ export async function main(argv: string[]): Promise<number> {
         batchSize: 32,
       });
       const read = await classify(classifier, await task.judgeView(images));
-      const frechet = frechetDistanceOf(read.features, task.realFeatures);
+      const frechet = frechetDistanceOf(
+        task.measured.map((i) => read.features[i]),
+        task.realFeatures,
+      );
       judged.push({
         guidance,
         recognised: round(task.recognised(read.labels)),
@@ -422,8 +459,9 @@ export async function main(argv: string[]): Promise<number> {
     recipe: { init: setup.init, batchSize: setup.batchSize, totalSteps: setup.totalSteps, flip: setup.flip, config, trainConfig },
     judge: {
       samples: n,
-      sampler: `DDIM-50, η = 0, EMA weights${colour ? `, guidance ${guidances.join(' and ')}, the categories in turn` : ''}`,
+      sampler: `DDIM-50, η = 0, EMA weights${colour ? `, guidance ${guidances.join(' and ')}, the categories in turn (the distance: in the floor's mix)` : ''}`,
       frechetFloor: round(task.floor),
+      ...(task.others !== undefined ? { frechetOthers: round(task.others), frechetOthersRatio: round(task.others / task.floor) } : {}),
       ...(task.ceiling !== undefined ? { ceiling: round(task.ceiling) } : {}),
     },
     marks: results,

@@ -8,16 +8,21 @@
  *    public/models/emoji-classifier has none (or --retrain), then saved there for the page's meter;
  *    its accuracy on the held-out tenth, overall and per category.
  * 2. The Fréchet floor: the distance between the classifier features of the held-out tenth and of as
- *    many training emoji (real against real: what a perfect model would score at this count).
+ *    many training emoji (real against real: what a perfect model would score at this count); and,
+ *    beside it, the distance of as many training emoji taken the categories in turn (what real
+ *    pictures score when asked for in equal shares, not in the held-out tenth's mix: src/eval/mix.ts).
  * 3. With --model (a class-conditional colour model, e.g. public/models/emoji): N samples per
- *    category, judged — the share the classifier reads as the asked category, and their Fréchet
- *    distance to the held-out tenth (and its ratio to the floor). A grid per run in --grids.
+ *    category, judged — the share the classifier reads as the asked category; and the Fréchet
+ *    distance to the held-out tenth (and its ratio to the floor) of samples asked for its emoji's
+ *    categories (the held-out tenth's mix: those samples reused, more drawn where a category needs
+ *    them). A grid per run in --grids.
  * JSON on stdout (and --out), progress on stderr. Needs the .npz (Python once); npm test does not.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { accuracy, classAccuracy, classify, EMOJI_CLASSIFIER, trainClassifier } from '../src/eval/classifier';
 import { frechetDistanceOf } from '../src/eval/frechet';
+import { askInMix } from '../src/eval/mix';
 import { generate } from '../src/pipeline/generate';
 import type { SamplerName } from '../src/pipeline/defaults';
 import { parseArgs, UsageError } from './args';
@@ -133,7 +138,11 @@ export async function main(argv: string[]): Promise<number> {
       )
     ).features,
   );
-  log(`real-vs-real Fréchet floor: ${floor.toFixed(3)} (N = ${heldOut.length})`);
+  // real pictures asked for in equal shares: the categories in turn, each category's training emoji in order
+  const ofCategory = data.categories.map((_, k) => train.filter((e) => e.label === k));
+  const inTurn = heldOut.map((_, j) => ofCategory[j % data.categories.length][Math.floor(j / data.categories.length)].image);
+  const equalShare = frechetDistanceOf((await classify(classifier, inTurn)).features, real.features);
+  log(`real-vs-real Fréchet floor: ${floor.toFixed(3)} (N = ${heldOut.length}); training emoji in equal shares: ${equalShare.toFixed(3)}`);
 
   // 3. a model's samples
   let samples: Record<string, unknown> | null = null;
@@ -145,8 +154,9 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`--model must be a 32×32 colour model of the ${data.categories.length} emoji categories`);
       const per = Number(a['per-class']);
       const labels = data.categories.flatMap((_, k) => Array<number>(per).fill(k));
+      const mix = askInMix(labels, heldOutLabels);
       const started = performance.now();
-      const images = await generate(model, diffusion, labels, {
+      const drawn = await generate(model, diffusion, [...labels, ...mix.extra], {
         sampler: a.sampler as SamplerName,
         steps: Number(a.steps),
         guidance: Number(a.guidance),
@@ -155,9 +165,14 @@ export async function main(argv: string[]): Promise<number> {
         onBatch: (done, total) => process.stderr.write(`\r  sampling ${done}/${total}`),
       });
       log('');
-      const judged = await classify(classifier, images);
+      const images = drawn.slice(0, labels.length);
+      const all = await classify(classifier, drawn);
+      const judged = { labels: all.labels.slice(0, labels.length) };
       const right = accuracy(judged.labels, labels);
-      const frechet = frechetDistanceOf(judged.features.slice(0, heldOut.length), real.features);
+      const frechet = frechetDistanceOf(
+        mix.pick.map((i) => all.features[i]),
+        real.features,
+      );
       samples = {
         model: String(a.model),
         sampler: `${String(a.sampler)} ${Number(a.steps)} steps, guidance ${Number(a.guidance)}`,
@@ -168,7 +183,7 @@ export async function main(argv: string[]): Promise<number> {
         ),
         frechet: round(frechet),
         frechetRatio: round(frechet / floor),
-        frechetSamples: Math.min(images.length, heldOut.length),
+        frechetSamples: `${heldOut.length}, asked for the held-out tenth's categories (${mix.extra.length} drawn beyond the ${labels.length})`,
         seconds: round((performance.now() - started) / 1000),
       };
       log(`category read right ${(100 * right).toFixed(1)} %; Fréchet ${frechet.toFixed(2)} (${(frechet / floor).toFixed(2)}× floor)`);
@@ -195,6 +210,7 @@ export async function main(argv: string[]): Promise<number> {
       trainedNow: trained,
     },
     frechetFloor: round(floor),
+    frechetEqualShares: round(equalShare),
     ...(samples ? { samples } : {}),
   };
   const json = `${JSON.stringify(report, null, 2)}\n`;

@@ -53,7 +53,8 @@ export function priorLabelMap(dataClasses: readonly string[], priorClasses: read
  * (98 % after ten minutes, and 91 % already after two). The emoji model: 5·10⁻⁵ — at 2·10⁻⁴ its
  * fine-tunes on the held-out emoji drifted away from their set between 2 and 10 minutes; three seeds
  * each, 5·10⁻⁵ came closer to the set after ten minutes in all three (3.8× the Fréchet floor on
- * average against 4.3×) and read 61.5 % right against 56.8 %, level after two (docs/colour.md).
+ * average against 4.3×, the distance then measured on samples in equal shares of the categories)
+ * and read 61.5 % right against 56.8 %, level after two (docs/colour.md).
  */
 export function defaultLearningRate(init: TrainSetup['init'], prior: Prior | null = null): number {
   return init === 'shipped' ? PRIORS[prior ?? 'digits'].fineTuneLearningRate : 1e-3;
@@ -111,9 +112,10 @@ const GREY_STAGES: { images: number; stage: string }[] = [
 
 /**
  * The same for colour pictures: measured with `npm run bench:ttq -- --set emoji` (the 343 held-out
- * emoji in nine category folders, a new tiny model; docs/colour.md): colour noise after 2 minutes
- * (~4,000 images), coarse patches of colour after 5 (~11,000), soft blobs of the pictures' colours
- * after 10 (~22,000), when 19 % of the samples read as their category (9 % after 2).
+ * emoji in nine category folders, a new tiny model; docs/colour.md): colour noise at ~4,000 and
+ * ~7,000 images, coarse patches of colour at ~11,000 and ~18,000, soft blobs of the pictures'
+ * colours at ~22,000 and ~32,000 (two runs: 9 % and 12.5 % of the samples read as their category
+ * at the first mark, 19 % and 28 % at the last).
  */
 const COLOUR_STAGES: { images: number; stage: string }[] = [
   { images: 0, stage: 'colour noise' },

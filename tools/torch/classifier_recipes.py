@@ -4,6 +4,7 @@ emoji better? A PyTorch twin of its training, fast enough on this CPU to try rec
 over categories; nothing is saved: the page's classifier is trained by `npm run eval:emoji`.
 
   /usr/bin/python3 tools/torch/classifier_recipes.py base --seed 1     # or bn, aug, smooth, bn-aug-60
+  /usr/bin/python3 tools/torch/classifier_recipes.py base --extra tools/torch/runs/emoji-{twitter,openmoji}/emoji-32.npz
 """
 import argparse
 import json
@@ -62,6 +63,9 @@ def main():
     p.add_argument("recipe", choices=list(RECIPES))
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--data", default="tools/torch/runs/emoji/emoji-32.npz", help="what emoji_data.py wrote")
+    p.add_argument("--extra", nargs="*", default=[],
+                   help="more styles' emoji-32.npz (emoji_data.py --style): their training pictures join the Noto ones")
+    p.add_argument("--judge-on", nargs="*", default=[], help="more styles whose held-out emoji are read, not learnt")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args()
     torch.set_num_threads(args.threads)
@@ -73,6 +77,13 @@ def main():
     x = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
     y, held = torch.from_numpy(d["labels"]), torch.from_numpy(d["held_out"])
     x_train, y_train, x_test, y_test = x[~held], y[~held], x[held], y[held]
+    tests = {}
+    for path in args.extra:  # each style holds out the same emoji by code point (emoji_data.py)
+        e = np.load(path)
+        xe = torch.from_numpy(e["images"]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+        ye, he = torch.from_numpy(e["labels"]), torch.from_numpy(e["held_out"])
+        x_train, y_train = torch.cat([x_train, xe[~he]]), torch.cat([y_train, ye[~he]])
+        tests[path] = (xe[he], ye[he])
     weight = len(y_train) / (CATEGORIES * torch.bincount(y_train, minlength=CATEGORIES).float())
 
     torch.manual_seed(args.seed)
@@ -92,16 +103,27 @@ def main():
             loss.backward()
             opt.step()
     model.eval()
-    with torch.no_grad():
-        read = model(x_test).softmax(1)
-        if tta:
-            read = read + model(x_test.flip(3)).softmax(1)
-        predicted = read.argmax(1)
-    accuracy = (predicted == y_test).float().mean().item()
-    per_category = np.mean([(predicted[y_test == k] == k).float().mean().item() for k in range(CATEGORIES)])
-    print(json.dumps({"recipe": args.recipe, "seed": args.seed, "heldOutAccuracy": round(accuracy, 4),
-                      "meanOverCategories": round(per_category, 4), "seconds": round(time.time() - t0)}))
 
+    def judge(xt, yt):
+        """Held-out accuracy and its mean over categories."""
+        with torch.no_grad():
+            read = model(xt).softmax(1)
+            if tta:
+                read = read + model(xt.flip(3)).softmax(1)
+            predicted = read.argmax(1)
+        per_category = np.mean([(predicted[yt == k] == k).float().mean().item() for k in range(CATEGORIES)])
+        return round((predicted == yt).float().mean().item(), 4), round(per_category, 4)
+
+    for path in args.judge_on:
+        e = np.load(path)
+        he = torch.from_numpy(e["held_out"])
+        tests[path] = (torch.from_numpy(e["images"]).permute(0, 3, 1, 2).float().div(127.5).sub(1)[he],
+                       torch.from_numpy(e["labels"])[he])
+    accuracy, per_category = judge(x_test, y_test)
+    print(json.dumps({"recipe": args.recipe, "seed": args.seed, "extra": args.extra, "trainPictures": len(y_train),
+                      "heldOutAccuracy": accuracy, "meanOverCategories": per_category,
+                      "otherStyles": {path: judge(*t) for path, t in tests.items()},
+                      "seconds": round(time.time() - t0)}))
 
 if __name__ == "__main__":
     main()
