@@ -167,8 +167,8 @@ export async function main(argv: string[]): Promise<number> {
       log('');
       const images = drawn.slice(0, labels.length);
       const all = await classify(classifier, drawn);
-      const judged = { labels: all.labels.slice(0, labels.length) };
-      const right = accuracy(judged.labels, labels);
+      const readAs = all.labels.slice(0, labels.length);
+      const right = accuracy(readAs, labels);
       const frechet = frechetDistanceOf(
         mix.pick.map((i) => all.features[i]),
         real.features,
@@ -179,7 +179,7 @@ export async function main(argv: string[]): Promise<number> {
         perCategory: per,
         categoryRight: round(right),
         categoryRightEach: Object.fromEntries(
-          data.categories.map((name, k) => [name, round(judged.labels.filter((l, i) => labels[i] === k && l === k).length / per)]),
+          data.categories.map((name, k) => [name, round(readAs.filter((l, i) => labels[i] === k && l === k).length / per)]),
         ),
         frechet: round(frechet),
         frechetRatio: round(frechet / floor),

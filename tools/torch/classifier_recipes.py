@@ -32,6 +32,13 @@ def network(widths=(32, 64, 128), bn=False):
     return nn.Sequential(*layers)
 
 
+def load_style(path):
+    """What emoji_data.py wrote: pictures [N, 3, 32, 32] in [−1, 1], category labels, the held-out mask."""
+    d = np.load(path)
+    x = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+    return x, torch.from_numpy(d["labels"]), torch.from_numpy(d["held_out"])
+
+
 def augment(xb, gen, scale=0.0, rot=0.0):
     """The classifier's augmentation: whole-pixel shifts in [−2, 2]² and mirroring at random, the
     background (−1) filling in; with scale / rot, also a random zoom of ±scale and turn of ±rot°."""
@@ -73,15 +80,11 @@ def main():
     epochs, smooth, tta = r.pop("epochs", 30), r.pop("smooth", 0.0), r.pop("tta", False)
     aug = {k: r.pop(k) for k in ["scale", "rot"] if k in r}
 
-    d = np.load(args.data)
-    x = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-    y, held = torch.from_numpy(d["labels"]), torch.from_numpy(d["held_out"])
+    x, y, held = load_style(args.data)
     x_train, y_train, x_test, y_test = x[~held], y[~held], x[held], y[held]
     tests = {}
     for path in args.extra:  # each style holds out the same emoji by code point (emoji_data.py)
-        e = np.load(path)
-        xe = torch.from_numpy(e["images"]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-        ye, he = torch.from_numpy(e["labels"]), torch.from_numpy(e["held_out"])
+        xe, ye, he = load_style(path)
         x_train, y_train = torch.cat([x_train, xe[~he]]), torch.cat([y_train, ye[~he]])
         tests[path] = (xe[he], ye[he])
     weight = len(y_train) / (CATEGORIES * torch.bincount(y_train, minlength=CATEGORIES).float())
@@ -115,10 +118,8 @@ def main():
         return round((predicted == yt).float().mean().item(), 4), round(per_category, 4)
 
     for path in args.judge_on:
-        e = np.load(path)
-        he = torch.from_numpy(e["held_out"])
-        tests[path] = (torch.from_numpy(e["images"]).permute(0, 3, 1, 2).float().div(127.5).sub(1)[he],
-                       torch.from_numpy(e["labels"])[he])
+        xe, ye, he = load_style(path)
+        tests[path] = (xe[he], ye[he])
     accuracy, per_category = judge(x_test, y_test)
     print(json.dumps({"recipe": args.recipe, "seed": args.seed, "extra": args.extra, "trainPictures": len(y_train),
                       "heldOutAccuracy": accuracy, "meanOverCategories": per_category,

@@ -93,8 +93,8 @@ def main():
     x_train = torch.from_numpy(data["images"][train_set]).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)  # [N, 3, 32, 32]
     y_train = torch.from_numpy(data["labels"][train_set]).to(device)
     no_label = len(categories)
-    labels = torch.from_numpy(data["labels"][train_set])
-    weight = torch.bincount(labels, minlength=no_label).float()[labels].pow(-args.balance)
+    labels = y_train.cpu()
+    weight = torch.bincount(labels, minlength=no_label).float()[labels].pow(-args.balance)  # for --balance
 
     def draw(gen, batch):
         if args.balance:
