@@ -1,7 +1,7 @@
 /**
  * `npm run eval:emoji`: the colour counterpart of `npm run eval` — the emoji category classifier and
  * what it says of a colour model.
- *   npm run eval:emoji -- [--model DIR] [--per-class N] [--sampler dpm-solver++] [--steps 20] [--guidance 3] [--seed S]
+ *   npm run eval:emoji -- [--model DIR] [--per-class N] [--sampler dpm-solver++] [--steps 20] [--guidance 4] [--seed S]
  *                         [--retrain] [--grids DIR] [--out FILE]
  * 1. The classifier (src/eval/classifier.ts, EMOJI_CLASSIFIER): trained on the emoji the colour prior
  *    trained on (tools/torch/emoji_data.py's .npz, all but the held-out tenth) when
@@ -56,7 +56,7 @@ export async function main(argv: string[]): Promise<number> {
         grids: { kind: 'string' },
         out: { kind: 'string' },
       },
-      { model: '', 'per-class': 40, sampler: 'dpm-solver++', steps: 20, guidance: 3, seed: 0, grids: '', out: '' },
+      { model: '', 'per-class': 40, sampler: 'dpm-solver++', steps: 20, guidance: 4, seed: 0, grids: '', out: '' },
     );
   } catch (e) {
     if (e instanceof UsageError) {
