@@ -132,7 +132,7 @@ def main():
 
 # the settings the page opens the model on, measured best by npm run eval:emoji (docs/colour.md):
 # DPM-Solver++ 20 steps at guidance 4 (83.9 % read right at 1.37x the Fréchet floor, where 3 reads 80.6 % at
-# 1.10x and 5 84.4 % at 1.54x), the first category (Smileys & Emotion)
+# 1.09x and 5 84.4 % at 1.54x), the first category (Smileys & Emotion)
 SAMPLING = {"sampler": "dpm-solver++", "steps": 20, "guidance": 4, "label": 0}
 
 
