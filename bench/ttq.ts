@@ -54,7 +54,7 @@ import { encodePng } from '../scripts/png';
 import { sampleGrid } from '../scripts/digit-pictures';
 import { EMOJI_SIZE, EMOJI_STYLES, type EmojiSetName, loadEmoji } from '../scripts/emoji';
 import { EMOJI_CLASSIFIER_DIR } from '../scripts/eval-emoji';
-import { SAMPLING_DEFAULTS } from '../src/pipeline/defaults';
+import { pageGuidance } from '../src/pipeline/defaults';
 import type { TrainSetup } from '../src/training/recipe';
 
 const USAGE =
@@ -324,9 +324,8 @@ export async function main(argv: string[]): Promise<number> {
     : await digitTask(Number(a.digit), n, classifier, init);
   const { dataset, size, channels } = task;
   // a digit set is one class, sampled unguided; a colour set's categories at --guidance's scales, or at the
-  // page's: what a fine-tuned model keeps of its prior's own settings (the emoji model's 3), else 1.5
-  const pageGuidance = task.prior?.metadata.sampling?.guidance ?? SAMPLING_DEFAULTS.guidance;
-  const guidances = !colour ? [1] : asked.length > 0 ? asked : [pageGuidance];
+  // page's: what a fine-tuned model keeps of its prior's own settings, else the page's default
+  const guidances = !colour ? [1] : asked.length > 0 ? asked : [pageGuidance(task.prior?.metadata ?? {})];
 
   // 2. the page's recipe, with the overrides asked for
   const setup = {

@@ -1,7 +1,7 @@
 /**
  * `npm run eval:emoji`: the colour counterpart of `npm run eval` — the emoji category classifier and
  * what it says of a colour model.
- *   npm run eval:emoji -- [--model DIR] [--per-class N] [--sampler dpm-solver++] [--steps 20] [--guidance 4] [--seed S]
+ *   npm run eval:emoji -- [--model DIR] [--per-class N] [--sampler dpm-solver++] [--steps 20] [--guidance G] [--seed S]
  *                         [--retrain] [--grids DIR] [--out FILE]
  * 1. The classifier (src/eval/classifier.ts, EMOJI_CLASSIFIER): trained on the emoji the colour prior
  *    trained on (tools/torch/emoji_data.py's .npz, all but the held-out tenth) when
@@ -15,7 +15,8 @@
  *    category, judged — the share the classifier reads as the asked category; and the Fréchet
  *    distance to the held-out tenth (and its ratio to the floor) of samples asked for its emoji's
  *    categories (the held-out tenth's mix: those samples reused, more drawn where a category needs
- *    them). A grid per run in --grids.
+ *    them), at --guidance or, without it, the page's guidance for the model (its playground.json's,
+ *    else the page's default: src/pipeline/defaults.ts pageGuidance). A grid per run in --grids.
  * JSON on stdout (and --out), progress on stderr. Needs the .npz (Python once); npm test does not.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -24,7 +25,7 @@ import { accuracy, classAccuracy, classify, EMOJI_CLASSIFIER, trainClassifier } 
 import { frechetDistanceOf } from '../src/eval/frechet';
 import { askInMix } from '../src/eval/mix';
 import { generate } from '../src/pipeline/generate';
-import type { SamplerName } from '../src/pipeline/defaults';
+import { pageGuidance, type SamplerName } from '../src/pipeline/defaults';
 import { parseArgs, UsageError } from './args';
 import { loadClassifier, saveClassifier } from './classifier';
 import { sampleGrid } from './digit-pictures';
@@ -56,7 +57,7 @@ export async function main(argv: string[]): Promise<number> {
         grids: { kind: 'string' },
         out: { kind: 'string' },
       },
-      { model: '', 'per-class': 40, sampler: 'dpm-solver++', steps: 20, guidance: 4, seed: 0, grids: '', out: '' },
+      { model: '', 'per-class': 40, sampler: 'dpm-solver++', steps: 20, guidance: '', seed: 0, grids: '', out: '' },
     );
   } catch (e) {
     if (e instanceof UsageError) {
@@ -147,7 +148,8 @@ export async function main(argv: string[]): Promise<number> {
   // 3. a model's samples
   let samples: Record<string, unknown> | null = null;
   if (a.model !== '') {
-    const { model, diffusion } = await loadModelFrom(String(a.model));
+    const { model, diffusion, metadata } = await loadModelFrom(String(a.model));
+    const guidance = a.guidance === '' ? pageGuidance(metadata) : Number(a.guidance);
     try {
       const c = model.config;
       if (c.imageSize !== EMOJI_SIZE || c.inChannels !== 3 || c.numClasses !== data.categories.length)
@@ -159,7 +161,7 @@ export async function main(argv: string[]): Promise<number> {
       const drawn = await generate(model, diffusion, [...labels, ...mix.extra], {
         sampler: a.sampler as SamplerName,
         steps: Number(a.steps),
-        guidance: Number(a.guidance),
+        guidance,
         seed: Number(a.seed),
         batchSize: 30,
         onBatch: (done, total) => process.stderr.write(`\r  sampling ${done}/${total}`),
@@ -175,7 +177,7 @@ export async function main(argv: string[]): Promise<number> {
       );
       samples = {
         model: String(a.model),
-        sampler: `${String(a.sampler)} ${Number(a.steps)} steps, guidance ${Number(a.guidance)}`,
+        sampler: `${String(a.sampler)} ${Number(a.steps)} steps, guidance ${guidance}`,
         perCategory: per,
         categoryRight: round(right),
         categoryRightEach: Object.fromEntries(
@@ -190,7 +192,7 @@ export async function main(argv: string[]): Promise<number> {
       if (a.grids !== '') {
         await mkdir(String(a.grids), { recursive: true });
         const g = sampleGrid(images, labels, Math.min(per, 16), data.categories.length, EMOJI_SIZE, 3);
-        const path = join(String(a.grids), `emoji-${String(a.sampler)}${Number(a.steps)}-g${Number(a.guidance)}.png`);
+        const path = join(String(a.grids), `emoji-${String(a.sampler)}${Number(a.steps)}-g${guidance}.png`);
         await writeFile(path, encodePng(g.pixels, g.width, g.height, 3));
         log(`wrote ${path} (a row per category, in categories.txt's order)`);
       }

@@ -1,4 +1,5 @@
 import { leadingTimesteps, linspaceTimesteps, type Timestep } from '../diffusion/timestep';
+import type { ModelMetadata } from '../model/metadata';
 
 /** The samplers the page and the CLIs offer, and the settings the page starts with. No tfjs here: the UI reads it. */
 export type SamplerName = 'ddpm' | 'ddim' | 'dpm-solver++';
@@ -47,3 +48,12 @@ export const SAMPLING_DEFAULTS = {
   guidance: 1.5,
   seed: 0,
 };
+
+/**
+ * The guidance the page samples a model at: its metadata's own (the emoji model's playground.json:
+ * 4, kept by its fine-tunes), else the page's default. The CLIs that judge a model at the page's
+ * setting (eval:emoji, bench:ttq) ask here.
+ */
+export function pageGuidance(metadata: ModelMetadata): number {
+  return metadata.sampling?.guidance ?? SAMPLING_DEFAULTS.guidance;
+}

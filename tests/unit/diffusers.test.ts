@@ -16,6 +16,7 @@ import { fromArtifacts, toArtifacts } from '../../src/model/io';
 import { drawsUnlabelled } from '../../src/model/plans';
 import { parseModelMetadata } from '../../src/model/metadata';
 import { hintedSettings } from '../../src/ui/sampling-channel';
+import { pageGuidance, SAMPLING_DEFAULTS } from '../../src/pipeline/defaults';
 import { parseUNet2DConfig } from '../../src/model/unet2d-config';
 import { values, type ParityIO } from './helpers';
 
@@ -162,6 +163,9 @@ describe("diffusers' UNet2DModel", () => {
     expect(JSON.parse(out['playground.json']!)).toEqual({ classes: ['cat', 'dog', 'owl', 'fox'], noLabelClass: 4, sampling });
     const info = { config: model.config, diffusion, metadata, classes: [], unlabelled: true, source: 'trained' as const, numParams: 0 };
     expect(hintedSettings(info)).toEqual({ sampler: 'dpm-solver++', steps: 20, guidance: 3, label: 0 });
+    // the CLIs that judge a model at the page's setting (eval:emoji, bench:ttq) read the same guidance
+    expect(pageGuidance(metadata)).toBe(3);
+    expect(pageGuidance({})).toBe(SAMPLING_DEFAULTS.guidance);
     // what does not fit is left to the page's defaults: a sampler it lacks, a class beyond the model's, guidance without "no label"
     const odd = { ...info, metadata: { sampling: { sampler: 'euler', steps: 30, guidance: 2, label: 7 } } };
     expect(hintedSettings(odd)).toEqual({ steps: 30, guidance: 2 });

@@ -15,6 +15,8 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from data import load_emoji
+
 CATEGORIES = 9
 
 
@@ -30,13 +32,6 @@ def network(widths=(32, 64, 128), bn=False):
         cin = w
     layers += [nn.Flatten(), nn.Linear(cin * 16, 128), nn.ReLU(), nn.Dropout(0.3), nn.Linear(128, CATEGORIES)]
     return nn.Sequential(*layers)
-
-
-def load_style(path):
-    """What emoji_data.py wrote: pictures [N, 3, 32, 32] in [−1, 1], category labels, the held-out mask."""
-    d = np.load(path)
-    x = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
-    return x, torch.from_numpy(d["labels"]), torch.from_numpy(d["held_out"])
 
 
 def augment(xb, gen, scale=0.0, rot=0.0):
@@ -80,11 +75,11 @@ def main():
     epochs, smooth, tta = r.pop("epochs", 30), r.pop("smooth", 0.0), r.pop("tta", False)
     aug = {k: r.pop(k) for k in ["scale", "rot"] if k in r}
 
-    x, y, held = load_style(args.data)
+    x, y, held = load_emoji(args.data)
     x_train, y_train, x_test, y_test = x[~held], y[~held], x[held], y[held]
     tests = {}
     for path in args.extra:  # each style holds out the same emoji by code point (emoji_data.py)
-        xe, ye, he = load_style(path)
+        xe, ye, he = load_emoji(path)
         x_train, y_train = torch.cat([x_train, xe[~he]]), torch.cat([y_train, ye[~he]])
         tests[path] = (xe[he], ye[he])
     weight = len(y_train) / (CATEGORIES * torch.bincount(y_train, minlength=CATEGORIES).float())
@@ -118,7 +113,7 @@ def main():
         return round((predicted == yt).float().mean().item(), 4), round(per_category, 4)
 
     for path in args.judge_on:
-        xe, ye, he = load_style(path)
+        xe, ye, he = load_emoji(path)
         tests[path] = (xe[he], ye[he])
     accuracy, per_category = judge(x_test, y_test)
     print(json.dumps({"recipe": args.recipe, "seed": args.seed, "extra": args.extra, "trainPictures": len(y_train),

