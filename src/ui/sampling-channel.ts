@@ -23,7 +23,7 @@ export const TEXT_DEFAULTS: Partial<SampleSettings> = {
 
 /**
  * What a model's own metadata says to open it on (the emoji model's playground.json: DPM-Solver++
- * 20 steps at guidance 4, Smileys & Emotion — docs/colour.md — kept by the models fine-tuned from
+ * 20 steps at guidance 3.5, Smileys & Emotion — docs/colour.md — kept by the models fine-tuned from
  * it): the settings that fit it, a sampler the page has and a class the model has.
  */
 export function hintedSettings(model: ModelInfo): Partial<SampleSettings> {

@@ -191,7 +191,7 @@ export class TrainingService implements ChannelService<'training'>, TrainedModel
       classes,
       labelMap,
       finetunedFrom: `the shipped ${priorFor(options.size, options.channels)} model`,
-      // a fine-tune opens on its prior's measured sampling settings (bench:ttq: for emoji fine-tunes too, guidance 4 reads more right than 3, and 3 than 1.5)
+      // a fine-tune opens on its prior's measured sampling settings (bench:ttq, docs/colour.md: for emoji fine-tunes too, guidance 3 to 4 reads more right than 1.5)
       ...(prior.metadata.sampling ? { sampling: prior.metadata.sampling } : {}),
     };
   }

@@ -53,10 +53,10 @@ describe('the shipped emoji model', () => {
       .toMatch(/the shipped emoji model \(32 px colour\) \(32×32 RGB, 1\.12M parameters\)/);
     expect(await page.locator('[data-testid=label] option').allTextContents()).toEqual([...CATEGORIES, 'anything (no label)']);
     expect(await page.locator('[data-testid=guidance]').count()).toBe(1);
-    // its measured first settings (docs/colour.md): Smileys & Emotion, DPM-Solver++ 20 steps, guidance 4
+    // its measured first settings (docs/colour.md): Smileys & Emotion, DPM-Solver++ 20 steps, guidance 3.5
     expect(await page.locator('[data-testid=label] option:checked').textContent()).toBe('Smileys & Emotion');
     expect(await page.inputValue('[data-testid=sampler]')).toBe('dpm-solver++');
-    expect(await page.inputValue('[data-testid=guidance]')).toBe('4');
+    expect(await page.inputValue('[data-testid=guidance]')).toBe('3.5');
     expect(new URL(page.url()).searchParams.get('model')).toBe('emoji');
     expect(await text('memo-unavailable')).toMatch(/trained by tools\/torch on the Noto emoji/);
   });
