@@ -51,7 +51,7 @@ export const SAMPLING_DEFAULTS = {
 
 /**
  * The guidance the page samples a model at: its metadata's own (the emoji model's playground.json:
- * 4, kept by its fine-tunes), else the page's default. The CLIs that judge a model at the page's
+ * 3.5, kept by its fine-tunes), else the page's default. The CLIs that judge a model at the page's
  * setting (eval:emoji, bench:ttq) ask here.
  */
 export function pageGuidance(metadata: ModelMetadata): number {
