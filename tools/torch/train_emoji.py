@@ -10,7 +10,7 @@ emoji's category, with label dropout for classifier-free guidance: class 9 is "n
       # --lr 5e-4 --ema 0.999 from there; then --steps 13500, and from 11,750 --steps 13000, with the
       # same --lr and --ema), then continued to step 21,000 from the exported folder (--init-from, below)
       # and from there to 24,500 with the categories drawn by the square root of their counts, then to
-      # 30,000 with every category drawn alike (--balance 1)
+      # 30,000 and from there to 36,000 with every category drawn alike (--balance 1)
   /usr/bin/python3 tools/torch/train_emoji.py --out tools/torch/runs/emoji-wide.pt --channels 48,96,96 \
       --steps 13000 --lr 5e-4 --ema 0.999 --min-snr 5
       # the wider layout, with the Min-SNR-5 weights the page trains new models with (docs/colour.md)
@@ -22,9 +22,10 @@ emoji's category, with label dropout for classifier-free guidance: class 9 is "n
   /usr/bin/python3 tools/torch/train_emoji.py --out tools/torch/runs/emoji-balanced.pt --init-from public/models/emoji \
       --steps 24500 --lr 1e-4 --min-lr 1e-5 --warmup 100 --ema 0.999 --balance 0.5 --threads 2
       # the same, each category drawn by the square root of its count
-  /usr/bin/python3 tools/torch/train_emoji.py --out tools/torch/runs/emoji-bal1.pt --init-from public/models/emoji \
-      --steps 30000 --lr 1e-4 --min-lr 1e-5 --warmup 100 --ema 0.999 --balance 1 --threads 2
-      # and every category drawn alike: the shipped model's last part
+  /usr/bin/python3 tools/torch/train_emoji.py --out tools/torch/runs/emoji-bal1b.pt --init-from public/models/emoji \
+      --steps 36000 --lr 1e-4 --min-lr 1e-5 --warmup 100 --ema 0.999 --balance 1 --threads 2
+      # and every category drawn alike: the shipped model's last part (from the step-30,000 folder, which
+      # the same command with --out tools/torch/runs/emoji-bal1.pt --steps 30000 made from step 24,500)
   /usr/bin/python3 tools/torch/train_emoji.py --export public/models/emoji --fixture-name shipped-emoji
       # the EMA weights as a diffusers folder: config.json, diffusion_pytorch_model.safetensors,
       # scheduler_config.json, and playground.json (the category names, the "no label" class and the
